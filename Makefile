@@ -1,0 +1,143 @@
+# mlctl — build, test and install.
+#
+#   make deps            install the Debian packages the build and the tests need
+#   make                 build/mlctl, build/libmlctl.a, build/libmlctl.so
+#   make check           unit tests (Check) + end-to-end CLI tests + fuzz seed replay
+#   make check SANITIZE=1  the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make install PREFIX=/usr/local
+#   make fuzz            libFuzzer binaries (clang) in build/fuzz/
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+CC        ?= gcc
+
+ifeq ($(SANITIZE),1)
+BUILD     ?= build-san
+SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD     ?= build
+SANFLAGS  :=
+endif
+
+PKGS      := sqlite3 yaml-0.1 zlib jansson libmicrohttpd libarchive libsodium
+DEB_PKGS  := build-essential pkg-config libsvm-dev libsqlite3-dev libyaml-dev zlib1g-dev \
+             check libjansson-dev libmicrohttpd-dev libarchive-dev libsodium-dev \
+             libopenblas-dev libsvm-tools python3-sklearn python3-flask minisign \
+             mandoc sqlite3 valgrind hyperfine wrk curl clang
+
+OPT       ?= -O2
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Wno-format-truncation
+CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DMLCTL_VERSION='"$(VERSION)"' \
+             -Ilib -Ilib/include $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CFLAGS    += -std=c11 $(OPT) -g -fPIC $(WARN) $(SANFLAGS)
+LDFLAGS   += $(SANFLAGS)
+LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lsvm -lopenblas -lpthread -lm
+
+LIB_SRC   := $(sort $(wildcard lib/*.c))
+CLI_SRC   := $(sort $(wildcard cli/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC  := $(sort $(wildcard tests/unit/check_*.c))
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_RUN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/%-replay)
+HEADERS   := $(wildcard lib/*.h lib/include/*.h lib/include/mlctl/*.h cli/*.h)
+
+.PHONY: all deps check unit clitest fuzz-replay fuzz install uninstall clean headercheck manlint bench
+
+all: $(BUILD)/mlctl $(BUILD)/libmlctl.a $(BUILD)/libmlctl.so
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all present"; exit 0; fi; \
+	echo "deps: installing$$missing"; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing
+
+$(BUILD)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libmlctl.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libmlctl.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libmlctl.so.0 $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/mlctl: $(CLI_OBJ) $(BUILD)/libmlctl.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libmlctl.a $(LDLIBS)
+
+$(BUILD)/tests/check_%: tests/unit/check_%.c tests/unit/check_util.h $(BUILD)/libmlctl.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -Wno-missing-prototypes $(shell pkg-config --cflags check) \
+		$(LDFLAGS) -o $@ $< $(BUILD)/libmlctl.a $(shell pkg-config --libs check) $(LDLIBS)
+
+# Fuzz targets are also built with a plain main() that replays their seed corpus, so that
+# `make check` exercises every parser on its seeds even where no fuzzer runs.
+$(BUILD)/tests/fuzz_%-replay: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(BUILD)/libmlctl.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< tests/fuzz/replay.c \
+		$(BUILD)/libmlctl.a $(LDLIBS)
+
+unit: $(UNIT_BIN)
+	@fail=0; for t in $(UNIT_BIN); do \
+		CK_FORK=yes ./$$t || fail=1; \
+	done; exit $$fail
+
+fuzz-replay: $(FUZZ_RUN)
+	@fail=0; for t in $(FUZZ_RUN); do \
+		n=$${t##*/}; n=$${n%-replay}; n=$${n#fuzz_}; \
+		./$$t tests/fuzz/corpus/$$n || fail=1; \
+	done; exit $$fail
+
+clitest: $(BUILD)/mlctl
+	@MLCTL=$(CURDIR)/$(BUILD)/mlctl SHARED_DATA=$(CURDIR)/examples/data sh tests/cli/run.sh
+
+headercheck:
+	@echo '#include "mlctl.h"' | $(CC) -std=c11 -pedantic -Werror -Wall -Wextra -Ilib/include -x c -fsyntax-only -
+	@echo "headercheck: mlctl.h compiles alone with -std=c11 -pedantic"
+
+manlint:
+	@if command -v mandoc >/dev/null; then \
+		mandoc -T lint -W warning man/*.[0-9] && echo "manlint: clean"; \
+	else echo "manlint: mandoc not installed, skipped"; fi
+
+check: all headercheck manlint unit fuzz-replay clitest
+
+fuzz:
+	@mkdir -p $(BUILD)/fuzz
+	@for f in $(FUZZ_SRC); do n=$${f##*/}; n=$${n%.c}; \
+		echo "clang $$f"; \
+		clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz/$$n $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
+	done
+
+bench: all
+	sh bench/registry.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/mlctl \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 755 $(BUILD)/mlctl $(DESTDIR)$(PREFIX)/bin/mlctl
+	install -m 644 $(BUILD)/libmlctl.a $(DESTDIR)$(PREFIX)/lib/libmlctl.a
+	install -m 755 $(BUILD)/libmlctl.so $(DESTDIR)$(PREFIX)/lib/libmlctl.so.0
+	ln -sf libmlctl.so.0 $(DESTDIR)$(PREFIX)/lib/libmlctl.so
+	install -m 644 lib/include/mlctl.h $(DESTDIR)$(PREFIX)/include/mlctl.h
+	install -m 644 lib/include/mlctl/*.h $(DESTDIR)$(PREFIX)/include/mlctl/
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	-install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/ 2>/dev/null
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		-e 's|@PRIVATE@|$(shell pkg-config --libs $(PKGS)) -lsvm -lopenblas -lpthread -lm|' \
+		mlctl.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mlctl.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/mlctl $(DESTDIR)$(PREFIX)/lib/libmlctl.* \
+		$(DESTDIR)$(PREFIX)/include/mlctl.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/mlctl.pc
+	rm -rf $(DESTDIR)$(PREFIX)/include/mlctl
+
+clean:
+	rm -rf build build-san

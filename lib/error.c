@@ -1,0 +1,121 @@
+/*
+ * error.c — the thread-local last error, error-code names and exit statuses (floor 1).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libsvm/svm.h>
+
+#include "error.h"
+#include "banned.h"
+
+static _Thread_local mlctl_error last_error;
+
+const mlctl_error *mlctl_error_last(void)
+{
+	return &last_error;
+}
+
+void mlctl_error_clear(void)
+{
+	last_error.code = 0;
+	last_error.message[0] = '\0';
+}
+
+int mlctl_error_set(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error.message, sizeof(last_error.message), fmt, ap);
+	va_end(ap);
+	last_error.code = code;
+	return code;
+}
+
+int mlctl_error_oom(void)
+{
+	return mlctl_error_set(MLCTL_ENOMEM, "out of memory");
+}
+
+int mlctl_error_errno(int fallback, const char *fmt, ...)
+{
+	int saved = errno;
+	char what[768];
+	va_list ap;
+	int code = fallback;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (saved == ENOENT || saved == ENOTDIR)
+		code = MLCTL_ENOTFOUND;
+	else if (saved == ENOMEM)
+		code = MLCTL_ENOMEM;
+	return mlctl_error_set(code, "%s: %s", what, strerror(saved));
+}
+
+int mlctl_error_prefix(const char *fmt, ...)
+{
+	char prefix[512], old[sizeof(last_error.message)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	memcpy(old, last_error.message, sizeof(old));
+	snprintf(last_error.message, sizeof(last_error.message), "%s: %s", prefix, old);
+	return last_error.code;
+}
+
+const char *mlctl_strerror(int code)
+{
+	switch (code) {
+	case MLCTL_OK: return "success";
+	case MLCTL_ERROR: return "internal error";
+	case MLCTL_ENOMEM: return "out of memory";
+	case MLCTL_EUSAGE: return "invalid usage";
+	case MLCTL_EDATA: return "bad input data";
+	case MLCTL_ENOTFOUND: return "not found";
+	case MLCTL_EIO: return "input/output error";
+	case MLCTL_ECREATE: return "cannot create output";
+	case MLCTL_ELOCKED: return "locked by another process";
+	case MLCTL_ECONFIG: return "bad configuration";
+	case MLCTL_EVERDICT: return "check failed";
+	case MLCTL_EUNAVAIL: return "service unavailable";
+	case MLCTL_ECORRUPT: return "registry or store damaged";
+	case MLCTL_EAMBIGUOUS: return "ambiguous reference";
+	case MLCTL_EEXISTS: return "already exists";
+	case MLCTL_ENOREGISTRY: return "no registry";
+	}
+	return "unknown error";
+}
+
+int mlctl_exit_status(int code)
+{
+	switch (code) {
+	case MLCTL_OK: return 0;
+	case MLCTL_EVERDICT: return 1;
+	case MLCTL_EUSAGE: case MLCTL_EAMBIGUOUS: return 64;
+	case MLCTL_EDATA: return 65;
+	case MLCTL_ENOTFOUND: case MLCTL_ENOREGISTRY: return 66;
+	case MLCTL_EUNAVAIL: return 69;
+	case MLCTL_ECREATE: case MLCTL_EEXISTS: return 73;
+	case MLCTL_EIO: case MLCTL_ECORRUPT: return 74;
+	case MLCTL_ELOCKED: return 75;
+	case MLCTL_ECONFIG: return 78;
+	}
+	return 70;
+}
+
+const char *mlctl_version(void)
+{
+	return MLCTL_VERSION;
+}
+
+int mlctl_libsvm_version(void)
+{
+	return LIBSVM_VERSION;
+}

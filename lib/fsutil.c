@@ -1,0 +1,270 @@
+/*
+ * fsutil.c — mkdir -p, whole-file reads, atomic writes and flock-based locks (floor 1).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "fsutil.h"
+#include "util.h"
+#include "banned.h"
+
+int fs_mkdir_p(const char *dir)
+{
+	char *p, *s = mlctl_strdup(dir);
+	int ret = 0;
+
+	if (!s)
+		return MLCTL_ENOMEM;
+	for (p = s + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+
+			*p = '\0';
+			if (mkdir(s, 0777) != 0 && errno != EEXIST) {
+				ret = mlctl_error_errno(MLCTL_ECREATE, "cannot create directory %s", s);
+				break;
+			}
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	if (!ret && !fs_is_dir(dir))
+		ret = mlctl_error_set(MLCTL_ECREATE, "cannot create directory %s: a file is in the way", dir);
+	free(s);
+	return ret;
+}
+
+int fs_read_file(char **out, size_t *len, const char *path, size_t max)
+{
+	strbuf sb = MLCTL_STRBUF_INIT;
+	char chunk[65536];
+	int fd, ret = 0;
+	ssize_t n;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return mlctl_error_errno(MLCTL_EIO, "cannot open %s", path);
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = mlctl_error_errno(MLCTL_EIO, "cannot read %s", path);
+			goto out;
+		}
+		if (max && sb.len + (size_t)n > max) {
+			ret = mlctl_error_set(MLCTL_EDATA, "%s: larger than %zu bytes", path, max);
+			goto out;
+		}
+		if ((ret = strbuf_add(&sb, chunk, (size_t)n)))
+			goto out;
+	}
+	*out = strbuf_detach(&sb, len);
+	if (!*out)
+		ret = MLCTL_ENOMEM;
+out:
+	strbuf_release(&sb);
+	close(fd);
+	return ret;
+}
+
+char *fs_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return mlctl_strdup(".");
+	if (slash == path)
+		return mlctl_strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+char *fs_join(const char *a, const char *b)
+{
+	size_t la = strlen(a);
+
+	if (la && a[la - 1] == '/')
+		return mlctl_asprintf("%s%s", a, b);
+	return mlctl_asprintf("%s/%s", a, b);
+}
+
+bool fs_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+bool fs_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int fs_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return mlctl_error_errno(MLCTL_EIO, "cannot open directory %s", dir);
+	if (fsync(fd) != 0 && errno != EINVAL) {
+		int ret = mlctl_error_errno(MLCTL_EIO, "cannot sync directory %s", dir);
+
+		close(fd);
+		return ret;
+	}
+	close(fd);
+	return 0;
+}
+
+int fs_atomic_open(fs_atomic **out, const char *path, int mode)
+{
+	fs_atomic *af;
+	char *dir = NULL;
+	const char *base;
+	int fd, ret = 0;
+
+	*out = NULL;
+	af = mlctl_calloc(1, sizeof(*af));
+	if (!af)
+		return MLCTL_ENOMEM;
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	dir = fs_dirname(path);
+	af->path = mlctl_strdup(path);
+	af->tmp = dir ? mlctl_asprintf("%s/.%s.tmp.XXXXXX", dir, base) : NULL;
+	if (!af->path || !af->tmp) {
+		ret = MLCTL_ENOMEM;
+		goto fail;
+	}
+	fd = mkstemp(af->tmp);
+	if (fd < 0) {
+		ret = mlctl_error_errno(MLCTL_ECREATE, "cannot create %s", path);
+		if (ret == MLCTL_ENOTFOUND)
+			mlctl_error_set(ret = MLCTL_ECREATE, "cannot create %s: directory %s does not exist", path, dir);
+		goto fail;
+	}
+	if (fchmod(fd, (mode_t)mode) != 0 || !(af->fp = fdopen(fd, "w"))) {
+		ret = mlctl_error_errno(MLCTL_ECREATE, "cannot create %s", af->tmp);
+		close(fd);
+		unlink(af->tmp);
+		goto fail;
+	}
+	free(dir);
+	*out = af;
+	return 0;
+fail:
+	free(dir);
+	free(af->path);
+	free(af->tmp);
+	free(af);
+	return ret;
+}
+
+int fs_atomic_commit(fs_atomic *af)
+{
+	char *dir = NULL;
+	int ret = 0;
+
+	if (fflush(af->fp) != 0 || ferror(af->fp) || fsync(fileno(af->fp)) != 0) {
+		ret = mlctl_error_errno(MLCTL_EIO, "cannot write %s", af->path);
+		fclose(af->fp);
+		unlink(af->tmp);
+		goto out;
+	}
+	if (fclose(af->fp) != 0) {
+		ret = mlctl_error_errno(MLCTL_EIO, "cannot write %s", af->path);
+		unlink(af->tmp);
+		goto out;
+	}
+	if (rename(af->tmp, af->path) != 0) {
+		ret = mlctl_error_errno(MLCTL_ECREATE, "cannot rename %s to %s", af->tmp, af->path);
+		unlink(af->tmp);
+		goto out;
+	}
+	dir = fs_dirname(af->path);
+	if (dir)
+		ret = fs_fsync_dir(dir);
+out:
+	free(dir);
+	free(af->path);
+	free(af->tmp);
+	free(af);
+	return ret;
+}
+
+void fs_atomic_abort(fs_atomic *af)
+{
+	if (!af)
+		return;
+	fclose(af->fp);
+	unlink(af->tmp);
+	free(af->path);
+	free(af->tmp);
+	free(af);
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len, int mode)
+{
+	fs_atomic *af;
+	int ret = fs_atomic_open(&af, path, mode);
+
+	if (ret)
+		return ret;
+	if (len && fwrite(data, 1, len, af->fp) != len) {
+		ret = mlctl_error_errno(MLCTL_EIO, "cannot write %s", path);
+		fs_atomic_abort(af);
+		return ret;
+	}
+	return fs_atomic_commit(af);
+}
+
+int fs_lock(int *out_fd, const char *path, double wait_secs)
+{
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	double waited = 0;
+	int fd;
+
+	*out_fd = -1;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return mlctl_error_errno(MLCTL_ECREATE, "cannot open lock file %s", path);
+	for (;;) {
+		if (flock(fd, LOCK_EX | (wait_secs < 0 ? 0 : LOCK_NB)) == 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			int ret = mlctl_error_errno(MLCTL_EIO, "cannot lock %s", path);
+
+			close(fd);
+			return ret;
+		}
+		if (waited >= wait_secs) {
+			close(fd);
+			return mlctl_error_set(MLCTL_ELOCKED, "%s is locked by another process", path);
+		}
+		nanosleep(&pause, NULL);
+		waited += 0.02;
+	}
+	*out_fd = fd;
+	return 0;
+}
+
+void fs_unlock(int fd)
+{
+	if (fd >= 0) {
+		flock(fd, LOCK_UN);
+		close(fd);
+	}
+}

@@ -1,0 +1,19 @@
+/*
+ * mlctl.h — the public API of libmlctl, the library behind the mlctl command.
+ *
+ * This is the only header the command-line front end (cli/) includes; everything it does
+ * goes through the functions declared here and in the module headers below.
+ *
+ * Conventions (see STYLE.md): functions are mlctl_<module>_<verb>(); the output parameter
+ * comes first and is named out; the return value is 0 or a negative MLCTL_E* code, with the
+ * detail in the thread-local last error (mlctl_error_last()). What comes back through out
+ * belongs to the caller and is released with the matching NULL-safe mlctl_<type>_free().
+ */
+#ifndef MLCTL_H
+#define MLCTL_H
+
+#include "mlctl/common.h"
+
+
+
+#endif

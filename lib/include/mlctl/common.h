@@ -1,0 +1,74 @@
+/*
+ * mlctl/common.h — error codes, the last-error record, versions and progress callbacks:
+ * what every other part of the API uses.
+ */
+#ifndef MLCTL_COMMON_H
+#define MLCTL_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Error codes. Stable: a code is never renumbered and never reused. Each maps to one
+ * process exit status (sysexits) through mlctl_exit_status().
+ */
+typedef enum {
+	MLCTL_OK = 0,
+	MLCTL_ERROR = -1,       /* internal error, a bug or an impossible state (exit 70) */
+	MLCTL_ENOMEM = -2,      /* out of memory (exit 70) */
+	MLCTL_EUSAGE = -3,      /* invalid argument or option value (exit 64) */
+	MLCTL_EDATA = -4,       /* malformed input data (exit 65) */
+	MLCTL_ENOTFOUND = -5,   /* input file, run, model or object not found (exit 66) */
+	MLCTL_EIO = -6,         /* read or write failed (exit 74) */
+	MLCTL_ECREATE = -7,     /* cannot create an output file (exit 73) */
+	MLCTL_ELOCKED = -8,     /* a lock is held by another process; retry later (exit 75) */
+	MLCTL_ECONFIG = -9,     /* bad configuration: pipeline file, registry version (exit 78) */
+	MLCTL_EVERDICT = -10,   /* a check said no: gate failed, drift, bad signature (exit 1) */
+	MLCTL_EUNAVAIL = -11,   /* a service is unavailable (exit 69) */
+	MLCTL_ECORRUPT = -12,   /* the registry or the store is damaged (exit 74) */
+	MLCTL_EAMBIGUOUS = -13, /* an id prefix or a reference matches more than one thing (exit 64) */
+	MLCTL_EEXISTS = -14,    /* the thing to create exists already (exit 73) */
+	MLCTL_ENOREGISTRY = -15 /* no registry found (exit 66) */
+} mlctl_errcode;
+
+/* The detail of the last failure in this thread: a code and a complete sentence. */
+typedef struct mlctl_error {
+	int code;
+	char message[1024];
+} mlctl_error;
+
+/* The last error set in the calling thread (borrowed; never NULL; code 0 when none). */
+const mlctl_error *mlctl_error_last(void);
+
+/* Forget the last error of the calling thread. */
+void mlctl_error_clear(void);
+
+/* A short constant description of an error code ("bad input data"). */
+const char *mlctl_strerror(int code);
+
+/* The sysexits status a program should exit with for an error code (0 for MLCTL_OK). */
+int mlctl_exit_status(int code);
+
+/* The library version, "MAJOR.MINOR.PATCH". */
+const char *mlctl_version(void);
+
+/* The version of libsvm the library was built with, as libsvm numbers it (e.g. 324). */
+int mlctl_libsvm_version(void);
+
+/*
+ * Progress reports from long operations (tuning, scoring). done and total count work
+ * units; total is 0 when unknown. what is a short label ("grid", "rows"). Return false to
+ * ask the operation to stop early (it then fails with MLCTL_ERROR and says so).
+ */
+typedef bool (*mlctl_progress_cb)(const char *what, uint64_t done, uint64_t total, void *payload);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * scorer.h — fast batch scoring of dense data (floor 3). The support vectors are held as a
+ * dense matrix and a block of rows is scored with one matrix product (CBLAS dgemm), with
+ * precomputed squared norms for RBF; decisions follow libsvm exactly (one-vs-one voting,
+ * ties to the lower class index, Platt sigmoid and pairwise coupling for probabilities).
+ * svm_predict() stays the reference and the path for models this scorer does not take.
+ */
+#ifndef MLCTL_SCORER_H
+#define MLCTL_SCORER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libsvm/svm.h>
+
+typedef struct fast_scorer fast_scorer;
+
+/* Build a scorer for m (which must outlive it). MLCTL_EUSAGE when the model cannot be
+ * scored densely (precomputed kernel, or too many dimensions to hold densely). */
+int scorer_create(fast_scorer **out, const struct svm_model *m);
+
+/* Number of decision values per row: nr_class*(nr_class-1)/2, or 1 for one-class and
+ * regression. */
+size_t scorer_ndec(const fast_scorer *s);
+
+/*
+ * Score n rows (libsvm node arrays ending with index -1). labels[n] receives what
+ * svm_predict() would return; dec (n x ndec, may be NULL) what svm_predict_values() gives;
+ * prob (n x nr_class, may be NULL; requires a probability model) what
+ * svm_predict_probability() gives, in which case labels follow it as libsvm's do.
+ * Thread-safe: several threads may score with one scorer at once.
+ */
+int scorer_predict(const fast_scorer *s, const struct svm_node *const *rows, size_t n,
+		   double *labels, double *dec, double *prob);
+
+void scorer_free(fast_scorer *s);
+
+#endif

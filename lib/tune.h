@@ -1,0 +1,84 @@
+/*
+ * tune.h — k-fold cross-validation and grid search on a thread pool (floor 3).
+ * Folds are drawn with mlctl's own seeded generator (stratified for classification), so
+ * results do not depend on rand() or on the number of threads.
+ */
+#ifndef MLCTL_TUNE_H
+#define MLCTL_TUNE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libsvm/svm.h>
+
+#include "mlctl/common.h"
+
+/* A grid: axes of parameter names (as model_param_set() knows them) and values. */
+typedef struct tune_axis {
+	char *name;
+	size_t nvalues;
+	double *values;
+} tune_axis;
+
+typedef struct tune_grid {
+	size_t naxes;
+	tune_axis *axes;
+} tune_grid;
+
+/*
+ * Parse "C=2^-5..2^15:x4,gamma=2^3..2^-15:/4" (geometric ranges: start..end:xF multiplies
+ * by F, :/F divides) or explicit lists "C=0.1|1|10" and "C=0.1;1;10", and plain ranges
+ * "degree=1..4:+1". Errors name the offending part.
+ */
+int tune_grid_parse(tune_grid **out, const char *spec);
+/* libsvm grid.py's default grid: C=2^-5..2^15 step x4, gamma=2^3..2^-15 step /4 (110). */
+int tune_grid_default(tune_grid **out);
+size_t tune_grid_size(const tune_grid *g);
+/* Apply grid point i (row-major over axes) to p. */
+int tune_grid_apply(const tune_grid *g, size_t i, struct svm_parameter *p);
+void tune_grid_free(tune_grid *g);
+
+/* Assign each of n rows a fold in [0,k): stratified by y when stratify, shuffled with seed. */
+int tune_folds(int *out_fold, const double *y, size_t n, int k, bool stratify, uint64_t seed);
+
+/* Cross-validated predictions: for each fold train on the others and predict it. dec, when
+ * not NULL and the model is a binary classifier, receives the decision value of each row
+ * (positive for the first class of the training labels' order). */
+int tune_cv_predict(double *out_pred, double *out_dec, const struct svm_problem *prob,
+		    const struct svm_parameter *p, int nfeatures, const int *fold, int k);
+
+/* Score of one set of CV predictions; higher is better when the caller says so. */
+typedef double (*tune_score_fn)(const double *y, const double *pred, const double *dec,
+				size_t n, void *ctx);
+
+typedef struct tune_point {
+	struct svm_parameter param;   /* the point's parameters (weights shared with base) */
+	double score;
+	double seconds;
+} tune_point;
+
+typedef struct tune_result {
+	size_t npoints;
+	tune_point *points;           /* in grid order */
+	size_t best;                  /* index of the best point; ties go to the earliest */
+} tune_result;
+
+typedef struct tune_options {
+	int folds;                    /* k >= 2 */
+	uint64_t seed;
+	int threads;                  /* 0: all online CPUs */
+	bool higher_is_better;
+	tune_score_fn score;
+	void *score_ctx;
+	mlctl_progress_cb progress;
+	void *progress_payload;
+} tune_options;
+
+/* Evaluate every grid point by k-fold CV on the same folds, on opts->threads workers. The
+ * result is the same whatever the number of threads. */
+int tune_run(tune_result **out, const struct svm_problem *prob, const struct svm_parameter *base,
+	     int nfeatures, const tune_grid *g, const tune_options *opts);
+void tune_result_free(tune_result *r);
+
+#endif

@@ -1,0 +1,275 @@
+/*
+ * util.c — string buffers, checked allocation, number and time formatting (floor 1).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <locale.h>
+#include <math.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "util.h"
+#include "banned.h"
+
+int strbuf_grow(strbuf *sb, size_t extra)
+{
+	size_t need, cap;
+	char *p;
+
+	if (extra > SIZE_MAX - sb->len - 1)
+		return mlctl_error_oom();
+	need = sb->len + extra + 1;
+	if (need <= sb->cap)
+		return 0;
+	cap = sb->cap ? sb->cap : 64;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	p = realloc(sb->buf, cap);
+	if (!p)
+		return mlctl_error_oom();
+	sb->buf = p;
+	sb->cap = cap;
+	return 0;
+}
+
+int strbuf_add(strbuf *sb, const void *data, size_t len)
+{
+	int ret = strbuf_grow(sb, len);
+
+	if (ret)
+		return ret;
+	if (len)
+		memcpy(sb->buf + sb->len, data, len);
+	sb->len += len;
+	sb->buf[sb->len] = '\0';
+	return 0;
+}
+
+int strbuf_puts(strbuf *sb, const char *s)
+{
+	return strbuf_add(sb, s, strlen(s));
+}
+
+int strbuf_vprintf(strbuf *sb, const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n, ret;
+
+	va_copy(cp, ap);
+	n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return mlctl_error_set(MLCTL_ERROR, "cannot format a string");
+	ret = strbuf_grow(sb, (size_t)n);
+	if (ret)
+		return ret;
+	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+	sb->len += (size_t)n;
+	return 0;
+}
+
+int strbuf_printf(strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = strbuf_vprintf(sb, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+char *strbuf_detach(strbuf *sb, size_t *len)
+{
+	char *p;
+
+	if (!sb->buf && strbuf_grow(sb, 0))
+		return NULL;
+	p = sb->buf;
+	if (len)
+		*len = sb->len;
+	sb->buf = NULL;
+	sb->len = sb->cap = 0;
+	return p;
+}
+
+void strbuf_release(strbuf *sb)
+{
+	free(sb->buf);
+	sb->buf = NULL;
+	sb->len = sb->cap = 0;
+}
+
+char *mlctl_strdup(const char *s)
+{
+	char *p = strdup(s ? s : "");
+
+	if (!p)
+		mlctl_error_oom();
+	return p;
+}
+
+char *mlctl_asprintf(const char *fmt, ...)
+{
+	strbuf sb = MLCTL_STRBUF_INIT;
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = strbuf_vprintf(&sb, fmt, ap);
+	va_end(ap);
+	if (ret) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+void *mlctl_calloc(size_t n, size_t size)
+{
+	void *p;
+
+	if (size && n > SIZE_MAX / size) {
+		mlctl_error_oom();
+		return NULL;
+	}
+	p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		mlctl_error_oom();
+	return p;
+}
+
+void *mlctl_reallocarray(void *p, size_t n, size_t size)
+{
+	void *q;
+
+	if (size && n > SIZE_MAX / size) {
+		mlctl_error_oom();
+		return NULL;
+	}
+	q = realloc(p, (n * size) != 0 ? n * size : 1);
+	if (!q)
+		mlctl_error_oom();
+	return q;
+}
+
+/* Numbers are written and read in the C locale whatever the process locale is. */
+static locale_t c_locale(void)
+{
+	static locale_t loc;
+
+	if (!loc)
+		loc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+	return loc;
+}
+
+const char *mlctl_fmt_double(char buf[32], double v)
+{
+	locale_t old = uselocale(c_locale());
+	int prec;
+
+	if (isnan(v)) {
+		snprintf(buf, 32, "nan");
+	} else if (isinf(v)) {
+		snprintf(buf, 32, v > 0 ? "inf" : "-inf");
+	} else {
+		for (prec = 15; prec <= 17; prec++) {
+			snprintf(buf, 32, "%.*g", prec, v);
+			if (strtod(buf, NULL) == v)
+				break;
+		}
+	}
+	uselocale(old);
+	return buf;
+}
+
+bool mlctl_parse_double(const char *s, double *out)
+{
+	locale_t old;
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return false;
+	old = uselocale(c_locale());
+	errno = 0;
+	v = strtod(s, &end);
+	uselocale(old);
+	if (end == s || *end != '\0')
+		return false;
+	if (errno == ERANGE && fabs(v) > 1.0)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool mlctl_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (!s || !*s)
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end == s || *end != '\0' || errno == ERANGE || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+int64_t mlctl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+double mlctl_monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+const char *mlctl_fmt_time(char buf[32], int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(buf, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	return buf;
+}
+
+const char *mlctl_username(void)
+{
+	static _Thread_local char name[64];
+	const char *u = getenv("USER");
+	struct passwd *pw;
+
+	if (u && *u)
+		return u;
+	pw = getpwuid(getuid());
+	if (pw && pw->pw_name)
+		return pw->pw_name;
+	snprintf(name, sizeof(name), "uid%u", (unsigned)getuid());
+	return name;
+}
+
+const char *mlctl_hostname(void)
+{
+	static _Thread_local char host[256];
+
+	if (!host[0] && gethostname(host, sizeof(host) - 1) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	return host;
+}
