@@ -13,6 +13,8 @@
 #define MLCTL_H
 
 #include "mlctl/common.h"
+#include "mlctl/registry.h"
+#include "mlctl/store.h"
 
 
 

@@ -1,0 +1,59 @@
+/*
+ * mlctl/store.h — the content-addressed artifact store under <registry>/objects/: every
+ * object is named by the SHA-256 of its content, written once (temp file, fsync, rename)
+ * and never changed; identical content is stored once. And garbage collection.
+ */
+#ifndef MLCTL_STORE_H
+#define MLCTL_STORE_H
+
+#include "common.h"
+#include "registry.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Store a buffer; out receives its digest (64 hex characters and a NUL). */
+int mlctl_store_put(char out[65], mlctl_registry *reg, const void *data, size_t len,
+		    const char *media_type);
+/* Store a file's content (streamed). */
+int mlctl_store_put_file(char out[65], mlctl_registry *reg, const char *path, const char *media_type);
+/* Read an object into a fresh buffer (NUL-terminated; len excludes the NUL), checking its
+ * digest: MLCTL_ECORRUPT when the file no longer matches its name. */
+int mlctl_store_get(char **out, size_t *len, mlctl_registry *reg, const char *digest);
+/* The path of an object's file (fresh string); it may not exist. */
+char *mlctl_store_path(mlctl_registry *reg, const char *digest);
+bool mlctl_store_has(mlctl_registry *reg, const char *digest);
+
+typedef struct mlctl_gc_options {
+	bool dry_run;
+	int64_t grace_seconds;   /* keep unreferenced objects younger than this (default 3600) */
+} mlctl_gc_options;
+#define MLCTL_GC_OPTIONS_INIT { false, 3600 }
+
+typedef struct mlctl_gc_result {
+	size_t objects;          /* objects examined */
+	size_t referenced;       /* kept: referenced by a run, model version or deployment */
+	size_t young;            /* kept: unreferenced but within the grace period */
+	size_t removed;          /* removed (or that would be, with dry_run) */
+	uint64_t bytes_removed;
+	size_t missing;          /* recorded in the registry but already gone from disk */
+	size_t ndigests;
+	char **digests;          /* the removed digests */
+} mlctl_gc_result;
+
+/*
+ * Remove objects that nothing in the registry references: not the lineage of any run, not
+ * a model version's model, preprocessing or profile (so nothing aliased), not a deployed
+ * package. Stray temp files older than the grace period go too. Files already missing are
+ * tolerated. The object list is taken inside one transaction, so a concurrent write is
+ * either seen as a reference or is younger than the grace period.
+ */
+int mlctl_gc(mlctl_gc_result **out, mlctl_registry *reg, const mlctl_gc_options *opts);
+void mlctl_gc_result_free(mlctl_gc_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,971 @@
+/*
+ * registry.c — the SQLite registry (floor 2): opening and migrating, discovery, runs and
+ * their params, metrics, tags and lineage, datasets, models, versions and aliases.
+ * Targets and deployments are in registry_deploy.c.
+ *
+ * Concurrency: the database is in WAL mode with a long busy_timeout; every write is one
+ * BEGIN IMMEDIATE transaction, so writers queue instead of failing with "database is
+ * locked", and readers never block. A process killed at any point leaves either the whole
+ * transaction or none of it.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "error.h"
+#include "fsutil.h"
+#include "registry_int.h"
+#include "util.h"
+#include "banned.h"
+
+#define APPLICATION_ID 0x6d6c6374 /* "mlct" */
+#define BUSY_TIMEOUT_MS 120000
+
+struct mlctl_registry {
+	char *dir;
+	sqlite3 *db;
+};
+
+/* Schema version 1. Later versions append to migrations[]; never edit a published one. */
+static const char *const migrations[] = {
+	/* 1 */
+	"CREATE TABLE runs ("
+	"  id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT, parent TEXT,"
+	"  status TEXT NOT NULL CHECK (status IN ('running','succeeded','failed')),"
+	"  started INTEGER NOT NULL, ended INTEGER, user TEXT, host TEXT, pid INTEGER,"
+	"  pid_start INTEGER, argv TEXT, version TEXT, error TEXT,"
+	"  model_name TEXT, model_version INTEGER, verdict TEXT);"
+	"CREATE INDEX runs_kind ON runs (kind, id);"
+	"CREATE INDEX runs_parent ON runs (parent, id);"
+	"CREATE INDEX runs_model ON runs (model_name, model_version, kind);"
+	"CREATE INDEX runs_running ON runs (status) WHERE status = 'running';"
+	"CREATE TABLE params (run TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
+	"  PRIMARY KEY (run, key)) WITHOUT ROWID;"
+	"CREATE TABLE metrics (run TEXT NOT NULL, key TEXT NOT NULL, step INTEGER NOT NULL,"
+	"  value REAL, time INTEGER NOT NULL, PRIMARY KEY (run, key, step)) WITHOUT ROWID;"
+	"CREATE TABLE tags (run TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
+	"  PRIMARY KEY (run, key)) WITHOUT ROWID;"
+	"CREATE TABLE objects (digest TEXT PRIMARY KEY, size INTEGER NOT NULL,"
+	"  media_type TEXT, created INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE run_objects (run TEXT NOT NULL,"
+	"  role TEXT NOT NULL CHECK (role IN ('input','output')), name TEXT NOT NULL,"
+	"  digest TEXT NOT NULL, PRIMARY KEY (run, role, name)) WITHOUT ROWID;"
+	"CREATE INDEX run_objects_digest ON run_objects (digest);"
+	"CREATE TABLE datasets (digest TEXT PRIMARY KEY, path TEXT, format TEXT,"
+	"  rows INTEGER, columns INTEGER, first_seen INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE models (name TEXT PRIMARY KEY, created INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE model_versions (name TEXT NOT NULL, version INTEGER NOT NULL,"
+	"  run TEXT NOT NULL, model_digest TEXT NOT NULL, preprocess_digest TEXT NOT NULL,"
+	"  profile_digest TEXT NOT NULL, svm_type TEXT, kernel TEXT, created INTEGER NOT NULL,"
+	"  user TEXT, PRIMARY KEY (name, version)) WITHOUT ROWID;"
+	"CREATE INDEX model_versions_run ON model_versions (run);"
+	"CREATE TABLE aliases (name TEXT NOT NULL, alias TEXT NOT NULL, version INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL, PRIMARY KEY (name, alias)) WITHOUT ROWID;"
+	"CREATE TABLE alias_history (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+	"  alias TEXT NOT NULL, from_version INTEGER, to_version INTEGER, user TEXT, host TEXT,"
+	"  reason TEXT, time INTEGER NOT NULL);"
+	"CREATE TABLE targets (name TEXT PRIMARY KEY, path TEXT NOT NULL,"
+	"  created INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE deployments (id INTEGER PRIMARY KEY, target TEXT NOT NULL,"
+	"  name TEXT NOT NULL, version INTEGER NOT NULL, package_digest TEXT NOT NULL,"
+	"  release TEXT NOT NULL, action TEXT NOT NULL, run TEXT, user TEXT, host TEXT,"
+	"  time INTEGER NOT NULL);"
+	"CREATE INDEX deployments_target ON deployments (target, id);",
+};
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+sqlite3 *registry_db(mlctl_registry *reg)
+{
+	return reg->db;
+}
+
+int registry_error(mlctl_registry *reg, int rc, const char *what)
+{
+	int prim = rc & 0xff, code = MLCTL_EIO;
+
+	if (prim == SQLITE_NOTADB || prim == SQLITE_CORRUPT)
+		code = MLCTL_ECORRUPT;
+	else if (prim == SQLITE_NOMEM)
+		code = MLCTL_ENOMEM;
+	else if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+		code = MLCTL_ELOCKED;
+	else if (prim == SQLITE_READONLY || prim == SQLITE_CANTOPEN || prim == SQLITE_FULL)
+		code = MLCTL_EIO;
+	if (code == MLCTL_ECORRUPT)
+		return mlctl_error_set(code, "%s/registry.db: %s: the registry is damaged or not an mlctl registry (%s)",
+				       reg->dir, what, sqlite3_errstr(rc));
+	return mlctl_error_set(code, "%s/registry.db: %s: %s", reg->dir, what,
+			       reg->db ? sqlite3_errmsg(reg->db) : sqlite3_errstr(rc));
+}
+
+static int bind_args(sqlite3_stmt *st, const char *types, va_list ap)
+{
+	int i, rc = SQLITE_OK;
+
+	for (i = 0; types && types[i] && rc == SQLITE_OK; i++) {
+		switch (types[i]) {
+		case 's': {
+			const char *s = va_arg(ap, const char *);
+
+			rc = s ? sqlite3_bind_text(st, i + 1, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i + 1);
+			break;
+		}
+		case 'i':
+			rc = sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+			break;
+		case 'd':
+			rc = sqlite3_bind_double(st, i + 1, va_arg(ap, double));
+			break;
+		default:
+			return SQLITE_MISUSE;
+		}
+	}
+	return rc;
+}
+
+static int prepare_v(sqlite3_stmt **out, mlctl_registry *reg, const char *sql, const char *types, va_list ap)
+{
+	int rc = sqlite3_prepare_v2(reg->db, sql, -1, out, NULL);
+
+	if (rc != SQLITE_OK)
+		return registry_error(reg, rc, "cannot prepare a statement");
+	rc = bind_args(*out, types, ap);
+	if (rc != SQLITE_OK) {
+		int ret = registry_error(reg, rc, "cannot bind a value");
+
+		sqlite3_finalize(*out);
+		*out = NULL;
+		return ret;
+	}
+	return 0;
+}
+
+int registry_prepare(sqlite3_stmt **out, mlctl_registry *reg, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, types);
+	ret = prepare_v(out, reg, sql, types, ap);
+	va_end(ap);
+	return ret;
+}
+
+int registry_exec(mlctl_registry *reg, const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int ret, rc;
+
+	va_start(ap, types);
+	ret = prepare_v(&st, reg, sql, types, ap);
+	va_end(ap);
+	if (ret)
+		return ret;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE)
+		ret = registry_error(reg, rc, "cannot write");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+char *registry_col_str(sqlite3_stmt *st, int col)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+
+	return s ? mlctl_strdup((const char *)s) : NULL;
+}
+
+int registry_begin(mlctl_registry *reg)
+{
+	int rc = sqlite3_exec(reg->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : registry_error(reg, rc, "cannot begin a transaction");
+}
+
+int registry_commit(mlctl_registry *reg)
+{
+	int rc = sqlite3_exec(reg->db, "COMMIT", NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK) {
+		int ret = registry_error(reg, rc, "cannot commit");
+
+		registry_rollback(reg);
+		return ret;
+	}
+	return 0;
+}
+
+void registry_rollback(mlctl_registry *reg)
+{
+	if (!sqlite3_get_autocommit(reg->db))
+		sqlite3_exec(reg->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- opening, creating, migrating ---- */
+
+static int pragma_int(mlctl_registry *reg, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int ret, rc;
+
+	if ((ret = registry_prepare(&st, reg, sql, NULL)))
+		return ret;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		ret = registry_error(reg, rc, "cannot read the registry header");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* Bring the schema to MLCTL_REGISTRY_SCHEMA. The version is read again inside the write
+ * transaction, so two processes opening a fresh registry at once migrate it once. */
+static int migrate(mlctl_registry *reg)
+{
+	int64_t version, appid;
+	char sql[64];
+	int ret, rc, v;
+
+	if ((ret = pragma_int(reg, "PRAGMA user_version", &version)))
+		return ret;
+	if (version > MLCTL_REGISTRY_SCHEMA)
+		return mlctl_error_set(MLCTL_ECONFIG,
+				       "%s: the registry has schema version %lld, written by a newer mlctl; this mlctl %s knows up to %d: upgrade mlctl",
+				       reg->dir, (long long)version, MLCTL_VERSION, MLCTL_REGISTRY_SCHEMA);
+	if (version == MLCTL_REGISTRY_SCHEMA)
+		return 0;
+	if ((ret = registry_begin(reg)))
+		return ret;
+	if ((ret = pragma_int(reg, "PRAGMA user_version", &version)) ||
+	    (ret = pragma_int(reg, "PRAGMA application_id", &appid)))
+		goto fail;
+	if (version == 0 && appid != 0 && appid != APPLICATION_ID) {
+		ret = mlctl_error_set(MLCTL_ECORRUPT, "%s/registry.db: an SQLite database of another application, not an mlctl registry",
+				      reg->dir);
+		goto fail;
+	}
+	for (v = (int)version; v < NMIGRATIONS; v++) {
+		rc = sqlite3_exec(reg->db, migrations[v], NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			ret = registry_error(reg, rc, "cannot migrate the registry schema");
+			goto fail;
+		}
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", NMIGRATIONS);
+	if ((rc = sqlite3_exec(reg->db, sql, NULL, NULL, NULL)) != SQLITE_OK) {
+		ret = registry_error(reg, rc, "cannot set the schema version");
+		goto fail;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d", APPLICATION_ID);
+	sqlite3_exec(reg->db, sql, NULL, NULL, NULL);
+	return registry_commit(reg);
+fail:
+	registry_rollback(reg);
+	return ret;
+}
+
+static int open_db(mlctl_registry **out, const char *dir, bool create)
+{
+	mlctl_registry *reg;
+	char *path = NULL;
+	struct stat st;
+	int ret = 0, rc;
+
+	*out = NULL;
+	reg = mlctl_calloc(1, sizeof(*reg));
+	if (!reg)
+		return MLCTL_ENOMEM;
+	reg->dir = mlctl_strdup(dir);
+	path = fs_join(dir, "registry.db");
+	if (!reg->dir || !path) {
+		ret = MLCTL_ENOMEM;
+		goto fail;
+	}
+	if (!create && stat(path, &st) != 0) {
+		ret = mlctl_error_set(MLCTL_ENOREGISTRY, "%s: not an mlctl registry (no registry.db); create one with `mlctl init`", dir);
+		goto fail;
+	}
+	rc = sqlite3_open_v2(path, &reg->db,
+			     SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		ret = registry_error(reg, rc, "cannot open");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(reg->db, 1);
+	sqlite3_busy_timeout(reg->db, BUSY_TIMEOUT_MS);
+	/* WAL is a property of the file (set once, at init); the rest are per connection. */
+	rc = sqlite3_exec(reg->db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", NULL, NULL, NULL);
+	if (rc == SQLITE_OK && create)
+		rc = sqlite3_exec(reg->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		ret = registry_error(reg, rc, "cannot configure");
+		goto fail;
+	}
+	if ((ret = migrate(reg)))
+		goto fail;
+	free(path);
+	*out = reg;
+	return 0;
+fail:
+	free(path);
+	mlctl_registry_free(reg);
+	return ret;
+}
+
+int mlctl_registry_open(mlctl_registry **out, const char *dir)
+{
+	if (sodium_init() < 0)
+		return mlctl_error_set(MLCTL_ERROR, "cannot initialise libsodium");
+	return open_db(out, dir, false);
+}
+
+void mlctl_registry_free(mlctl_registry *reg)
+{
+	if (!reg)
+		return;
+	sqlite3_close_v2(reg->db);
+	free(reg->dir);
+	free(reg);
+}
+
+const char *mlctl_registry_path(const mlctl_registry *reg)
+{
+	return reg->dir;
+}
+
+int mlctl_registry_init(const char *dir)
+{
+	mlctl_registry *reg;
+	char *db, *objects, *targets;
+	int ret;
+
+	db = fs_join(dir, "registry.db");
+	objects = fs_join(dir, "objects");
+	targets = fs_join(dir, "targets");
+	if (!db || !objects || !targets) {
+		ret = MLCTL_ENOMEM;
+		goto out;
+	}
+	if (fs_exists(db)) {
+		ret = mlctl_error_set(MLCTL_EEXISTS, "%s: a registry exists here already", dir);
+		goto out;
+	}
+	if ((ret = fs_mkdir_p(dir)) || (ret = fs_mkdir_p(objects)) || (ret = fs_mkdir_p(targets)))
+		goto out;
+	if (sodium_init() < 0) {
+		ret = mlctl_error_set(MLCTL_ERROR, "cannot initialise libsodium");
+		goto out;
+	}
+	ret = open_db(&reg, dir, true);
+	mlctl_registry_free(reg);
+out:
+	free(db);
+	free(objects);
+	free(targets);
+	return ret;
+}
+
+int mlctl_registry_discover(char **out, const char *explicit_dir)
+{
+	const char *env = getenv("MLCTL_REGISTRY");
+	char cwd[4096], *cand;
+
+	*out = NULL;
+	if (explicit_dir && *explicit_dir) {
+		*out = mlctl_strdup(explicit_dir);
+		return *out ? 0 : MLCTL_ENOMEM;
+	}
+	if (env && *env) {
+		*out = mlctl_strdup(env);
+		return *out ? 0 : MLCTL_ENOMEM;
+	}
+	if (!getcwd(cwd, sizeof(cwd)))
+		return mlctl_error_errno(MLCTL_EIO, "cannot read the working directory");
+	for (;;) {
+		char *slash;
+
+		cand = fs_join(cwd, ".mlctl");
+		if (!cand)
+			return MLCTL_ENOMEM;
+		if (fs_is_dir(cand)) {
+			*out = cand;
+			return 0;
+		}
+		free(cand);
+		slash = strrchr(cwd, '/');
+		if (!slash || slash == cwd) {
+			if (cwd[1] == '\0')
+				break;
+			cwd[1] = '\0';
+			continue;
+		}
+		*slash = '\0';
+	}
+	return mlctl_error_set(MLCTL_ENOREGISTRY,
+			       "no registry found (no .mlctl here or in any parent directory, no $MLCTL_REGISTRY, no --registry); create one with `mlctl init`");
+}
+
+int mlctl_registry_check(mlctl_registry *reg)
+{
+	sqlite3_stmt *st;
+	int ret, rc;
+
+	if ((ret = registry_prepare(&st, reg, "PRAGMA integrity_check", NULL)))
+		return ret;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		ret = registry_error(reg, rc, "integrity check");
+	else if (strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0)
+		ret = mlctl_error_set(MLCTL_ECORRUPT, "%s/registry.db: integrity check failed: %s", reg->dir,
+				      (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* ---- run ids ---- */
+
+/* A ULID: 48 bits of milliseconds then 80 random bits, in Crockford base32. */
+static void ulid_new(char out[MLCTL_RUN_ID_SIZE])
+{
+	static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+	unsigned char bytes[16];
+	uint64_t ms = (uint64_t)mlctl_now_ms();
+	int i;
+
+	for (i = 0; i < 6; i++)
+		bytes[i] = (unsigned char)(ms >> (8 * (5 - i)));
+	randombytes_buf(bytes + 6, 10);
+	/* 130 bits: two zero bits, then the 128 bits of bytes; 5 bits per character. */
+	for (i = 0; i < 26; i++) {
+		int v = 0, b;
+
+		for (b = 0; b < 5; b++) {
+			int bit = i * 5 + b - 2;
+
+			v <<= 1;
+			if (bit >= 0)
+				v |= (bytes[bit / 8] >> (7 - bit % 8)) & 1;
+		}
+		out[i] = alphabet[v];
+	}
+	out[26] = '\0';
+}
+
+/* The start time of a process in clock ticks since boot (/proc/PID/stat field 22), or 0. */
+static int64_t proc_start_time(int pid)
+{
+	char path[64], buf[1024], *p;
+	FILE *f;
+	size_t n;
+	int field;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	/* After ")" comes field 3 (state); skip to field 22. */
+	for (field = 2; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoll(p + 1, NULL, 10) : 0;
+}
+
+/* False when the run's process is known to be gone: same host, and no process with that
+ * pid, or one that started at another time (the pid was reused). */
+static bool run_process_alive(const char *host, int pid, int64_t pid_start)
+{
+	if (!host || strcmp(host, mlctl_hostname()) != 0 || pid <= 0)
+		return true;
+	if (kill(pid, 0) != 0 && errno == ESRCH)
+		return false;
+	if (pid_start && proc_start_time(pid) != 0 && proc_start_time(pid) != pid_start)
+		return false;
+	return true;
+}
+
+const char *mlctl_run_status_name(mlctl_run_status s)
+{
+	switch (s) {
+	case MLCTL_RUN_RUNNING: return "running";
+	case MLCTL_RUN_SUCCEEDED: return "succeeded";
+	case MLCTL_RUN_FAILED: return "failed";
+	case MLCTL_RUN_STALE: return "stale";
+	}
+	return "unknown";
+}
+
+/* ---- writing runs ---- */
+
+int mlctl_run_start(char out[MLCTL_RUN_ID_SIZE], mlctl_registry *reg, const mlctl_run_start_options *opts)
+{
+	strbuf argv = MLCTL_STRBUF_INIT;
+	int i, ret = 0;
+
+	for (i = 0; i < opts->argc && !ret; i++)
+		ret = strbuf_printf(&argv, "%s%s", i ? " " : "", opts->argv[i]);
+	if (ret)
+		goto out;
+	ulid_new(out);
+	ret = registry_exec(reg,
+			    "INSERT INTO runs (id, kind, name, parent, status, started, user, host, pid, pid_start, argv, version)"
+			    " VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)",
+			    "ssssissiiss", out, opts->kind, opts->name, opts->parent, mlctl_now_ms(),
+			    mlctl_username(), mlctl_hostname(), (int64_t)getpid(), proc_start_time(getpid()),
+			    argv.buf, MLCTL_VERSION);
+out:
+	strbuf_release(&argv);
+	return ret;
+}
+
+/* Run fn over n items inside one transaction. */
+static int in_transaction(mlctl_registry *reg, int (*fn)(mlctl_registry *, const char *, const void *, size_t),
+			  const char *run, const void *items, size_t n)
+{
+	int ret = registry_begin(reg);
+
+	if (ret)
+		return ret;
+	ret = fn(reg, run, items, n);
+	if (ret) {
+		registry_rollback(reg);
+		return ret;
+	}
+	return registry_commit(reg);
+}
+
+static int insert_params(mlctl_registry *reg, const char *run, const void *items, size_t n)
+{
+	const mlctl_kv *kv = items;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < n && !ret; i++)
+		ret = registry_exec(reg, "INSERT OR REPLACE INTO params (run, key, value) VALUES (?, ?, ?)", "sss",
+				    run, kv[i].key, kv[i].value ? kv[i].value : "");
+	return ret;
+}
+
+static int insert_metrics(mlctl_registry *reg, const char *run, const void *items, size_t n)
+{
+	const mlctl_metric *m = items;
+	int64_t now = mlctl_now_ms();
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < n && !ret; i++)
+		ret = registry_exec(reg, "INSERT OR REPLACE INTO metrics (run, key, step, value, time) VALUES (?, ?, ?, ?, ?)",
+				    "sside", run, m[i].key, m[i].step, m[i].value, now);
+	return ret;
+}
+
+int mlctl_run_log_params(mlctl_registry *reg, const char *run, const mlctl_kv *kv, size_t n)
+{
+	return in_transaction(reg, insert_params, run, kv, n);
+}
+
+int mlctl_run_log_param(mlctl_registry *reg, const char *run, const char *key, const char *value)
+{
+	mlctl_kv kv = { (char *)key, (char *)value };
+
+	return mlctl_run_log_params(reg, run, &kv, 1);
+}
+
+int mlctl_run_log_metrics(mlctl_registry *reg, const char *run, const mlctl_metric *m, size_t n)
+{
+	return in_transaction(reg, insert_metrics, run, m, n);
+}
+
+int mlctl_run_log_metric(mlctl_registry *reg, const char *run, const char *key, double value, int64_t step)
+{
+	mlctl_metric m = { (char *)key, value, step };
+
+	return mlctl_run_log_metrics(reg, run, &m, 1);
+}
+
+int mlctl_run_set_tag(mlctl_registry *reg, const char *run, const char *key, const char *value)
+{
+	return registry_exec(reg, "INSERT OR REPLACE INTO tags (run, key, value) VALUES (?, ?, ?)", "sss",
+			     run, key, value);
+}
+
+int mlctl_run_log_object(mlctl_registry *reg, const char *run, const char *role, const char *name,
+			 const char *digest)
+{
+	return registry_exec(reg, "INSERT OR REPLACE INTO run_objects (run, role, name, digest) VALUES (?, ?, ?, ?)",
+			     "ssss", run, role, name, digest);
+}
+
+int mlctl_run_set_model(mlctl_registry *reg, const char *run, const char *name, int version)
+{
+	return registry_exec(reg, "UPDATE runs SET model_name = ?, model_version = ? WHERE id = ?", "sis",
+			     name, (int64_t)version, run);
+}
+
+int mlctl_run_set_verdict(mlctl_registry *reg, const char *run, const char *verdict)
+{
+	return registry_exec(reg, "UPDATE runs SET verdict = ? WHERE id = ?", "ss", verdict, run);
+}
+
+int mlctl_run_finish(mlctl_registry *reg, const char *run, const char *error)
+{
+	return registry_exec(reg, "UPDATE runs SET status = ?, ended = ?, error = ? WHERE id = ?", "siss",
+			     error ? "failed" : "succeeded", mlctl_now_ms(), error, run);
+}
+
+int mlctl_dataset_record(mlctl_registry *reg, const char *digest, const char *path, const char *format,
+			 int64_t rows, int64_t columns)
+{
+	return registry_exec(reg,
+			     "INSERT INTO datasets (digest, path, format, rows, columns, first_seen) VALUES (?, ?, ?, ?, ?, ?)"
+			     " ON CONFLICT (digest) DO UPDATE SET path = excluded.path",
+			     "sssiii", digest, path, format, rows, columns, mlctl_now_ms());
+}
+
+/* ---- reading runs ---- */
+
+int mlctl_run_resolve(char out[MLCTL_RUN_ID_SIZE], mlctl_registry *reg, const char *prefix)
+{
+	char up[MLCTL_RUN_ID_SIZE + 1], hi[MLCTL_RUN_ID_SIZE + 2];
+	strbuf found = MLCTL_STRBUF_INIT;
+	sqlite3_stmt *st;
+	size_t i, len = strlen(prefix);
+	int ret, rc, n = 0;
+
+	if (len == 0 || len > 26)
+		return mlctl_error_set(MLCTL_ENOTFOUND, "no run %s", prefix);
+	for (i = 0; i < len; i++) {
+		char c = prefix[i];
+
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')))
+			return mlctl_error_set(MLCTL_ENOTFOUND, "no run %s (run ids are Crockford base32)", prefix);
+		up[i] = c;
+	}
+	up[len] = '\0';
+	snprintf(hi, sizeof(hi), "%s~", up);
+	ret = registry_prepare(&st, reg, "SELECT id FROM runs WHERE id >= ? AND id < ? ORDER BY id LIMIT 5", "ss", up, hi);
+	if (ret)
+		return ret;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+
+		if (n++ == 0)
+			snprintf(out, MLCTL_RUN_ID_SIZE, "%s", id);
+		strbuf_printf(&found, "%s%s", n > 1 ? ", " : "", id);
+	}
+	if (rc != SQLITE_DONE)
+		ret = registry_error(reg, rc, "cannot look up a run");
+	else if (n == 0)
+		ret = mlctl_error_set(MLCTL_ENOTFOUND, "no run %s", prefix);
+	else if (n > 1)
+		ret = mlctl_error_set(MLCTL_EAMBIGUOUS, "run id prefix %s is ambiguous: %s%s", prefix,
+				      found.buf, n > 4 ? ", ..." : "");
+	sqlite3_finalize(st);
+	strbuf_release(&found);
+	return ret;
+}
+
+#define RUN_COLUMNS "id, kind, name, parent, status, started, ended, user, host, pid, pid_start," \
+	" argv, version, error, model_name, model_version, verdict"
+
+static mlctl_run *run_from_row(sqlite3_stmt *st)
+{
+	mlctl_run *run = mlctl_calloc(1, sizeof(*run));
+	const char *status;
+
+	if (!run)
+		return NULL;
+	snprintf(run->id, sizeof(run->id), "%s", (const char *)sqlite3_column_text(st, 0));
+	run->kind = registry_col_str(st, 1);
+	run->name = registry_col_str(st, 2);
+	run->parent = registry_col_str(st, 3);
+	status = (const char *)sqlite3_column_text(st, 4);
+	run->started_ms = sqlite3_column_int64(st, 5);
+	run->ended_ms = sqlite3_column_int64(st, 6);
+	run->user = registry_col_str(st, 7);
+	run->host = registry_col_str(st, 8);
+	run->pid = sqlite3_column_int(st, 9);
+	run->argv = registry_col_str(st, 11);
+	run->version = registry_col_str(st, 12);
+	run->error = registry_col_str(st, 13);
+	run->model_name = registry_col_str(st, 14);
+	run->model_version = sqlite3_column_int(st, 15);
+	run->verdict = registry_col_str(st, 16);
+	if (status && strcmp(status, "succeeded") == 0)
+		run->status = MLCTL_RUN_SUCCEEDED;
+	else if (status && strcmp(status, "failed") == 0)
+		run->status = MLCTL_RUN_FAILED;
+	else if (!run_process_alive(run->host, run->pid, sqlite3_column_int64(st, 10)))
+		run->status = MLCTL_RUN_STALE;
+	else
+		run->status = MLCTL_RUN_RUNNING;
+	return run;
+}
+
+void mlctl_run_free(mlctl_run *run)
+{
+	size_t i;
+
+	if (!run)
+		return;
+	free(run->kind);
+	free(run->name);
+	free(run->parent);
+	free(run->user);
+	free(run->host);
+	free(run->argv);
+	free(run->version);
+	free(run->error);
+	free(run->model_name);
+	free(run->verdict);
+	for (i = 0; i < run->nparams; i++) {
+		free(run->params[i].key);
+		free(run->params[i].value);
+	}
+	for (i = 0; i < run->ntags; i++) {
+		free(run->tags[i].key);
+		free(run->tags[i].value);
+	}
+	for (i = 0; i < run->nmetrics; i++)
+		free(run->metrics[i].key);
+	for (i = 0; i < run->nobjects; i++) {
+		free(run->objects[i].role);
+		free(run->objects[i].name);
+		free(run->objects[i].media_type);
+	}
+	free(run->params);
+	free(run->tags);
+	free(run->metrics);
+	free(run->objects);
+	free(run);
+}
+
+/* Read key/value rows (two text columns) into a fresh array. */
+static int read_kv(mlctl_kv **out, size_t *n, mlctl_registry *reg, const char *sql, const char *run)
+{
+	sqlite3_stmt *st;
+	mlctl_kv *kv = NULL, *p;
+	int ret, rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((ret = registry_prepare(&st, reg, sql, "s", run)))
+		return ret;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!(p = mlctl_reallocarray(kv, *n + 1, sizeof(*kv)))) {
+			ret = MLCTL_ENOMEM;
+			break;
+		}
+		kv = p;
+		kv[*n].key = registry_col_str(st, 0);
+		kv[*n].value = registry_col_str(st, 1);
+		(*n)++;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = registry_error(reg, rc, "cannot read a run");
+	sqlite3_finalize(st);
+	*out = kv;
+	return ret;
+}
+
+static int read_run_details(mlctl_registry *reg, mlctl_run *run)
+{
+	sqlite3_stmt *st;
+	int ret, rc;
+
+	if ((ret = read_kv(&run->params, &run->nparams, reg, "SELECT key, value FROM params WHERE run = ? ORDER BY key", run->id)) ||
+	    (ret = read_kv(&run->tags, &run->ntags, reg, "SELECT key, value FROM tags WHERE run = ? ORDER BY key", run->id)))
+		return ret;
+	if ((ret = registry_prepare(&st, reg, "SELECT key, value, step FROM metrics WHERE run = ? ORDER BY key, step", "s", run->id)))
+		return ret;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		mlctl_metric *m = mlctl_reallocarray(run->metrics, run->nmetrics + 1, sizeof(*m));
+
+		if (!m) {
+			ret = MLCTL_ENOMEM;
+			break;
+		}
+		run->metrics = m;
+		m += run->nmetrics++;
+		m->key = registry_col_str(st, 0);
+		m->value = sqlite3_column_type(st, 1) == SQLITE_NULL ? (double)NAN : sqlite3_column_double(st, 1);
+		m->step = sqlite3_column_int64(st, 2);
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = registry_error(reg, rc, "cannot read metrics");
+	sqlite3_finalize(st);
+	if (ret)
+		return ret;
+	if ((ret = registry_prepare(&st, reg,
+				    "SELECT r.role, r.name, r.digest, o.size, o.media_type FROM run_objects r"
+				    " LEFT JOIN objects o ON o.digest = r.digest WHERE r.run = ? ORDER BY r.role, r.name",
+				    "s", run->id)))
+		return ret;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		mlctl_run_object *o = mlctl_reallocarray(run->objects, run->nobjects + 1, sizeof(*o));
+
+		if (!o) {
+			ret = MLCTL_ENOMEM;
+			break;
+		}
+		run->objects = o;
+		o += run->nobjects++;
+		o->role = registry_col_str(st, 0);
+		o->name = registry_col_str(st, 1);
+		snprintf(o->digest, sizeof(o->digest), "%s", (const char *)sqlite3_column_text(st, 2));
+		o->size = sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 3);
+		o->media_type = registry_col_str(st, 4);
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = registry_error(reg, rc, "cannot read lineage");
+	sqlite3_finalize(st);
+	if (ret)
+		return ret;
+	if ((ret = registry_prepare(&st, reg, "SELECT count(*) FROM runs WHERE parent = ?", "s", run->id)))
+		return ret;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		run->nchildren = (size_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int mlctl_run_get(mlctl_run **out, mlctl_registry *reg, const char *id_or_prefix)
+{
+	char id[MLCTL_RUN_ID_SIZE];
+	sqlite3_stmt *st;
+	mlctl_run *run = NULL;
+	int ret, rc;
+
+	*out = NULL;
+	if ((ret = mlctl_run_resolve(id, reg, id_or_prefix)))
+		return ret;
+	if ((ret = registry_prepare(&st, reg, "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?", "s", id)))
+		return ret;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		run = run_from_row(st);
+		if (!run)
+			ret = MLCTL_ENOMEM;
+	} else {
+		ret = rc == SQLITE_DONE ? mlctl_error_set(MLCTL_ENOTFOUND, "no run %s", id) : registry_error(reg, rc, "cannot read a run");
+	}
+	sqlite3_finalize(st);
+	if (!ret)
+		ret = read_run_details(reg, run);
+	if (ret) {
+		mlctl_run_free(run);
+		return ret;
+	}
+	*out = run;
+	return 0;
+}
+
+int mlctl_run_list_get(mlctl_run_list **out, mlctl_registry *reg, const mlctl_run_filter *f)
+{
+	mlctl_run_list *l;
+	sqlite3_stmt *st;
+	int ret, rc;
+
+	*out = NULL;
+	l = mlctl_calloc(1, sizeof(*l));
+	if (!l)
+		return MLCTL_ENOMEM;
+	ret = registry_prepare(&st, reg,
+			       "SELECT " RUN_COLUMNS " FROM runs"
+			       " WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR name = ?2)"
+			       " AND (?3 IS NULL OR model_name = ?3) AND (?4 IS NULL OR parent = ?4)"
+			       " AND (?5 = 0 OR parent IS NULL)"
+			       " ORDER BY id DESC LIMIT ?6",
+			       "ssssii", f->kind, f->name, f->model_name, f->parent, (int64_t)f->top_level,
+			       f->limit ? (int64_t)f->limit : (int64_t)-1);
+	if (ret) {
+		free(l);
+		return ret;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		mlctl_run **p = mlctl_reallocarray(l->runs, l->n + 1, sizeof(*p));
+
+		if (!p || !(p[l->n] = run_from_row(st))) {
+			if (p)
+				l->runs = p;
+			ret = MLCTL_ENOMEM;
+			break;
+		}
+		l->runs = p;
+		l->n++;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = registry_error(reg, rc, "cannot list runs");
+	sqlite3_finalize(st);
+	if (ret) {
+		mlctl_run_list_free(l);
+		return ret;
+	}
+	*out = l;
+	return 0;
+}
+
+void mlctl_run_list_free(mlctl_run_list *l)
+{
+	size_t i;
+
+	if (!l)
+		return;
+	for (i = 0; i < l->n; i++)
+		mlctl_run_free(l->runs[i]);
+	free(l->runs);
+	free(l);
+}
+
+bool mlctl_run_metric(const mlctl_run *run, const char *key, double *out)
+{
+	bool found = false;
+	size_t i;
+
+	/* Metrics are ordered by key then step: the last match is the highest step. */
+	for (i = 0; i < run->nmetrics; i++) {
+		if (strcmp(run->metrics[i].key, key) == 0) {
+			*out = run->metrics[i].value;
+			found = true;
+		}
+	}
+	return found;
+}
+
+static const char *kv_find(const mlctl_kv *kv, size_t n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(kv[i].key, key) == 0)
+			return kv[i].value;
+	return NULL;
+}
+
+const char *mlctl_run_param(const mlctl_run *run, const char *key)
+{
+	return kv_find(run->params, run->nparams, key);
+}
+
+const char *mlctl_run_tag(const mlctl_run *run, const char *key)
+{
+	return kv_find(run->tags, run->ntags, key);
+}
