@@ -154,8 +154,9 @@ static int sort_entries(const pkg_entry ***out, const pkg_entry *entries, size_t
 	qsort(s, n, sizeof(*s), cmp_entry_name);
 	for (i = 1; i < n; i++) {
 		if (!strcmp(s[i - 1]->name, s[i]->name)) {
+			mlctl_error_set(MLCTL_EUSAGE, "package entry \"%s\" given twice", s[i]->name);
 			free(s);
-			return mlctl_error_set(MLCTL_EUSAGE, "package entry \"%s\" given twice", s[i]->name);
+			return MLCTL_EUSAGE;
 		}
 	}
 	*out = s;
@@ -179,10 +180,13 @@ int pkg_write(const char *path, const pkg_entry *entries, size_t n, int64_t mtim
 		goto out_abort;
 	}
 	/* ustar keeps no atime/ctime and needs no pax headers for our short names; the gzip
-	 * header gets neither a timestamp nor a file name: the bytes depend on the entries. */
+	 * header gets neither a timestamp nor a file name: the bytes depend on the entries.
+	 * No padding of the last record to 10240 bytes: the tar ends with its two zero
+	 * blocks, so a truncated package fails to read instead of looking complete. */
 	if (archive_write_set_format_ustar(a) != ARCHIVE_OK ||
 	    archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
 	    archive_write_set_options(a, "gzip:!timestamp,gzip:compression-level=9") != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
 	    archive_write_open_FILE(a, af->fp) != ARCHIVE_OK) {
 		ret = mlctl_error_set(MLCTL_EIO, "cannot write %s: %s", path, archive_error_string(a));
 		goto out_abort;
