@@ -389,8 +389,10 @@ static void emit_model(emitter *em, const manifest_model *md)
 	key_str(em, "label", md->label);
 	emit_raw(em, "params");
 	begin_map(em);
-	for (i = 0; i < md->nparams; i++)
-		key_str(em, params[i].key, params[i].value);
+	for (i = 0; i < md->nparams; i++) {
+		emit_str(em, params[i].key);
+		emit_str(em, params[i].value);
+	}
 	end_map(em);
 	emit_metrics(em, "metrics", md->metrics, md->nmetrics);
 	end_map(em);

@@ -318,6 +318,28 @@ START_TEST(test_pkgfmt_read_mem)
 }
 END_TEST
 
+/* The seed corpus of fuzz_package: packages written by pkg_write (MLCTL_WRITE_CORPUS=1
+ * refreshes them); the committed seeds must read back as packages. */
+START_TEST(test_pkgfmt_corpus_seeds)
+{
+	static const char *const seeds[] = { "tests/fuzz/corpus/package/three.mlpkg",
+					     "tests/fuzz/corpus/package/one.mlpkg" };
+	pkg_contents *c = NULL;
+
+	if (getenv("MLCTL_WRITE_CORPUS")) {
+		ck_assert_int_eq(pkg_write(seeds[0], sample, 3, 1700000000), 0);
+		ck_assert_int_eq(pkg_write(seeds[1], &sample[1], 1, 0), 0);
+	}
+	ck_assert_int_eq(pkg_read(&c, seeds[0], allowed, NALLOWED, NULL), 0);
+	ck_assert_uint_eq(c->n, 3);
+	pkg_contents_free(c);
+	ck_assert_int_eq(pkg_read(&c, seeds[1], allowed, NALLOWED, NULL), 0);
+	ck_assert_uint_eq(c->n, 1);
+	ck_assert_str_eq(c->entries[0].name, "MANIFEST.yaml");
+	pkg_contents_free(c);
+}
+END_TEST
+
 static Suite *pkgfmt_suite(void)
 {
 	Suite *s = suite_create("pkgfmt");
@@ -337,6 +359,7 @@ static Suite *pkgfmt_suite(void)
 	tcase_add_test(tc, test_pkgfmt_refuses_gzip_bombs);
 	tcase_add_test(tc, test_pkgfmt_extract);
 	tcase_add_test(tc, test_pkgfmt_read_mem);
+	tcase_add_test(tc, test_pkgfmt_corpus_seeds);
 	suite_add_tcase(s, tc);
 	return s;
 }
