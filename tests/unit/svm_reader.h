@@ -97,6 +97,7 @@ fail:
 }
 
 /* Whole file into a fresh NUL-terminated buffer (test helper). */
+__attribute__((unused))
 static char *test_slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
