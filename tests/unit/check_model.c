@@ -353,7 +353,12 @@ static void expect_bad(char *text, size_t len, int line, const char *what)
 	free(text);
 }
 
-#define BAD(t, line, what) expect_bad((t), strlen(t), (line), (what))
+static void bad_str(char *text, int line, const char *what)
+{
+	expect_bad(text, strlen(text), line, what);
+}
+
+#define BAD(t, line, what) bad_str((t), (line), (what))
 
 /*
  * heart_scale's model: 1 svm_type, 2 kernel_type, 3 gamma, 4 nr_class, 5 total_sv, 6 rho,
