@@ -22,6 +22,11 @@ void model_param_defaults(struct svm_parameter *p);
  * (MB), tolerance, shrinking (0/1), probability (0/1). MLCTL_EUSAGE naming the parameter
  * and the value when either is wrong. */
 int model_param_set(struct svm_parameter *p, const char *name, const char *value);
+/* The same for a numeric parameter given as a number (tune's grid axes); the message
+ * shows the value as %.17g. */
+int model_param_set_number(struct svm_parameter *p, const char *name, double value);
+/* True when name is a numeric parameter model_param_set() knows (C, gamma, degree, ...). */
+bool model_param_is_numeric(const char *name);
 
 /* Add a class weight (libsvm -wi). p owns copies of the arrays; release with
  * model_param_release(). */
@@ -50,6 +55,12 @@ int model_save(char **out, size_t *len, const struct svm_model *m);
 /* Load svm_save_model text. Validates the text first (header keys, counts, indices) so
  * that a malformed or hostile file is MLCTL_EDATA naming origin and line, never a crash. */
 int model_load(struct svm_model **out, const char *text, size_t len, const char *origin);
+/* The check model_load() makes before libsvm sees the text: 0, or MLCTL_EDATA with
+ * "origin:line: what is wrong". Stricter than libsvm (one key per line, each at most
+ * once, nr_class before the arrays, exactly total_sv SV lines, finite numbers, ascending
+ * indices, no precomputed kernel, at most 4096 classes, text under 1 GiB): everything
+ * svm_save_model writes passes. */
+int model_validate(const char *text, size_t len, const char *origin);
 
 /* Number of support vectors; the largest feature index used by any support vector. */
 int model_nsv(const struct svm_model *m);

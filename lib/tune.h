@@ -42,20 +42,25 @@ void tune_grid_free(tune_grid *g);
 /* Assign each of n rows a fold in [0,k): stratified by y when stratify, shuffled with seed. */
 int tune_folds(int *out_fold, const double *y, size_t n, int k, bool stratify, uint64_t seed);
 
-/* Cross-validated predictions: for each fold train on the others and predict it. dec, when
- * not NULL and the model is a binary classifier, receives the decision value of each row
- * (positive for the first class of the training labels' order). */
+/* Cross-validated predictions: for each fold train on the others (probability forced off,
+ * so nothing draws from rand()) and predict it. dec, when not NULL, receives the decision
+ * value of each row when the fold's model is a binary classifier: positive means the
+ * LARGER label value (class_values[1] when the classes are sorted ascending, which is what
+ * metrics_classification() expects), whatever order libsvm met the labels in; 0 for rows
+ * predicted by any other model. */
 int tune_cv_predict(double *out_pred, double *out_dec, const struct svm_problem *prob,
 		    const struct svm_parameter *p, int nfeatures, const int *fold, int k);
 
-/* Score of one set of CV predictions; higher is better when the caller says so. */
+/* Score of one set of CV predictions; higher is better when the caller says so. dec is the
+ * tune_cv_predict() decision value (NULL unless y has exactly two classes). tune_run()
+ * calls it from its workers, one call at a time (under the same lock as progress). */
 typedef double (*tune_score_fn)(const double *y, const double *pred, const double *dec,
 				size_t n, void *ctx);
 
 typedef struct tune_point {
 	struct svm_parameter param;   /* the point's parameters (weights shared with base) */
 	double score;
-	double seconds;
+	double seconds;               /* training and prediction time summed over folds */
 } tune_point;
 
 typedef struct tune_result {
@@ -69,9 +74,10 @@ typedef struct tune_options {
 	uint64_t seed;
 	int threads;                  /* 0: all online CPUs */
 	bool higher_is_better;
-	tune_score_fn score;
+	tune_score_fn score;          /* NULL: accuracy (classifiers, higher is better) or
+	                                 mean squared error (others, lower is better) */
 	void *score_ctx;
-	mlctl_progress_cb progress;
+	mlctl_progress_cb progress;   /* ("grid", points done, points); one call at a time */
 	void *progress_payload;
 } tune_options;
 

@@ -1,0 +1,527 @@
+/*
+ * model.c — the libsvm wrapper (floor 3): svm_parameter by name, training that is
+ * deterministic across threads, and the svm-train model text in and out.
+ *
+ * libsvm has three pieces of process-wide state this file has to tame: its print function
+ * (silenced once), rand() in probability training (seeded under a lock), and, in
+ * svm_save_model/svm_load_model, setlocale() plus a static line buffer (serialised under a
+ * second lock). svm_load_model trusts its input completely, so model_load() first checks
+ * the text with a strict parser of its own (model_validate) and hands libsvm only text
+ * that it knows libsvm reads safely.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "fsutil.h"
+#include "model.h"
+#include "util.h"
+#include "banned.h"
+
+static pthread_once_t libsvm_once = PTHREAD_ONCE_INIT;
+static locale_t model_c_locale;
+/* Held around srand()+svm_train() when libsvm's probability code draws from rand(). */
+static pthread_mutex_t rand_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Held around svm_save_model()/svm_load_model(): setlocale() and a static line buffer. */
+static pthread_mutex_t file_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void print_nothing(const char *s)
+{
+	(void)s;
+}
+
+static void libsvm_setup(void)
+{
+	svm_set_print_string_function(print_nothing);
+	model_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+static void libsvm_init(void)
+{
+	pthread_once(&libsvm_once, libsvm_setup);
+}
+
+/* ---- parameters ---- */
+
+static const char *const type_names[] = { "c-svc", "nu-svc", "one-class", "epsilon-svr", "nu-svr" };
+static const char *const kernel_names[] = { "linear", "poly", "rbf", "sigmoid" };
+
+void model_param_defaults(struct svm_parameter *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->svm_type = C_SVC;
+	p->kernel_type = RBF;
+	p->degree = 3;
+	p->gamma = 0;
+	p->coef0 = 0;
+	p->nu = 0.5;
+	p->cache_size = 100;
+	p->C = 1;
+	p->eps = 1e-3;
+	p->p = 0.1;
+	p->shrinking = 1;
+	p->probability = 0;
+	p->nr_weight = 0;
+	p->weight_label = NULL;
+	p->weight = NULL;
+}
+
+const char *model_type_name(int svm_type)
+{
+	if (svm_type < 0 || svm_type >= (int)(sizeof(type_names) / sizeof(type_names[0])))
+		return "unknown";
+	return type_names[svm_type];
+}
+
+const char *model_kernel_name(int kernel_type)
+{
+	if (kernel_type < 0 || kernel_type >= (int)(sizeof(kernel_names) / sizeof(kernel_names[0])))
+		return "unknown";
+	return kernel_names[kernel_type];
+}
+
+bool model_is_classifier(int svm_type)
+{
+	return svm_type == C_SVC || svm_type == NU_SVC;
+}
+
+/* How a numeric parameter is checked: its range and whether it must be an integer. */
+enum range { R_POSITIVE, R_NONNEG, R_ANY, R_UNIT, R_BOOL };
+
+struct numeric_param {
+	const char *name;
+	enum range range;
+	bool integer;
+};
+
+static const struct numeric_param numeric_params[] = {
+	{ "C", R_POSITIVE, false },
+	{ "gamma", R_NONNEG, false },
+	{ "degree", R_NONNEG, true },
+	{ "coef0", R_ANY, false },
+	{ "nu", R_UNIT, false },
+	{ "epsilon", R_NONNEG, false },
+	{ "cache", R_POSITIVE, false },
+	{ "tolerance", R_POSITIVE, false },
+	{ "shrinking", R_BOOL, true },
+	{ "probability", R_BOOL, true },
+};
+
+static const struct numeric_param *numeric_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(numeric_params) / sizeof(numeric_params[0]); i++)
+		if (strcasecmp(numeric_params[i].name, name) == 0)
+			return &numeric_params[i];
+	return NULL;
+}
+
+bool model_param_is_numeric(const char *name)
+{
+	return name && numeric_find(name) != NULL;
+}
+
+/* Check v against np's range; text is how the user wrote it, for the message. */
+static int numeric_check(const struct numeric_param *np, double v, const char *text)
+{
+	if (!isfinite(v))
+		return mlctl_error_set(MLCTL_EUSAGE, "%s: \"%s\" is not a finite number", np->name, text);
+	if (np->integer && (v != floor(v) || fabs(v) > INT_MAX))
+		return mlctl_error_set(MLCTL_EUSAGE, "%s: \"%s\" is not an integer", np->name, text);
+	switch (np->range) {
+	case R_POSITIVE:
+		if (!(v > 0))
+			return mlctl_error_set(MLCTL_EUSAGE, "%s: \"%s\" must be greater than 0", np->name, text);
+		break;
+	case R_NONNEG:
+		if (v < 0)
+			return mlctl_error_set(MLCTL_EUSAGE, "%s: \"%s\" must not be negative", np->name, text);
+		break;
+	case R_UNIT:
+		if (!(v > 0 && v <= 1))
+			return mlctl_error_set(MLCTL_EUSAGE, "%s: \"%s\" must be in (0, 1]", np->name, text);
+		break;
+	case R_BOOL:
+		if (v != 0 && v != 1)
+			return mlctl_error_set(MLCTL_EUSAGE, "%s: \"%s\" is not 0 or 1", np->name, text);
+		break;
+	case R_ANY:
+		break;
+	}
+	return 0;
+}
+
+static void numeric_store(struct svm_parameter *p, const struct numeric_param *np, double v)
+{
+	const char *n = np->name;
+
+	if (strcmp(n, "C") == 0)
+		p->C = v;
+	else if (strcmp(n, "gamma") == 0)
+		p->gamma = v;
+	else if (strcmp(n, "degree") == 0)
+		p->degree = (int)v;
+	else if (strcmp(n, "coef0") == 0)
+		p->coef0 = v;
+	else if (strcmp(n, "nu") == 0)
+		p->nu = v;
+	else if (strcmp(n, "epsilon") == 0)
+		p->p = v;
+	else if (strcmp(n, "cache") == 0)
+		p->cache_size = v;
+	else if (strcmp(n, "tolerance") == 0)
+		p->eps = v;
+	else if (strcmp(n, "shrinking") == 0)
+		p->shrinking = (int)v;
+	else if (strcmp(n, "probability") == 0)
+		p->probability = (int)v;
+}
+
+int model_param_set_number(struct svm_parameter *p, const char *name, double value)
+{
+	const struct numeric_param *np = numeric_find(name);
+	char buf[32];
+	int ret;
+
+	if (!np)
+		return mlctl_error_set(MLCTL_EUSAGE, "\"%s\" is not a numeric model parameter "
+				       "(one of C, gamma, degree, coef0, nu, epsilon, cache, tolerance, "
+				       "shrinking, probability)", name);
+	ret = numeric_check(np, value, mlctl_fmt_double(buf, value));
+	if (ret)
+		return ret;
+	numeric_store(p, np, value);
+	return 0;
+}
+
+/* Find s in names[] (also accepting libsvm's spellings: c_svc, polynomial). */
+static int name_index(const char *s, const char *const *names, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		const char *a = names[i];
+
+		for (j = 0; a[j] && s[j]; j++)
+			if (!(a[j] == s[j] || (a[j] == '-' && s[j] == '_')))
+				break;
+		if (!a[j] && !s[j])
+			return (int)i;
+	}
+	if (names == kernel_names && strcmp(s, "polynomial") == 0)
+		return POLY;
+	return -1;
+}
+
+int model_param_set(struct svm_parameter *p, const char *name, const char *value)
+{
+	const struct numeric_param *np;
+	double v;
+	int i, ret;
+
+	if (!name || !value)
+		return mlctl_error_set(MLCTL_EUSAGE, "a model parameter needs a name and a value");
+	if (strcmp(name, "type") == 0) {
+		i = name_index(value, type_names, sizeof(type_names) / sizeof(type_names[0]));
+		if (i < 0)
+			return mlctl_error_set(MLCTL_EUSAGE, "type: \"%s\" is not one of c-svc, nu-svc, "
+					       "one-class, epsilon-svr, nu-svr", value);
+		p->svm_type = i;
+		return 0;
+	}
+	if (strcmp(name, "kernel") == 0) {
+		i = name_index(value, kernel_names, sizeof(kernel_names) / sizeof(kernel_names[0]));
+		if (i < 0)
+			return mlctl_error_set(MLCTL_EUSAGE, "kernel: \"%s\" is not one of linear, poly, "
+					       "rbf, sigmoid", value);
+		p->kernel_type = i;
+		return 0;
+	}
+	np = numeric_find(name);
+	if (!np)
+		return mlctl_error_set(MLCTL_EUSAGE, "\"%s\" is not a model parameter (one of type, "
+				       "kernel, C, gamma, degree, coef0, nu, epsilon, cache, tolerance, "
+				       "shrinking, probability)", name);
+	if (!mlctl_parse_double(value, &v))
+		return mlctl_error_set(MLCTL_EUSAGE, "%s: \"%s\" is not a number", np->name, value);
+	ret = numeric_check(np, v, value);
+	if (ret)
+		return ret;
+	numeric_store(p, np, v);
+	return 0;
+}
+
+int model_param_add_weight(struct svm_parameter *p, int label, double weight)
+{
+	int *wl;
+	double *w;
+	int i;
+
+	if (!isfinite(weight) || weight < 0)
+		return mlctl_error_set(MLCTL_EUSAGE, "class weight for %d: %g must be a number >= 0",
+				       label, weight);
+	for (i = 0; i < p->nr_weight; i++) {
+		if (p->weight_label[i] == label) {
+			p->weight[i] = weight;
+			return 0;
+		}
+	}
+	if (p->nr_weight == INT_MAX)
+		return mlctl_error_oom();
+	wl = mlctl_reallocarray(p->weight_label, (size_t)p->nr_weight + 1, sizeof(*wl));
+	if (!wl)
+		return mlctl_error_oom();
+	p->weight_label = wl;
+	w = mlctl_reallocarray(p->weight, (size_t)p->nr_weight + 1, sizeof(*w));
+	if (!w)
+		return mlctl_error_oom();
+	p->weight = w;
+	wl[p->nr_weight] = label;
+	w[p->nr_weight] = weight;
+	p->nr_weight++;
+	return 0;
+}
+
+int model_param_copy(struct svm_parameter *dst, const struct svm_parameter *src)
+{
+	struct svm_parameter c = *src;
+	size_t n = src->nr_weight > 0 ? (size_t)src->nr_weight : 0;
+
+	c.weight_label = NULL;
+	c.weight = NULL;
+	c.nr_weight = 0;
+	if (n) {
+		c.weight_label = mlctl_calloc(n, sizeof(*c.weight_label));
+		c.weight = mlctl_calloc(n, sizeof(*c.weight));
+		if (!c.weight_label || !c.weight) {
+			free(c.weight_label);
+			free(c.weight);
+			return mlctl_error_oom();
+		}
+		memcpy(c.weight_label, src->weight_label, n * sizeof(*c.weight_label));
+		memcpy(c.weight, src->weight, n * sizeof(*c.weight));
+		c.nr_weight = (int)n;
+	}
+	*dst = c;
+	return 0;
+}
+
+void model_param_release(struct svm_parameter *p)
+{
+	if (!p)
+		return;
+	free(p->weight_label);
+	free(p->weight);
+	p->weight_label = NULL;
+	p->weight = NULL;
+	p->nr_weight = 0;
+}
+
+/* ---- training ---- */
+
+int model_train(struct svm_model **out, const struct svm_problem *prob,
+		const struct svm_parameter *p, int nfeatures, uint64_t seed)
+{
+	struct svm_parameter q = *p;
+	struct svm_model *m;
+	const char *why;
+
+	*out = NULL;
+	libsvm_init();
+	if (!prob || prob->l <= 0)
+		return mlctl_error_set(MLCTL_EUSAGE, "cannot train a model on no rows");
+	if (q.gamma == 0 && nfeatures > 0)
+		q.gamma = 1.0 / nfeatures;
+	why = svm_check_parameter(prob, &q);
+	if (why)
+		return mlctl_error_set(MLCTL_EUSAGE, "invalid model parameters: %s", why);
+	if (q.probability) {
+		/* svm_binary_svc_probability and svm_svr_probability shuffle with rand(): fix
+		 * its sequence and keep other threads' training off it meanwhile. Seed 1 is
+		 * rand()'s initial state, so it reproduces `svm-train -b 1`. */
+		pthread_mutex_lock(&rand_lock);
+		srand((unsigned)(seed ^ (seed >> 32)));
+		m = svm_train(prob, &q);
+		pthread_mutex_unlock(&rand_lock);
+	} else {
+		m = svm_train(prob, &q);
+	}
+	if (!m)
+		return mlctl_error_oom();
+	/* The model copied q, whose weight arrays belong to the caller: do not keep them. */
+	m->param.nr_weight = 0;
+	m->param.weight_label = NULL;
+	m->param.weight = NULL;
+	*out = m;
+	return 0;
+}
+
+int model_nsv(const struct svm_model *m)
+{
+	return m ? m->l : 0;
+}
+
+int model_max_index(const struct svm_model *m)
+{
+	int i, max = 0;
+
+	if (!m || !m->SV)
+		return 0;
+	for (i = 0; i < m->l; i++) {
+		const struct svm_node *x = m->SV[i];
+
+		for (; x && x->index != -1; x++)
+			if (x->index > max)
+				max = x->index;
+	}
+	return max;
+}
+
+void model_free(struct svm_model *m)
+{
+	if (m)
+		svm_free_and_destroy_model(&m);
+}
+
+/* ---- save and load through a temp file ---- */
+
+/* Create an empty private temp file; *path is a fresh allocation. With fdp, the file
+ * stays open there; otherwise it is closed. */
+static int temp_file(char **path, int *fdp)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	*path = mlctl_asprintf("%s/mlctl-model-XXXXXX", dir);
+	if (!*path)
+		return MLCTL_ENOMEM;
+	fd = mkstemp(*path);
+	if (fd < 0) {
+		int ret = mlctl_error_errno(MLCTL_ECREATE, "cannot create a temp file in %s", dir);
+
+		free(*path);
+		*path = NULL;
+		return ret;
+	}
+	if (fdp)
+		*fdp = fd;
+	else
+		close(fd);
+	return 0;
+}
+
+static int write_all(int fd, const char *data, size_t len, const char *path)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return mlctl_error_errno(MLCTL_EIO, "cannot write %s", path);
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int model_save(char **out, size_t *len, const struct svm_model *m)
+{
+	char *path = NULL;
+	locale_t old;
+	int ret, rc;
+
+	*out = NULL;
+	*len = 0;
+	libsvm_init();
+	ret = temp_file(&path, NULL);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&file_lock);
+	old = uselocale(model_c_locale ? model_c_locale : LC_GLOBAL_LOCALE);
+	rc = svm_save_model(path, m);
+	uselocale(old);
+	pthread_mutex_unlock(&file_lock);
+	if (rc != 0) {
+		ret = mlctl_error_set(MLCTL_EIO, "cannot write the model to the temp file %s", path);
+		goto out_unlink;
+	}
+	ret = fs_read_file(out, len, path, 0);
+out_unlink:
+	unlink(path);
+	free(path);
+	return ret;
+}
+
+/* Fill in what svm_load_model leaves uninitialised (training-only fields). */
+static void loaded_defaults(struct svm_model *m)
+{
+	struct svm_parameter d;
+
+	model_param_defaults(&d);
+	if (m->param.kernel_type != POLY)
+		m->param.degree = d.degree;
+	if (m->param.kernel_type == LINEAR)
+		m->param.gamma = 0;
+	if (m->param.kernel_type != POLY && m->param.kernel_type != SIGMOID)
+		m->param.coef0 = 0;
+	m->param.cache_size = d.cache_size;
+	m->param.eps = d.eps;
+	m->param.C = d.C;
+	m->param.nu = d.nu;
+	m->param.p = d.p;
+	m->param.shrinking = d.shrinking;
+	m->param.probability = svm_check_probability_model(m) ? 1 : 0;
+	m->param.nr_weight = 0;
+	m->param.weight_label = NULL;
+	m->param.weight = NULL;
+}
+
+int model_load(struct svm_model **out, const char *text, size_t len, const char *origin)
+{
+	struct svm_model *m;
+	char *path = NULL;
+	locale_t old;
+	int fd, ret;
+
+	*out = NULL;
+	libsvm_init();
+	if (!origin)
+		origin = "model";
+	ret = model_validate(text, len, origin);
+	if (ret)
+		return ret;
+	ret = temp_file(&path, &fd);
+	if (ret)
+		return ret;
+	ret = write_all(fd, text, len, path);
+	if (close(fd) != 0 && !ret)
+		ret = mlctl_error_errno(MLCTL_EIO, "cannot write %s", path);
+	if (ret)
+		goto out_unlink;
+	pthread_mutex_lock(&file_lock);
+	old = uselocale(model_c_locale ? model_c_locale : LC_GLOBAL_LOCALE);
+	m = svm_load_model(path);
+	uselocale(old);
+	pthread_mutex_unlock(&file_lock);
+	if (!m) {
+		ret = mlctl_error_set(MLCTL_EDATA, "%s: libsvm cannot read this model", origin);
+		goto out_unlink;
+	}
+	loaded_defaults(m);
+	*out = m;
+out_unlink:
+	unlink(path);
+	free(path);
+	return ret;
+}

@@ -1,0 +1,466 @@
+/*
+ * check_model.c — the libsvm wrapper against libsvm's own tools: svm-train must write the
+ * same model text, svm-predict must agree with the loaded model, and malformed model
+ * files must be refused with a line number instead of crashing libsvm.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <pthread.h>
+
+#include "check_util.h"
+#include "svm_reader.h"
+
+#include "error.h"
+#include "model.h"
+
+static struct test_problem heart;
+
+static void heart_setup(void)
+{
+	tmpdir_setup();
+	if (test_problem_read(&heart, data_path("heart_scale")) != 0)
+		abort();
+}
+
+static void heart_teardown(void)
+{
+	test_problem_free(&heart);
+	tmpdir_teardown();
+}
+
+/* Run a shell command; fail the test when it fails. */
+__attribute__((format(printf, 1, 2)))
+static void run(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	ck_assert_msg(system(cmd) == 0, "command failed: %s", cmd);
+}
+
+static char *train_and_save(const struct svm_parameter *p, uint64_t seed, size_t *len)
+{
+	struct svm_model *m = NULL;
+	char *text = NULL;
+
+	ck_assert_int_eq(model_train(&m, &heart.prob, p, heart.nfeatures, seed), 0);
+	ck_assert_int_eq(model_save(&text, len, m), 0);
+	model_free(m);
+	return text;
+}
+
+static void assert_same_text(const char *got, size_t glen, const char *path)
+{
+	size_t rlen;
+	char *ref = test_slurp(path, &rlen);
+
+	ck_assert_ptr_nonnull(ref);
+	ck_assert_msg(glen == rlen && memcmp(got, ref, rlen) == 0,
+		      "model text differs from %s (%zu vs %zu bytes)", path, glen, rlen);
+	free(ref);
+}
+
+START_TEST(test_model_param_defaults)
+{
+	struct svm_parameter p;
+
+	model_param_defaults(&p);
+	ck_assert_int_eq(p.svm_type, C_SVC);
+	ck_assert_int_eq(p.kernel_type, RBF);
+	ck_assert_int_eq(p.degree, 3);
+	ck_assert(p.gamma == 0 && p.coef0 == 0 && p.C == 1 && p.nu == 0.5 && p.p == 0.1);
+	ck_assert(p.cache_size == 100 && p.eps == 1e-3);
+	ck_assert_int_eq(p.shrinking, 1);
+	ck_assert_int_eq(p.probability, 0);
+	ck_assert_int_eq(p.nr_weight, 0);
+}
+END_TEST
+
+START_TEST(test_model_param_set)
+{
+	static const struct { const char *name, *value, *msg; } bad[] = {
+		{ "gamma", "abc", "gamma: \"abc\" is not a number" },
+		{ "kernel", "rbff", "kernel: \"rbff\" is not one of linear, poly, rbf, sigmoid" },
+		{ "type", "svc", "type: \"svc\" is not one of c-svc, nu-svc, one-class, epsilon-svr, nu-svr" },
+		{ "C", "0", "C: \"0\" must be greater than 0" },
+		{ "C", "inf", "C: \"inf\" is not a finite number" },
+		{ "nu", "1.5", "nu: \"1.5\" must be in (0, 1]" },
+		{ "degree", "2.5", "degree: \"2.5\" is not an integer" },
+		{ "shrinking", "2", "shrinking: \"2\" is not 0 or 1" },
+		{ "epsilon", "-0.1", "epsilon: \"-0.1\" must not be negative" },
+	};
+	struct svm_parameter p;
+	size_t i;
+
+	model_param_defaults(&p);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(model_param_set(&p, bad[i].name, bad[i].value), MLCTL_EUSAGE);
+		ck_assert_str_eq(mlctl_error_last()->message, bad[i].msg);
+	}
+	ck_assert_int_eq(model_param_set(&p, "colour", "1"), MLCTL_EUSAGE);
+	ck_assert_ptr_nonnull(strstr(mlctl_error_last()->message, "\"colour\" is not a model parameter"));
+	/* Nothing above changed p. */
+	ck_assert(p.gamma == 0 && p.C == 1 && p.kernel_type == RBF && p.nu == 0.5);
+
+	ck_assert_int_eq(model_param_set(&p, "type", "nu-svr"), 0);
+	ck_assert_int_eq(p.svm_type, NU_SVR);
+	ck_assert_int_eq(model_param_set(&p, "type", "epsilon_svr"), 0);
+	ck_assert_int_eq(p.svm_type, EPSILON_SVR);
+	ck_assert_int_eq(model_param_set(&p, "kernel", "poly"), 0);
+	ck_assert_int_eq(p.kernel_type, POLY);
+	ck_assert_int_eq(model_param_set(&p, "C", "2.5"), 0);
+	ck_assert_int_eq(model_param_set(&p, "gamma", "1e-3"), 0);
+	ck_assert_int_eq(model_param_set(&p, "degree", "2"), 0);
+	ck_assert_int_eq(model_param_set(&p, "epsilon", "0.25"), 0);
+	ck_assert_int_eq(model_param_set(&p, "probability", "1"), 0);
+	ck_assert(p.C == 2.5 && p.gamma == 1e-3 && p.degree == 2 && p.p == 0.25 && p.probability == 1);
+	ck_assert_str_eq(model_type_name(p.svm_type), "epsilon-svr");
+	ck_assert_str_eq(model_kernel_name(p.kernel_type), "poly");
+	ck_assert(!model_is_classifier(p.svm_type) && model_is_classifier(NU_SVC));
+}
+END_TEST
+
+START_TEST(test_model_param_weights_copy)
+{
+	struct svm_parameter p, q;
+
+	model_param_defaults(&p);
+	ck_assert_int_eq(model_param_add_weight(&p, 1, 2.0), 0);
+	ck_assert_int_eq(model_param_add_weight(&p, -1, 0.5), 0);
+	ck_assert_int_eq(model_param_add_weight(&p, 1, 3.0), 0);   /* replaces */
+	ck_assert_int_eq(p.nr_weight, 2);
+	ck_assert_int_eq(model_param_copy(&q, &p), 0);
+	ck_assert_ptr_ne(q.weight, p.weight);
+	ck_assert_int_eq(q.nr_weight, 2);
+	ck_assert(q.weight_label[0] == 1 && q.weight[0] == 3.0);
+	ck_assert(q.weight_label[1] == -1 && q.weight[1] == 0.5);
+	model_param_release(&p);
+	ck_assert(q.weight[0] == 3.0);
+	model_param_release(&q);
+	ck_assert_int_eq(q.nr_weight, 0);
+	ck_assert_int_eq(model_param_add_weight(&q, 1, -1), MLCTL_EUSAGE);
+}
+END_TEST
+
+/* The same model text as `svm-train -c 2 -g 0.5 heart_scale`, byte for byte. */
+START_TEST(test_model_train_matches_svm_train)
+{
+	struct svm_parameter p;
+	size_t len;
+	char *text;
+
+	model_param_defaults(&p);
+	ck_assert_int_eq(model_param_set(&p, "C", "2"), 0);
+	ck_assert_int_eq(model_param_set(&p, "gamma", "0.5"), 0);
+	text = train_and_save(&p, 0, &len);
+	run("svm-train -q -c 2 -g 0.5 '%s' '%s'", data_path("heart_scale"), tmp_path("ref.model"));
+	assert_same_text(text, len, tmp_path("ref.model"));
+	ck_assert_ptr_nonnull(strstr(text, "total_sv 190\n"));
+	free(text);
+}
+END_TEST
+
+/* gamma 0 means 1/nfeatures and class weights are -wi, as in svm-train. */
+START_TEST(test_model_train_weights_defaults_match_svm_train)
+{
+	struct svm_parameter p;
+	size_t len;
+	char *text;
+
+	model_param_defaults(&p);
+	ck_assert_int_eq(model_param_add_weight(&p, 1, 3), 0);
+	ck_assert_int_eq(model_param_add_weight(&p, -1, 0.5), 0);
+	text = train_and_save(&p, 0, &len);
+	run("svm-train -q -w1 3 -w-1 0.5 '%s' '%s'", data_path("heart_scale"), tmp_path("w.model"));
+	assert_same_text(text, len, tmp_path("w.model"));
+	free(text);
+	model_param_release(&p);
+
+}
+END_TEST
+
+START_TEST(test_model_check_parameter_is_usage)
+{
+	struct svm_parameter p;
+	struct svm_model *m = NULL;
+
+	model_param_defaults(&p);
+	ck_assert_int_eq(model_param_set(&p, "type", "one-class"), 0);
+	ck_assert_int_eq(model_param_set(&p, "probability", "1"), 0);
+	ck_assert_int_eq(model_train(&m, &heart.prob, &p, heart.nfeatures, 1), MLCTL_EUSAGE);
+	ck_assert_ptr_null(m);
+	ck_assert_str_eq(mlctl_error_last()->message,
+			 "invalid model parameters: one-class SVM probability output not supported yet");
+	model_param_defaults(&p);
+	ck_assert_int_eq(model_param_set(&p, "type", "nu-svc"), 0);
+	ck_assert_int_eq(model_param_set(&p, "nu", "0.99"), 0);
+	ck_assert_int_eq(model_train(&m, &heart.prob, &p, heart.nfeatures, 1), MLCTL_EUSAGE);
+	ck_assert_str_eq(mlctl_error_last()->message, "invalid model parameters: specified nu is infeasible");
+}
+END_TEST
+
+struct prob_job {
+	const struct svm_parameter *p;
+	char *text;
+	size_t len;
+};
+
+static void *prob_thread(void *arg)
+{
+	struct prob_job *j = arg;
+	struct svm_model *m = NULL;
+
+	if (model_train(&m, &heart.prob, j->p, heart.nfeatures, 42) == 0)
+		model_save(&j->text, &j->len, m);
+	model_free(m);
+	return NULL;
+}
+
+/* Probability training uses rand(): same seed, same bytes, also from two threads at once. */
+START_TEST(test_model_probability_deterministic)
+{
+	struct svm_parameter p;
+	struct prob_job jobs[2];
+	pthread_t t[2];
+	size_t l1, l2, l3;
+	char *a, *b, *c;
+	int i;
+
+	model_param_defaults(&p);
+	ck_assert_int_eq(model_param_set(&p, "probability", "1"), 0);
+	a = train_and_save(&p, 42, &l1);
+	b = train_and_save(&p, 42, &l2);
+	ck_assert_ptr_nonnull(strstr(a, "\nprobA "));
+	ck_assert(l1 == l2 && memcmp(a, b, l1) == 0);
+	c = train_and_save(&p, 7, &l3);
+	ck_assert_msg(l3 != l1 || memcmp(a, c, l1) != 0, "the seed changed nothing");
+	free(c);
+
+	for (i = 0; i < 2; i++) {
+		jobs[i].p = &p;
+		jobs[i].text = NULL;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, prob_thread, &jobs[i]), 0);
+	}
+	for (i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_ptr_nonnull(jobs[i].text);
+		ck_assert(jobs[i].len == l1 && memcmp(jobs[i].text, a, l1) == 0);
+		free(jobs[i].text);
+	}
+
+	/* Seed 1 is rand()'s state at start-up: the same as svm-train -b 1. */
+	c = train_and_save(&p, 1, &l3);
+	run("svm-train -q -b 1 '%s' '%s'", data_path("heart_scale"), tmp_path("b1.model"));
+	assert_same_text(c, l3, tmp_path("b1.model"));
+	free(a);
+	free(b);
+	free(c);
+}
+END_TEST
+
+/* A model made by svm-train loads, saves back unchanged and predicts as svm-predict does. */
+START_TEST(test_model_load_matches_svm_predict)
+{
+	struct svm_model *m = NULL;
+	char *text, *again, *preds, *p;
+	size_t len, len2, plen;
+	int i;
+
+	run("svm-train -q -c 2 -g 0.5 '%s' '%s'", data_path("heart_scale"), tmp_path("ref.model"));
+	run("svm-predict '%s' '%s' '%s' >/dev/null", data_path("heart_scale"), tmp_path("ref.model"),
+	    tmp_path("out.txt"));
+	text = test_slurp(tmp_path("ref.model"), &len);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_int_eq(model_load(&m, text, len, "ref.model"), 0);
+	ck_assert_int_eq(model_nsv(m), 190);
+	ck_assert_int_eq(model_max_index(m), 13);
+	ck_assert_int_eq(model_save(&again, &len2, m), 0);
+	ck_assert(len2 == len && memcmp(again, text, len) == 0);
+
+	preds = test_slurp(tmp_path("out.txt"), &plen);
+	ck_assert_ptr_nonnull(preds);
+	for (i = 0, p = preds; i < heart.prob.l; i++) {
+		char *end;
+		double want = strtod(p, &end);
+
+		ck_assert_ptr_ne(end, p);
+		p = end;
+		ck_assert_msg(svm_predict(m, heart.prob.x[i]) == want, "row %d", i);
+	}
+	free(preds);
+	free(again);
+	free(text);
+	model_free(m);
+
+	/* A probability epsilon-SVR with a polynomial kernel round-trips too. */
+	run("svm-train -q -s 3 -t 1 -b 1 '%s' '%s'", data_path("heart_scale"), tmp_path("svr.model"));
+	text = test_slurp(tmp_path("svr.model"), &len);
+	ck_assert_int_eq(model_load(&m, text, len, "svr.model"), 0);
+	ck_assert_int_eq(m->param.probability, 1);
+	ck_assert_int_eq(model_save(&again, &len2, m), 0);
+	ck_assert(len2 == len && memcmp(again, text, len) == 0);
+	free(again);
+	free(text);
+	model_free(m);
+}
+END_TEST
+
+/* Replace line `line` (1-based) of text by repl (NULL: delete it); fresh allocation. */
+static char *edit_line(const char *text, int line, const char *repl)
+{
+	const char *s = text, *e;
+	size_t n;
+	char *out;
+	int i;
+
+	for (i = 1; i < line; i++)
+		s = strchr(s, '\n') + 1;
+	e = strchr(s, '\n') + 1;
+	n = strlen(text) + (repl ? strlen(repl) : 0) + 2;
+	out = malloc(n);
+	snprintf(out, n, "%.*s%s%s%s", (int)(s - text), text, repl ? repl : "", repl ? "\n" : "", e);
+	return out;
+}
+
+/* Keep the first nlines lines only. */
+static char *first_lines(const char *text, int nlines)
+{
+	const char *s = text;
+	int i;
+
+	for (i = 0; i < nlines; i++)
+		s = strchr(s, '\n') + 1;
+	return strndup(text, (size_t)(s - text));
+}
+
+static void expect_bad(char *text, size_t len, int line, const char *what)
+{
+	struct svm_model *m = (struct svm_model *)0x1;
+	char prefix[64];
+
+	snprintf(prefix, sizeof(prefix), "bad.model:%d: ", line);
+	mlctl_error_clear();
+	ck_assert_msg(model_load(&m, text, len, "bad.model") == MLCTL_EDATA, "accepted: %s", what);
+	ck_assert_ptr_null(m);
+	ck_assert_msg(strncmp(mlctl_error_last()->message, prefix, strlen(prefix)) == 0,
+		      "%s: message \"%s\" does not start with \"%s\"", what,
+		      mlctl_error_last()->message, prefix);
+	ck_assert_msg(strstr(mlctl_error_last()->message, what) != NULL,
+		      "message \"%s\" does not say \"%s\"", mlctl_error_last()->message, what);
+	free(text);
+}
+
+static void bad_str(char *text, int line, const char *what)
+{
+	expect_bad(text, strlen(text), line, what);
+}
+
+#define BAD(t, line, what) bad_str((t), (line), (what))
+
+/*
+ * heart_scale's model: 1 svm_type, 2 kernel_type, 3 gamma, 4 nr_class, 5 total_sv, 6 rho,
+ * 7 label, 8 nr_sv, 9 SV, 10..199 the 190 support vectors.
+ */
+START_TEST(test_model_load_malformed)
+{
+	char *ref, *t;
+	size_t len;
+
+	run("svm-train -q -c 2 -g 0.5 '%s' '%s'", data_path("heart_scale"), tmp_path("ref.model"));
+	ref = test_slurp(tmp_path("ref.model"), &len);
+	ck_assert_ptr_nonnull(ref);
+
+	BAD(first_lines(ref, 100), 101, "the SV section ends after 91 of 190");
+	t = strndup(ref, (size_t)(strstr(strstr(ref, "\nSV\n"), " 3:") - ref));   /* cut in line 10 */
+	BAD(t, 11, "the SV section ends after 1 of 190");
+	BAD(first_lines(ref, 9), 10, "ends after 0 of 190");
+	BAD(first_lines(ref, 5), 6, "the model ends before its SV line");
+	BAD(edit_line(ref, 4, "nr_class 0"), 4, "nr_class: \"0\" is not an integer in [1, 4096]");
+	BAD(edit_line(ref, 4, "nr_class 99999999999"), 4, "nr_class");
+	BAD(edit_line(ref, 5, "total_sv 2147483647"), 9, "nr_sv adds up to 190, total_sv is 2147483647");
+	BAD(edit_line(ref, 5, "total_sv 4294967296"), 5, "total_sv: \"4294967296\" is not an integer");
+	BAD(edit_line(ref, 3, "gamma abc"), 3, "gamma: \"abc\" is not a number");
+	BAD(edit_line(ref, 3, "gamma nan"), 3, "gamma: \"nan\" is not a number");
+	BAD(edit_line(ref, 6, NULL), 8, "no rho line before SV");
+	BAD(edit_line(ref, 6, "rho 0.5 0.25"), 6, "rho: more than the 1 values expected");
+	BAD(edit_line(ref, 6, "rho"), 6, "rho: 0 values, 1 expected");
+	BAD(edit_line(ref, 7, "label 1"), 7, "label: 1 values, 2 expected");
+	BAD(edit_line(ref, 7, "label 1 x"), 7, "label: \"x\" is not an integer");
+	BAD(edit_line(ref, 8, "nr_sv 90 -100"), 8, "nr_sv: \"-100\" is not a count");
+	BAD(edit_line(ref, 8, "nr_sv 90 101"), 9, "nr_sv adds up to 191");
+	BAD(edit_line(ref, 8, NULL), 8, "needs label and nr_sv");
+	BAD(edit_line(ref, 4, "gamma 1"), 4, "gamma again (first on line 3)");
+	BAD(edit_line(ref, 2, "kernel_type precomputed"), 2, "kernel_type: \"precomputed\"");
+	BAD(edit_line(ref, 1, "svm_type c-svc"), 1, "svm_type: \"c-svc\"");
+	BAD(edit_line(ref, 2, "colour blue"), 2, "\"colour\" is not a model key");
+	BAD(edit_line(ref, 12, "abc 1:0.5"), 12, "coefficient \"abc\" is not a number");
+	BAD(edit_line(ref, 12, "1:0.5"), 12, "1 coefficient(s) expected");
+	BAD(edit_line(ref, 13, "0.5 1:x"), 13, "feature 1: \"x\" is not a number");
+	BAD(edit_line(ref, 14, "0.5 2:1 1:1"), 14, "feature index 1 after 2");
+	BAD(edit_line(ref, 15, "0.5 -3:1"), 15, "feature index \"-3\"");
+	BAD(edit_line(ref, 15, "0.5 3:1:2"), 15, "\"3:1:2\" is not index:value");
+	BAD(edit_line(ref, 15, "0.5 99999999999:1"), 15, "feature index \"99999999999\"");
+	BAD(edit_line(ref, 16, "0.5 1:1e999"), 16, "feature 1: \"1e999\" is not a number");
+	BAD(edit_line(ref, 1, "svm_type one_class"), 9, "a one_class model has no label or nr_sv");
+	t = malloc(len + 20);
+	snprintf(t, len + 20, "%s0.5 1:1\n", ref);
+	BAD(t, 200, "more support vectors than total_sv 190");
+	t = malloc(1);
+	t[0] = '\0';
+	BAD(t, 1, "empty model");
+
+	/* A NUL byte inside an SV line: a C string reader would stop there. */
+	t = strdup(ref);
+	*strstr(t, "\n0.091") = '\0';
+	expect_bad(t, len, 11, "control character 0x00");
+	/* rho before nr_class: libsvm would size rho from an uninitialised count. */
+	t = strdup("svm_type c_svc\nkernel_type linear\nrho 1\nnr_class 2\n");
+	BAD(t, 3, "rho comes before nr_class");
+	/* A regression model claiming two billion SVs in a short file. */
+	t = strdup("svm_type epsilon_svr\nkernel_type linear\nnr_class 2\ntotal_sv 2000000000\n"
+		   "rho 0\nSV\n0.5 1:1\n");
+	BAD(t, 8, "the SV section ends after 1 of 2000000000");
+	/* nr_class 1 with support vectors: libsvm would index sv_coef[0] of none. */
+	t = strdup("svm_type c_svc\nkernel_type linear\nnr_class 1\ntotal_sv 1\nrho\nlabel 1\n"
+		   "nr_sv 1\nSV\n1:1\n");
+	BAD(t, 8, "cannot have support vectors");
+
+	/* Trailing blank lines and \r\n line ends are fine. */
+	t = malloc(len + 4);
+	snprintf(t, len + 4, "%s\n\n", ref);
+	{
+		struct svm_model *m = NULL;
+
+		ck_assert_int_eq(model_load(&m, t, strlen(t), "ok.model"), 0);
+		ck_assert_int_eq(model_nsv(m), 190);
+		model_free(m);
+	}
+	free(t);
+	free(ref);
+}
+END_TEST
+
+static Suite *model_suite(void)
+{
+	Suite *s = suite_create("model");
+	TCase *tc = tcase_create("model");
+
+	tcase_add_checked_fixture(tc, heart_setup, heart_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_model_param_defaults);
+	tcase_add_test(tc, test_model_param_set);
+	tcase_add_test(tc, test_model_param_weights_copy);
+	tcase_add_test(tc, test_model_train_matches_svm_train);
+	tcase_add_test(tc, test_model_train_weights_defaults_match_svm_train);
+	tcase_add_test(tc, test_model_check_parameter_is_usage);
+	tcase_add_test(tc, test_model_probability_deterministic);
+	tcase_add_test(tc, test_model_load_matches_svm_predict);
+	tcase_add_test(tc, test_model_load_malformed);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(model_suite)
