@@ -51,6 +51,12 @@ bool metrics_get(const metrics_report *r, const char *name, double *out);
 bool metrics_higher_is_better(const char *name);
 /* True when name is a metric this module can compute (per-class names accepted). */
 bool metrics_known(const char *name);
+/* Length of the metric part of a per-class name ("recall" in "recall[yes]": 6); 0 when
+ * name is not a per-class metric name. */
+size_t metrics_per_class_base(const char *name);
+/* The i-th known metric name, NULL past the last; *per_class is set for the names that
+ * take a class ("recall", used as "recall[C]"). For suggestions and help texts. */
+const char *metrics_known_name(size_t i, bool *per_class);
 void metrics_report_free(metrics_report *r);
 
 #endif
