@@ -56,7 +56,8 @@ static size_t edit_distance(const char *a, size_t alen, const char *b)
 
 /*
  * "unknown metric" with the closest known name: the metric part (before any '[') is
- * matched against the known names, and a per-class suggestion keeps the class.
+ * matched against the known names, and a per-class suggestion keeps the class. expr is
+ * the gate it came from, NULL when there is none.
  */
 static int unknown_metric(const char *name, const char *expr)
 {
@@ -74,11 +75,9 @@ static int unknown_metric(const char *name, const char *expr)
 			best_pc = per_class;
 		}
 	}
-	if (best_pc)
-		return mlctl_error_set(MLCTL_EUSAGE, "gate \"%s\": unknown metric \"%s\"; did you mean \"%s%s\"?",
-				       expr, name, best, br && br[1] != ']' ? br : "[CLASS]");
-	return mlctl_error_set(MLCTL_EUSAGE, "gate \"%s\": unknown metric \"%s\"; did you mean \"%s\"?",
-			       expr, name, best);
+	return mlctl_error_set(MLCTL_EUSAGE, "%s%s%sunknown metric \"%s\"; did you mean \"%s%s\"?",
+			       expr ? "gate \"" : "", expr ? expr : "", expr ? "\": " : "", name, best,
+			       !best_pc ? "" : br && br[1] != ']' ? br : "[CLASS]");
 }
 
 /* The metric name at *pp: letters, digits and '_', then an optional [CLASS]. */
@@ -250,7 +249,7 @@ int gate_compare(double candidate, double champion, const char *metric, double m
 
 	*pass = false;
 	if (!metrics_known(metric))
-		return unknown_metric(metric, metric);
+		return unknown_metric(metric, NULL);
 	if (isnan(max_drop) || isnan(min_improvement))
 		return mlctl_error_set(MLCTL_EUSAGE, "comparing %s: the allowed drop and the required improvement must be numbers",
 				       metric);

@@ -33,12 +33,17 @@ typedef struct metrics_report {
  * Names: accuracy, balanced_accuracy, precision_macro, recall_macro, f1_macro,
  * precision_weighted, recall_weighted, f1_weighted, precision[C], recall[C], f1[C],
  * support[C], roc_auc, log_loss.
+ * As sklearn with labels=None: averages and per-class values cover only the classes in
+ * y_true or y_pred (the confusion matrix has all nclasses); roc_auc is reported only when
+ * y_true holds every class (sklearn raises otherwise); log_loss is sklearn's with
+ * labels=class_values. A label that is not a class value, or a non-finite proba/dec, is
+ * MLCTL_EDATA naming the row.
  */
 int metrics_classification(metrics_report **out, const double *y_true, const double *y_pred,
 			   size_t n, const double *class_values, const char *const *class_names,
 			   size_t nclasses, const double *proba, const double *dec);
 
-/* Regression: mse, rmse, mae, r2, max_error. */
+/* Regression: mse, rmse, mae, r2, max_error (r2 is nan below two rows, as sklearn's). */
 int metrics_regression(metrics_report **out, const double *y_true, const double *y_pred, size_t n);
 
 /* One-class: outlier_rate (share of predictions equal to -1), n. */
