@@ -33,12 +33,17 @@ typedef struct metrics_report {
  * Names: accuracy, balanced_accuracy, precision_macro, recall_macro, f1_macro,
  * precision_weighted, recall_weighted, f1_weighted, precision[C], recall[C], f1[C],
  * support[C], roc_auc, log_loss.
+ * As sklearn with labels=None: averages and per-class values cover only the classes in
+ * y_true or y_pred (the confusion matrix has all nclasses); roc_auc is reported only when
+ * y_true holds every class (sklearn raises otherwise); log_loss is sklearn's with
+ * labels=class_values. A label that is not a class value, or a non-finite proba/dec, is
+ * MLCTL_EDATA naming the row.
  */
 int metrics_classification(metrics_report **out, const double *y_true, const double *y_pred,
 			   size_t n, const double *class_values, const char *const *class_names,
 			   size_t nclasses, const double *proba, const double *dec);
 
-/* Regression: mse, rmse, mae, r2, max_error. */
+/* Regression: mse, rmse, mae, r2, max_error (r2 is nan below two rows, as sklearn's). */
 int metrics_regression(metrics_report **out, const double *y_true, const double *y_pred, size_t n);
 
 /* One-class: outlier_rate (share of predictions equal to -1), n. */
@@ -51,6 +56,12 @@ bool metrics_get(const metrics_report *r, const char *name, double *out);
 bool metrics_higher_is_better(const char *name);
 /* True when name is a metric this module can compute (per-class names accepted). */
 bool metrics_known(const char *name);
+/* Length of the metric part of a per-class name ("recall" in "recall[yes]": 6); 0 when
+ * name is not a per-class metric name. */
+size_t metrics_per_class_base(const char *name);
+/* The i-th known metric name, NULL past the last; *per_class is set for the names that
+ * take a class ("recall", used as "recall[C]"). For suggestions and help texts. */
+const char *metrics_known_name(size_t i, bool *per_class);
 void metrics_report_free(metrics_report *r);
 
 #endif
