@@ -30,7 +30,15 @@
 #define DS_RAW_BLOCK   (64 * 1024)
 #define DS_BLOCK       (256 * 1024)
 #define DS_MAX_INDEX   100000000        /* libsvm feature indices above this are refused */
-#define DS_MAX_CELLS   ((size_t)1 << 27) /* a table of more cells than this is refused */
+#define DS_MAX_WIDTH   (1 << 20)        /* libsvm tables wider than this are refused */
+
+/* A table of more cells than this is refused (8 bytes of pointer each, besides the text). */
+static size_t max_cells = (size_t)1 << 27;
+
+void ds_set_table_limit(size_t cells)
+{
+	max_cells = cells ? cells : (size_t)1 << 27;
+}
 
 struct ds_reader {
 	char *path;                 /* name used in messages */
@@ -573,6 +581,8 @@ static int read_line(ds_reader *r)
 	}
 	if (c == -2)
 		return r->err;
+	if ((ret = strbuf_grow(&r->rec, 1)))
+		return ret;
 	if (r->rec.len && r->rec.buf[r->rec.len - 1] == '\r')
 		r->rec.len--;
 	r->rec.buf[r->rec.len] = '\0';
@@ -972,11 +982,11 @@ static int table_grow_rows(ds_table *t, size_t *rowcap)
 	char **cells;
 	size_t *lines;
 
-	if (t->ncols && cap > DS_MAX_CELLS / t->ncols)
-		cap = DS_MAX_CELLS / t->ncols;
+	if (t->ncols && cap > max_cells / t->ncols)
+		cap = max_cells / t->ncols;
 	if (cap <= t->nrows)
 		return mlctl_error_set(MLCTL_EDATA, "%s: too large to load as a table (more than %zu cells)",
-				       t->path, DS_MAX_CELLS);
+				       t->path, max_cells);
 	cells = mlctl_reallocarray(t->cells, cap, t->ncols * sizeof(*cells));
 	if (!cells)
 		return mlctl_error_oom();
@@ -1101,7 +1111,13 @@ static int table_load_libsvm(ds_table *t, ds_reader *r)
 	if (ret < 0 || s.nrows == 0)
 		goto out;
 	t->ncols = maxidx + 1;
-	if (s.nrows > DS_MAX_CELLS / t->ncols) {
+	if (maxidx > DS_MAX_WIDTH) {
+		ret = mlctl_error_set(MLCTL_EDATA,
+				      "%s: feature index %zu is too large to load as a table (at most %d)",
+				      t->path, maxidx, DS_MAX_WIDTH);
+		goto out;
+	}
+	if (s.nrows > max_cells / t->ncols) {
 		ret = mlctl_error_set(MLCTL_EDATA,
 				      "%s: too large to load as a table (%zu rows × %zu columns)",
 				      t->path, s.nrows, t->ncols);

@@ -82,6 +82,9 @@ typedef struct ds_table {
 int ds_table_load(ds_table **out, const char *path, ds_format format);
 /* Load the remaining records of an open reader as a table (the reader is left at its end). */
 int ds_table_load_reader(ds_table **out, ds_reader *r);
+/* Tables of more than cells cells are refused with MLCTL_EDATA (0: the default, 2^27).
+ * Process-wide; for fuzzing and small machines. */
+void ds_set_table_limit(size_t cells);
 /* Index of a column by name, or -1. */
 long ds_table_col(const ds_table *t, const char *name);
 void ds_table_free(ds_table *t);

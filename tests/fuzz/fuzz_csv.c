@@ -19,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *yaml = NULL;
 	size_t len;
 
+	ds_set_table_limit(1u << 22); /* stay within the fuzzer's memory limit */
 	if (ds_reader_open_mem(&r, data, size, "fuzz.csv", DS_FORMAT_CSV) == 0) {
 		while (ds_reader_next(r, &rec) == 1)
 			;

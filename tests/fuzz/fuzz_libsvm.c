@@ -14,6 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ds_table *t = NULL;
 	char digest[65];
 
+	ds_set_table_limit(1u << 22); /* stay within the fuzzer's memory limit */
 	if (ds_reader_open_mem(&r, data, size, "fuzz.libsvm", DS_FORMAT_LIBSVM) == 0) {
 		while (ds_reader_next(r, &rec) == 1)
 			;

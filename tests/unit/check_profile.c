@@ -165,6 +165,7 @@ START_TEST(test_profile_categorical_and_classes)
 	ck_assert_int_eq(profile_save(&yaml, &len, cur), 0);
 	ck_assert_int_eq(profile_load(&back, yaml, len, "p.yaml"), 0);
 	ck_assert(profile_predictions(back, &pp) && pp.class_counts[1] == 2 && pp.other == 1);
+	profile_free(back);
 	ck_assert_int_eq(profile_load(&back, "rows: [", 7, "bad/profile.yaml"), MLCTL_EDATA);
 	ck_assert_ptr_nonnull(strstr(mlctl_error_last()->message, "bad/profile.yaml:"));
 	free(yaml);
