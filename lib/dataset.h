@@ -45,6 +45,10 @@ typedef struct ds_reader ds_reader;
 int ds_reader_open(ds_reader **out, const char *path, ds_format format);
 /* 1 and *out set when a record was read, 0 at end of input, < 0 on error. */
 int ds_reader_next(ds_reader *r, const ds_record **out);
+/* The same over a memory buffer (borrowed until ds_reader_free): name stands for the path
+ * in messages and, with DS_FORMAT_AUTO, gives the extension. For tests and fuzzing. */
+int ds_reader_open_mem(ds_reader **out, const void *data, size_t len, const char *name,
+		       ds_format format);
 ds_format ds_reader_format(const ds_reader *r);
 /* Column names from the header (CSV/TSV); 0 and NULL for libsvm. Borrowed. */
 size_t ds_reader_ncols(const ds_reader *r);
@@ -76,6 +80,11 @@ typedef struct ds_table {
 #define ds_cell(t, r, c) ((t)->cells[(size_t)(r) * (t)->ncols + (size_t)(c)])
 
 int ds_table_load(ds_table **out, const char *path, ds_format format);
+/* Load the remaining records of an open reader as a table (the reader is left at its end). */
+int ds_table_load_reader(ds_table **out, ds_reader *r);
+/* Tables of more than cells cells are refused with MLCTL_EDATA (0: the default, 2^27).
+ * Process-wide; for fuzzing and small machines. */
+void ds_set_table_limit(size_t cells);
 /* Index of a column by name, or -1. */
 long ds_table_col(const ds_table *t, const char *name);
 void ds_table_free(ds_table *t);

@@ -96,6 +96,11 @@ double schema_class_value(const mlctl_schema *s, size_t i);
 const char *schema_class_for_value(const mlctl_schema *s, double v);
 /* The libsvm label value for a class name; false if unknown. */
 bool schema_value_for_class(const mlctl_schema *s, const char *name, double *v);
+/* Feature indices of input i: [first, first + width) with width 1 for a numeric input and
+ * its number of categories for a categorical one; category k's text (borrowed). */
+int schema_input_first_index(const mlctl_schema *s, size_t i);
+size_t schema_input_ncategories(const mlctl_schema *s, size_t i);
+const char *schema_input_category(const mlctl_schema *s, size_t i, size_t k);
 void schema_free(mlctl_schema *s);
 
 #endif
