@@ -35,4 +35,21 @@ int scorer_predict(const fast_scorer *s, const struct svm_node *const *rows, siz
 
 void scorer_free(fast_scorer *s);
 
+/* Seconds spent in each phase of scoring, accumulated by scorer_predict_profile(). */
+typedef struct scorer_profile {
+	double densify;		/* rows to the dense batch matrix */
+	double dot;		/* X · SVᵀ (dgemm) */
+	double kernel;		/* kernel function on the dot products */
+	double reduce;		/* kernel values times coefficients (dgemm) */
+	double decide;		/* decision values, votes, probabilities */
+} scorer_profile;
+
+/* scorer_predict() that also adds the time of each phase to *prof (for benchmarks). */
+int scorer_predict_profile(const fast_scorer *s, const struct svm_node *const *rows, size_t n,
+			   double *labels, double *dec, double *prob, scorer_profile *prof);
+
+/* Set the rows per batch and support vectors per block (0 keeps the current value).
+ * For tuning; not to be called while another thread scores with s. */
+void scorer_set_blocking(fast_scorer *s, size_t batch_rows, size_t block_svs);
+
 #endif

@@ -1,0 +1,61 @@
+/*
+ * vmath.c — vectorised exp over arrays (floor 1). On x86-64 with glibc it calls libmvec's
+ * vector variants, which -lm brings in (libm.so names libmvec AS_NEEDED): the AVX2 one when
+ * the CPU has it, else the SSE2 one that every x86-64 has. Elsewhere it is a plain loop of
+ * exp(). libmvec is where glibc's own auto-vectorised exp() calls go under -ffast-math; it
+ * is called directly here so the rest of the library keeps strict IEEE semantics.
+ */
+#include <math.h>
+#if defined(__x86_64__) && defined(__GLIBC__)
+#include <immintrin.h>
+#endif
+
+#include "vmath.h"
+#include "banned.h"
+
+#if defined(__x86_64__) && defined(__GLIBC__)
+
+__m128d _ZGVbN2v_exp(__m128d x);
+__attribute__((target("avx2"))) __m256d _ZGVdN4v_exp(__m256d x);
+
+__attribute__((target("avx2")))
+static size_t exp_avx2(double *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 4 <= n; i += 4)
+		_mm256_storeu_pd(v + i, _ZGVdN4v_exp(_mm256_loadu_pd(v + i)));
+	return i;
+}
+
+static size_t exp_sse2(double *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 2 <= n; i += 2)
+		_mm_storeu_pd(v + i, _ZGVbN2v_exp(_mm_loadu_pd(v + i)));
+	return i;
+}
+
+static size_t exp_vector(double *v, size_t n)
+{
+	if (__builtin_cpu_supports("avx2"))
+		return exp_avx2(v, n);
+	return exp_sse2(v, n);
+}
+#else
+static size_t exp_vector(double *v, size_t n)
+{
+	(void)v;
+	(void)n;
+	return 0;
+}
+#endif
+
+void vmath_exp(double *v, size_t n)
+{
+	size_t i = exp_vector(v, n);
+
+	for (; i < n; i++)
+		v[i] = exp(v[i]);
+}
