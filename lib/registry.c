@@ -436,17 +436,35 @@ int mlctl_registry_check(mlctl_registry *reg)
 
 /* ---- run ids ---- */
 
-/* A ULID: 48 bits of milliseconds then 80 random bits, in Crockford base32. */
+/*
+ * A ULID: 48 bits of milliseconds then 80 random bits, in Crockford base32. Monotonic
+ * within a thread, as the ULID spec allows: an id made in the same millisecond as the
+ * previous one takes its random part plus one, so runs started in one millisecond (the
+ * points of a tuning grid) still list in the order they started. A forked child draws
+ * fresh random bits rather than continuing its parent's sequence.
+ */
 static void ulid_new(char out[MLCTL_RUN_ID_SIZE])
 {
 	static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+	static _Thread_local uint64_t last_ms;
+	static _Thread_local unsigned char last_rand[10];
+	static _Thread_local pid_t last_pid;
 	unsigned char bytes[16];
 	uint64_t ms = (uint64_t)mlctl_now_ms();
 	int i;
 
+	if (ms <= last_ms && last_pid == getpid()) {
+		ms = last_ms;
+		for (i = 9; i >= 0 && ++last_rand[i] == 0; i--)
+			;
+	} else {
+		randombytes_buf(last_rand, sizeof(last_rand));
+		last_ms = ms;
+		last_pid = getpid();
+	}
 	for (i = 0; i < 6; i++)
 		bytes[i] = (unsigned char)(ms >> (8 * (5 - i)));
-	randombytes_buf(bytes + 6, 10);
+	memcpy(bytes + 6, last_rand, sizeof(last_rand));
 	/* 130 bits: two zero bits, then the 128 bits of bytes; 5 bits per character. */
 	for (i = 0; i < 26; i++) {
 		int v = 0, b;
@@ -571,7 +589,7 @@ static int insert_metrics(mlctl_registry *reg, const char *run, const void *item
 
 	for (i = 0; i < n && !ret; i++)
 		ret = registry_exec(reg, "INSERT OR REPLACE INTO metrics (run, key, step, value, time) VALUES (?, ?, ?, ?, ?)",
-				    "sside", run, m[i].key, m[i].step, m[i].value, now);
+				    "ssidi", run, m[i].key, m[i].step, m[i].value, now);
 	return ret;
 }
 
