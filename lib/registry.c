@@ -900,18 +900,21 @@ int mlctl_run_list_get(mlctl_run_list **out, mlctl_registry *reg, const mlctl_ru
 {
 	mlctl_run_list *l;
 	sqlite3_stmt *st;
+	char sql[512];
 	int ret, rc;
 
 	*out = NULL;
 	l = mlctl_calloc(1, sizeof(*l));
 	if (!l)
 		return MLCTL_ENOMEM;
-	ret = registry_prepare(&st, reg,
-			       "SELECT " RUN_COLUMNS " FROM runs"
-			       " WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR name = ?2)"
-			       " AND (?3 IS NULL OR model_name = ?3) AND (?4 IS NULL OR parent = ?4)"
-			       " AND (?5 = 0 OR parent IS NULL)"
-			       " ORDER BY id DESC LIMIT ?6",
+	/* Only the filters that are set go into the query: "(?1 IS NULL OR kind = ?1)" would
+	 * keep SQLite from using the indexes, and `models show` (validations of one model)
+	 * would scan every run. Unused parameters are still bound; ?6 is always there. */
+	snprintf(sql, sizeof(sql), "SELECT " RUN_COLUMNS " FROM runs WHERE 1%s%s%s%s%s ORDER BY id DESC LIMIT ?6",
+		 f->kind ? " AND kind = ?1" : "", f->name ? " AND name = ?2" : "",
+		 f->model_name ? " AND model_name = ?3" : "", f->parent ? " AND parent = ?4" : "",
+		 f->top_level ? " AND parent IS NULL" : "");
+	ret = registry_prepare(&st, reg, sql,
 			       "ssssii", f->kind, f->name, f->model_name, f->parent, (int64_t)f->top_level,
 			       f->limit ? (int64_t)f->limit : (int64_t)-1);
 	if (ret) {
