@@ -436,17 +436,35 @@ int mlctl_registry_check(mlctl_registry *reg)
 
 /* ---- run ids ---- */
 
-/* A ULID: 48 bits of milliseconds then 80 random bits, in Crockford base32. */
+/*
+ * A ULID: 48 bits of milliseconds then 80 random bits, in Crockford base32. Monotonic
+ * within a thread, as the ULID spec allows: an id made in the same millisecond as the
+ * previous one takes its random part plus one, so runs started in one millisecond (the
+ * points of a tuning grid) still list in the order they started. A forked child draws
+ * fresh random bits rather than continuing its parent's sequence.
+ */
 static void ulid_new(char out[MLCTL_RUN_ID_SIZE])
 {
 	static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+	static _Thread_local uint64_t last_ms;
+	static _Thread_local unsigned char last_rand[10];
+	static _Thread_local pid_t last_pid;
 	unsigned char bytes[16];
 	uint64_t ms = (uint64_t)mlctl_now_ms();
 	int i;
 
+	if (ms <= last_ms && last_pid == getpid()) {
+		ms = last_ms;
+		for (i = 9; i >= 0 && ++last_rand[i] == 0; i--)
+			;
+	} else {
+		randombytes_buf(last_rand, sizeof(last_rand));
+		last_ms = ms;
+		last_pid = getpid();
+	}
 	for (i = 0; i < 6; i++)
 		bytes[i] = (unsigned char)(ms >> (8 * (5 - i)));
-	randombytes_buf(bytes + 6, 10);
+	memcpy(bytes + 6, last_rand, sizeof(last_rand));
 	/* 130 bits: two zero bits, then the 128 bits of bytes; 5 bits per character. */
 	for (i = 0; i < 26; i++) {
 		int v = 0, b;
@@ -571,7 +589,7 @@ static int insert_metrics(mlctl_registry *reg, const char *run, const void *item
 
 	for (i = 0; i < n && !ret; i++)
 		ret = registry_exec(reg, "INSERT OR REPLACE INTO metrics (run, key, step, value, time) VALUES (?, ?, ?, ?, ?)",
-				    "sside", run, m[i].key, m[i].step, m[i].value, now);
+				    "ssidi", run, m[i].key, m[i].step, m[i].value, now);
 	return ret;
 }
 
@@ -882,18 +900,21 @@ int mlctl_run_list_get(mlctl_run_list **out, mlctl_registry *reg, const mlctl_ru
 {
 	mlctl_run_list *l;
 	sqlite3_stmt *st;
+	char sql[512];
 	int ret, rc;
 
 	*out = NULL;
 	l = mlctl_calloc(1, sizeof(*l));
 	if (!l)
 		return MLCTL_ENOMEM;
-	ret = registry_prepare(&st, reg,
-			       "SELECT " RUN_COLUMNS " FROM runs"
-			       " WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR name = ?2)"
-			       " AND (?3 IS NULL OR model_name = ?3) AND (?4 IS NULL OR parent = ?4)"
-			       " AND (?5 = 0 OR parent IS NULL)"
-			       " ORDER BY id DESC LIMIT ?6",
+	/* Only the filters that are set go into the query: "(?1 IS NULL OR kind = ?1)" would
+	 * keep SQLite from using the indexes, and `models show` (validations of one model)
+	 * would scan every run. Unused parameters are still bound; ?6 is always there. */
+	snprintf(sql, sizeof(sql), "SELECT " RUN_COLUMNS " FROM runs WHERE 1%s%s%s%s%s ORDER BY id DESC LIMIT ?6",
+		 f->kind ? " AND kind = ?1" : "", f->name ? " AND name = ?2" : "",
+		 f->model_name ? " AND model_name = ?3" : "", f->parent ? " AND parent = ?4" : "",
+		 f->top_level ? " AND parent IS NULL" : "");
+	ret = registry_prepare(&st, reg, sql,
 			       "ssssii", f->kind, f->name, f->model_name, f->parent, (int64_t)f->top_level,
 			       f->limit ? (int64_t)f->limit : (int64_t)-1);
 	if (ret) {

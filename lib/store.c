@@ -187,7 +187,8 @@ static int referenced_digests(char ***out, size_t *n, mlctl_registry *reg)
 
 static bool is_referenced(char **refs, size_t n, const char *digest)
 {
-	return bsearch(&digest, refs, n, sizeof(*refs), cmp_str) != NULL;
+	/* With no references refs is NULL, which bsearch() must not be given even for n = 0. */
+	return n && bsearch(&digest, refs, n, sizeof(*refs), cmp_str) != NULL;
 }
 
 static int gc_note(mlctl_gc_result *r, const char *digest, uint64_t size)
