@@ -44,7 +44,7 @@ FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_RUN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/%-replay)
 HEADERS   := $(wildcard lib/*.h lib/include/*.h lib/include/mlctl/*.h cli/*.h)
 
-.PHONY: all deps check unit clitest fuzz-replay fuzz install uninstall clean headercheck manlint bench
+.PHONY: all deps check unit clitest fuzz-replay fuzz install uninstall clean headercheck manlint bench demo
 
 all: $(BUILD)/mlctl $(BUILD)/libmlctl.a $(BUILD)/libmlctl.so
 
@@ -60,7 +60,8 @@ deps:
 
 $(BUILD)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/libmlctl.a: $(LIB_OBJ)
 	@rm -f $@
@@ -107,7 +108,15 @@ manlint:
 		mandoc -T lint -W warning man/*.[0-9] && echo "manlint: clean"; \
 	else echo "manlint: mandoc not installed, skipped"; fi
 
-check: all headercheck manlint unit fuzz-replay clitest
+# The README's two commands: `make demo` (the main job on the example data) and
+# `make check` (the tests). Each installs what it needs first.
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory headercheck manlint unit fuzz-replay clitest
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	sh examples/demo.sh
 
 fuzz:
 	@mkdir -p $(BUILD)/fuzz

@@ -129,6 +129,12 @@ json_t *cli_run_json(const mlctl_run *r, bool details);
 int cli_open_registry(cli_ctx *ctx);
 
 int cmd_init(cli_ctx *ctx, int argc, char **argv);
+int cmd_train(cli_ctx *ctx, int argc, char **argv);
+int cmd_predict(cli_ctx *ctx, int argc, char **argv);
+int cmd_validate(cli_ctx *ctx, int argc, char **argv);
+int cmd_package(cli_ctx *ctx, int argc, char **argv);
+int cmd_deploy(cli_ctx *ctx, int argc, char **argv);
+int cmd_keygen(cli_ctx *ctx, int argc, char **argv);
 int cmd_runs(cli_ctx *ctx, int argc, char **argv);
 int cmd_models(cli_ctx *ctx, int argc, char **argv);
 int cmd_gc(cli_ctx *ctx, int argc, char **argv);

@@ -14,6 +14,12 @@
 /* The command table: name, function, what it needs set up, one-line summary. */
 const cli_command cli_commands[] = {
 	{ "init", cmd_init, 0, "create a registry" },
+	{ "train", cmd_train, CLI_NEEDS_REGISTRY, "fit, tune and register a model" },
+	{ "validate", cmd_validate, CLI_NEEDS_REGISTRY, "score a model on labelled data, check gates" },
+	{ "package", cmd_package, 0, "write, verify or inspect a .mlpkg package" },
+	{ "deploy", cmd_deploy, CLI_NEEDS_REGISTRY, "deploy, roll back, show targets" },
+	{ "keygen", cmd_keygen, 0, "create a key pair for signing packages" },
+	{ "predict", cmd_predict, 0, "score a file with a model (batch, cron-safe)" },
 	{ "runs", cmd_runs, CLI_NEEDS_REGISTRY, "list, show and compare runs" },
 	{ "models", cmd_models, CLI_NEEDS_REGISTRY, "list and show models, move aliases" },
 	{ "gc", cmd_gc, CLI_NEEDS_REGISTRY, "remove stored objects nothing refers to" },

@@ -39,20 +39,40 @@ bool mlctl_model_ref_is_registry(const char *ref)
 	return true;
 }
 
+/* Inside a transaction: insert spec as version (the model row created if needed). */
+static int insert_version(mlctl_registry *reg, const mlctl_model_version *spec, int version, int64_t now)
+{
+	int ret = registry_exec(reg, "INSERT OR IGNORE INTO models (name, created) VALUES (?, ?)", "si", spec->name, now);
+
+	if (!ret)
+		ret = registry_exec(reg,
+				    "INSERT INTO model_versions (name, version, run, model_digest, preprocess_digest, profile_digest,"
+				    " svm_type, kernel, created, user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				    "sissssssis", spec->name, (int64_t)version, spec->run, spec->model_digest,
+				    spec->preprocess_digest, spec->profile_digest, spec->svm_type, spec->kernel, now,
+				    mlctl_username());
+	if (!ret)
+		ret = registry_exec(reg, "UPDATE runs SET model_name = ?, model_version = ? WHERE id = ?", "sis",
+				    spec->name, (int64_t)version, spec->run);
+	return ret;
+}
+
+static int check_name(const char *name)
+{
+	if (mlctl_name_valid(name))
+		return 0;
+	return mlctl_error_set(MLCTL_EUSAGE,
+			       "invalid model name \"%s\": use letters, digits, '.', '_' and '-', starting with a letter or digit",
+			       name);
+}
+
 int mlctl_model_register(int *out_version, mlctl_registry *reg, const mlctl_model_version *spec)
 {
 	sqlite3_stmt *st;
-	int64_t now = mlctl_now_ms();
 	int ret, rc, version = 0;
 
-	if (!mlctl_name_valid(spec->name))
-		return mlctl_error_set(MLCTL_EUSAGE,
-				       "invalid model name \"%s\": use letters, digits, '.', '_' and '-', starting with a letter or digit",
-				       spec->name);
-	if ((ret = registry_begin(reg)))
+	if ((ret = check_name(spec->name)) || (ret = registry_begin(reg)))
 		return ret;
-	if ((ret = registry_exec(reg, "INSERT OR IGNORE INTO models (name, created) VALUES (?, ?)", "si", spec->name, now)))
-		goto fail;
 	if ((ret = registry_prepare(&st, reg, "SELECT coalesce(max(version), 0) + 1 FROM model_versions WHERE name = ?",
 				    "s", spec->name)))
 		goto fail;
@@ -62,23 +82,36 @@ int mlctl_model_register(int *out_version, mlctl_registry *reg, const mlctl_mode
 	else
 		ret = registry_error(reg, rc, "cannot number a model version");
 	sqlite3_finalize(st);
-	if (ret)
-		goto fail;
-	ret = registry_exec(reg,
-			    "INSERT INTO model_versions (name, version, run, model_digest, preprocess_digest, profile_digest,"
-			    " svm_type, kernel, created, user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			    "sissssssis", spec->name, (int64_t)version, spec->run, spec->model_digest,
-			    spec->preprocess_digest, spec->profile_digest, spec->svm_type, spec->kernel, now,
-			    mlctl_username());
-	if (!ret)
-		ret = registry_exec(reg, "UPDATE runs SET model_name = ?, model_version = ? WHERE id = ?", "sis",
-				    spec->name, (int64_t)version, spec->run);
-	if (ret)
+	if (ret || (ret = insert_version(reg, spec, version, mlctl_now_ms())))
 		goto fail;
 	if ((ret = registry_commit(reg)))
 		return ret;
 	*out_version = version;
 	return 0;
+fail:
+	registry_rollback(reg);
+	return ret;
+}
+
+int mlctl_model_register_as(mlctl_registry *reg, const mlctl_model_version *spec)
+{
+	sqlite3_stmt *st;
+	int ret, rc;
+
+	if ((ret = check_name(spec->name)) || (ret = registry_begin(reg)))
+		return ret;
+	if ((ret = registry_prepare(&st, reg, "SELECT 1 FROM model_versions WHERE name = ? AND version = ?", "si",
+				    spec->name, (int64_t)spec->version)))
+		goto fail;
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		ret = mlctl_error_set(MLCTL_EEXISTS, "model %s has a version %d already", spec->name, spec->version);
+	else if (rc != SQLITE_DONE)
+		ret = registry_error(reg, rc, "cannot read a model version");
+	if (ret || (ret = insert_version(reg, spec, spec->version, mlctl_now_ms())))
+		goto fail;
+	return registry_commit(reg);
 fail:
 	registry_rollback(reg);
 	return ret;

@@ -15,6 +15,11 @@
 #include "mlctl/common.h"
 #include "mlctl/registry.h"
 #include "mlctl/store.h"
+#include "mlctl/train.h"
+#include "mlctl/predict.h"
+#include "mlctl/validate.h"
+#include "mlctl/package.h"
+#include "mlctl/deploy.h"
 
 
 

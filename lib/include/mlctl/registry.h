@@ -193,6 +193,10 @@ bool mlctl_name_valid(const char *name);
  * the new version is returned in *out_version. */
 int mlctl_model_register(int *out_version, mlctl_registry *reg, const mlctl_model_version *spec);
 
+/* Register spec->version exactly (a version learned from a package made elsewhere).
+ * MLCTL_EEXISTS when that version exists already. */
+int mlctl_model_register_as(mlctl_registry *reg, const mlctl_model_version *spec);
+
 /*
  * Resolve a model reference: "churn" (latest version), "churn:3", "churn@production"
  * (alias), "run/01J…" (the version a run produced). MLCTL_ENOTFOUND naming what is

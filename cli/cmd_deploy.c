@@ -1,0 +1,220 @@
+/*
+ * cmd_deploy.c — `mlctl deploy MODEL|FILE --target NAME`, `deploy rollback NAME`,
+ * `deploy status [NAME]`, `deploy history NAME`.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "banned.h"
+
+static int print_deploy(cli_ctx *ctx, const mlctl_deploy_result *res, const char *verb)
+{
+	if (ctx->json)
+		return cli_json_print(json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:b}", "target", res->target,
+						"path", res->path, "model", res->model, "release", res->release,
+						"previous", cli_json_str(res->previous), "package_sha256", res->package_digest,
+						"run", res->run, "pruned", (json_int_t)res->pruned, "unchanged", res->unchanged));
+	if (!ctx->quiet) {
+		printf("%s %s to %s: %s/current -> releases/%s\n", verb, res->model, res->target, res->path, res->release);
+		if (res->previous && !res->unchanged)
+			printf("  previous release %s (mlctl deploy rollback %s)\n", res->previous, res->target);
+		if (res->unchanged)
+			printf("  it was the current release already\n");
+		if (res->pruned)
+			printf("  pruned %zu old release%s\n", res->pruned, res->pruned == 1 ? "" : "s");
+	}
+	return 0;
+}
+
+static int deploy_main(cli_ctx *ctx, int argc, char **argv)
+{
+	static const cli_option opts[] = {
+		{ "target", 't', "NAME", "the deploy target (required)" },
+		{ "path", 0, "DIR", "the target's directory (default: .mlctl/targets/NAME)" },
+		{ "require-validated", 0, NULL, "refuse a version without a passing validation" },
+		{ "pubkey", 'p', "KEY", "refuse a package whose signature does not verify with KEY" },
+		{ "keep", 0, "N", "keep the N newest releases (default 5)" },
+		{ "wait", 0, "SECS", "wait this long for a concurrent deploy to finish (default 5), then exit 75" },
+		{ NULL, 0, NULL, NULL }
+	};
+	mlctl_deploy_options o = { 0 };
+	mlctl_deploy_result *res = NULL;
+	const char *v;
+	cli_parser p;
+	long lv;
+	int r, ret, status = 0;
+
+	cli_parser_init(&p, ctx, "mlctl deploy MODEL|FILE.mlpkg --target NAME [--path DIR] [--require-validated] [--pubkey KEY] [--keep N]",
+			"Verify a package (or package a registered version), extract it as a new release of the target and\n"
+			"switch the target's current link to it atomically; moves the alias NAME@TARGET.", opts, argc, argv);
+	while ((r = cli_next(&p, &v)) >= 0) {
+		switch (r) {
+		case 0: o.target = v; break;
+		case 1: o.path = v; break;
+		case 2: o.require_validated = true; break;
+		case 3: o.pubkey = v; break;
+		case 4:
+			if (!cli_int("keep", v, 1, 1000, &lv)) {
+				status = EXIT_USAGE;
+				goto out;
+			}
+			o.keep = (int)lv;
+			break;
+		case 5:
+			if (!cli_double("wait", v, &o.wait) || o.wait < 0) {
+				status = EXIT_USAGE;
+				goto out;
+			}
+			break;
+		}
+	}
+	if (r != CLI_END) {
+		status = cli_parse_exit(r);
+		goto out;
+	}
+	if (p.npos != 1 || !o.target) {
+		status = cli_usage_error(&p, "deploy takes one model or package and --target NAME");
+		goto out;
+	}
+	o.model = p.pos[0];
+	o.argc = ctx->argc;
+	o.argv = ctx->argv;
+	if ((ret = mlctl_deploy(&res, ctx->reg, &o))) {
+		status = cli_fail(ret);
+		goto out;
+	}
+	status = print_deploy(ctx, res, "Deployed");
+out:
+	mlctl_deploy_result_free(res);
+	cli_parser_release(&p);
+	return status;
+}
+
+static int deploy_rollback(cli_ctx *ctx, int argc, char **argv)
+{
+	static const cli_option opts[] = {
+		{ "wait", 0, "SECS", "wait this long for a concurrent deploy (default 5), then exit 75" },
+		{ NULL, 0, NULL, NULL }
+	};
+	mlctl_deploy_options o = { 0 };
+	mlctl_deploy_result *res = NULL;
+	const char *v;
+	cli_parser p;
+	int r, ret, status = 0;
+
+	cli_parser_init(&p, ctx, "mlctl deploy rollback TARGET",
+			"Switch TARGET back to the release it served before the current one. Exit 1 when there is none.",
+			opts, argc, argv);
+	while ((r = cli_next(&p, &v)) >= 0) {
+		if (!cli_double("wait", v, &o.wait) || o.wait < 0) {
+			status = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (r != CLI_END) {
+		status = cli_parse_exit(r);
+		goto out;
+	}
+	if (p.npos != 1) {
+		status = cli_usage_error(&p, "rollback takes one target name");
+		goto out;
+	}
+	o.target = p.pos[0];
+	o.argc = ctx->argc;
+	o.argv = ctx->argv;
+	if ((ret = mlctl_deploy_rollback(&res, ctx->reg, &o))) {
+		status = cli_fail(ret);
+		goto out;
+	}
+	status = print_deploy(ctx, res, "Rolled back");
+out:
+	mlctl_deploy_result_free(res);
+	cli_parser_release(&p);
+	return status;
+}
+
+static json_t *deployment_json(const mlctl_deployment *d)
+{
+	return json_pack("{s:I, s:s, s:s, s:i, s:s, s:s, s:o, s:o, s:o, s:o}", "id", (json_int_t)d->id,
+			 "target", d->target, "name", d->name, "version", d->version, "release", d->release,
+			 "action", d->action, "package_sha256", json_string(d->package_digest),
+			 "run", d->run[0] ? json_string(d->run) : json_null(), "user", cli_json_str(d->user),
+			 "time", cli_json_time(d->time_ms));
+}
+
+/* status: the latest deployment of each target (or one), checked against the link. */
+static int deploy_status_or_history(cli_ctx *ctx, int argc, char **argv, bool history)
+{
+	static const cli_option opts[] = { { NULL, 0, NULL, NULL } };
+	mlctl_deployment_list *l = NULL;
+	const char *v;
+	cli_parser p;
+	size_t i, shown;
+	int r, ret, status = 0;
+
+	cli_parser_init(&p, ctx, history ? "mlctl deploy history TARGET" : "mlctl deploy status [TARGET]",
+			history ? "Every switch of TARGET, newest first: deploys, rollbacks, with time and who." :
+			"What each target serves.", opts, argc, argv);
+	while ((r = cli_next(&p, &v)) >= 0)
+		;
+	if (r != CLI_END) {
+		status = cli_parse_exit(r);
+		goto out;
+	}
+	if (p.npos > 1 || (history && p.npos != 1)) {
+		status = cli_usage_error(&p, "wrong number of arguments");
+		goto out;
+	}
+	if (p.npos == 1 && (ret = mlctl_deploy_reconcile(ctx->reg, p.pos[0]))) {
+		status = cli_fail(ret);
+		goto out;
+	}
+	if ((ret = mlctl_deployment_list_get(&l, ctx->reg, p.npos ? p.pos[0] : NULL))) {
+		status = cli_fail(ret);
+		goto out;
+	}
+	/* The status of one target is its latest deployment only. */
+	shown = !history && p.npos && l->n > 1 ? 1 : l->n;
+	if (ctx->json) {
+		json_t *arr = json_array();
+
+		for (i = 0; i < shown; i++)
+			json_array_append_new(arr, deployment_json(&l->d[i]));
+		status = cli_json_print(json_pack("{s:o}", history ? "history" : "targets", arr));
+	} else if (!ctx->quiet) {
+		cli_table *t = history ? cli_table_new(6, "TIME", "ACTION", "MODEL", "RELEASE", "WHO", "RUN") :
+				       cli_table_new(5, "TARGET", "MODEL", "RELEASE", "SINCE", "BY");
+
+		for (i = 0; i < shown; i++) {
+			const mlctl_deployment *d = &l->d[i];
+			char model[300];
+
+			snprintf(model, sizeof(model), "%s:%d", d->name, d->version);
+			if (history)
+				cli_table_row(t, cli_fmt_time(d->time_ms), d->action, model, d->release, d->user,
+					      d->run[0] ? d->run : NULL);
+			else
+				cli_table_row(t, d->target, model, d->release, cli_fmt_time(d->time_ms), d->user);
+		}
+		cli_table_print(t, stdout);
+		cli_table_free(t);
+	}
+out:
+	mlctl_deployment_list_free(l);
+	cli_parser_release(&p);
+	return status;
+}
+
+int cmd_deploy(cli_ctx *ctx, int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "rollback") == 0)
+		return deploy_rollback(ctx, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "status") == 0)
+		return deploy_status_or_history(ctx, argc - 1, argv + 1, false);
+	if (argc >= 2 && strcmp(argv[1], "history") == 0)
+		return deploy_status_or_history(ctx, argc - 1, argv + 1, true);
+	return deploy_main(ctx, argc, argv);
+}

@@ -1,0 +1,281 @@
+/*
+ * cmd_train.c — `mlctl train DATA --name NAME [options]`: fit preprocessing and an SVM,
+ * tune it, record the run and register the next version of NAME.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "banned.h"
+
+static const cli_option opts[] = {
+	{ "name", 0, "NAME", "model name to register a new version of (required)" },
+	{ "type", 's', "TYPE", "c-svc (default), nu-svc, one-class, epsilon-svr, nu-svr" },
+	{ "kernel", 't', "KERNEL", "rbf (default), linear, poly, sigmoid" },
+	{ "cost", 'C', "C", "cost parameter C (default 1)" },
+	{ "gamma", 'g', "G", "kernel gamma (default 1/features)" },
+	{ "degree", 'd', "D", "polynomial degree (default 3)" },
+	{ "coef0", 'r', "R", "kernel coef0 (default 0)" },
+	{ "nu", 'n', "NU", "nu of nu-SVC, one-class and nu-SVR (default 0.5)" },
+	{ "epsilon", 'p', "E", "epsilon of epsilon-SVR (default 0.1)" },
+	{ "class-weight", 'w', "LABEL=W", "weight of a class's C (repeatable)" },
+	{ "probability", 'b', NULL, "fit probability estimates (Platt scaling)" },
+	{ "cache", 'm', "MB", "kernel cache size in MB (default 100)" },
+	{ "tolerance", 'e', "EPS", "stopping tolerance (default 0.001)" },
+	{ "no-shrinking", 0, NULL, "turn the shrinking heuristics off" },
+	{ "scale", 0, "MODE", "feature scaling: minmax (to [-1,1], default), standard, none" },
+	{ "label", 'l', "COL", "label column (default: 'label', or the libsvm label)" },
+	{ "id-column", 0, "COL", "an id column carried through scoring, not a feature (repeatable)" },
+	{ "features", 0, "COLS", "use only these columns (comma-separated)" },
+	{ "exclude", 0, "COLS", "do not use these columns (comma-separated)" },
+	{ "categorical", 0, "COLS", "treat these columns as categorical (comma-separated)" },
+	{ "format", 'f', "FMT", "data format: csv, tsv, libsvm (default: from the extension)" },
+	{ "cv", 'v', "K", "k-fold cross-validation (default 5 when tuning)" },
+	{ "tune", 0, "GRID", "grid search, e.g. 'C=2^-5..2^15:x4,gamma=2^3..2^-15:/4', or 'default'" },
+	{ "metric", 0, "M", "metric to tune for: accuracy, balanced_accuracy, f1_macro, roc_auc; mse, mae, r2" },
+	{ "threads", 'j', "N", "worker threads for tuning (default: all cores)" },
+	{ "seed", 0, "N", "seed for folds, splits and probability fitting (default 1)" },
+	{ "holdout", 0, "FRAC", "hold out this fraction of the rows and score the model on it" },
+	{ "test", 0, "DATA", "score the model on this file" },
+	{ "tag", 0, "K=V", "a tag on the run (repeatable)" },
+	{ NULL, 0, NULL, NULL }
+};
+
+/* Split a comma-separated list into a fresh array (the strings point into a copy). */
+static int split_list(const char *s, const char ***out, size_t *n, char **storage)
+{
+	char *copy = strdup(s), *p;
+	const char **v;
+	size_t cap = 1;
+
+	for (p = copy; p && *p; p++)
+		cap += *p == ',';
+	v = calloc(cap, sizeof(*v));
+	if (!copy || !v) {
+		free(copy);
+		free(v);
+		return -1;
+	}
+	*n = 0;
+	for (p = copy; p;) {
+		char *comma = strchr(p, ',');
+
+		if (comma)
+			*comma = '\0';
+		if (*p)
+			v[(*n)++] = p;
+		p = comma ? comma + 1 : NULL;
+	}
+	*out = v;
+	*storage = copy;
+	return 0;
+}
+
+static void print_result(const mlctl_train_result *r, const char *data)
+{
+	size_t i;
+	double v;
+	bool any = false;
+
+	printf("Trained %s version %d (run %s)\n", r->name, r->version, r->run);
+	printf("  data      %s: %zu rows, %zu input columns, %d features\n", data, r->rows, r->columns, r->features);
+	printf("  model     %s, %s kernel:", r->svm_type, r->kernel);
+	for (i = 0; i < r->nparams; i++)
+		if (strcmp(r->params[i].key, "type") && strcmp(r->params[i].key, "kernel"))
+			printf(" %s=%s", r->params[i].key, r->params[i].value);
+	printf("\n            %d support vectors, fitted in %s\n", r->nsv, cli_fmt_duration((int64_t)(r->train_seconds * 1000)));
+	if (r->grid_points) {
+		for (i = 0; i < r->nmetrics; i++)
+			if (strncmp(r->metrics[i].key, "cv_", 3) == 0)
+				v = r->metrics[i].value, any = true;
+		printf("  tuning    %zu grid point%s by cross-validation; best %s %s\n", r->grid_points,
+		       r->grid_points == 1 ? "" : "s", r->metric, any ? cli_fmt_double(v) : "-");
+	}
+	if (r->test_rows) {
+		printf("  holdout   %zu rows:", r->test_rows);
+		for (i = 0; i < r->nmetrics; i++) {
+			const char *k = r->metrics[i].key;
+
+			if (strncmp(k, "holdout_", 8) == 0 && !strchr(k, '['))
+				printf(" %s %s", k + 8, cli_fmt_double(r->metrics[i].value));
+		}
+		printf("\n");
+	}
+}
+
+static json_t *result_json(const mlctl_train_result *r, const char *data)
+{
+	json_t *params = json_object(), *metrics = json_object();
+	size_t i;
+
+	for (i = 0; i < r->nparams; i++)
+		json_object_set_new(params, r->params[i].key, json_string(r->params[i].value));
+	for (i = 0; i < r->nmetrics; i++)
+		json_object_set_new(metrics, r->metrics[i].key, cli_json_num(r->metrics[i].value));
+	return json_pack("{s:s, s:s, s:i, s:{s:s, s:s, s:I, s:I, s:i, s:I}, s:o, s:i, s:I, s:s, s:o, s:f, s:f, s:s}",
+			 "run", r->run, "name", r->name, "version", r->version,
+			 "data", "path", data, "digest", r->dataset_digest, "rows", (json_int_t)r->rows,
+			 "columns", (json_int_t)r->columns, "features", r->features, "test_rows", (json_int_t)r->test_rows,
+			 "params", params, "n_sv", r->nsv, "grid_points", (json_int_t)r->grid_points,
+			 "metric", r->metric ? r->metric : "", "metrics", metrics,
+			 "train_seconds", r->train_seconds, "total_seconds", r->total_seconds,
+			 "model_digest", r->model_digest);
+}
+
+int cmd_train(cli_ctx *ctx, int argc, char **argv)
+{
+	mlctl_train_options o = MLCTL_TRAIN_OPTIONS_INIT;
+	mlctl_train_result *res = NULL;
+	mlctl_kv svm[16], tags[32];
+	const char *weights[64], *ids[64], *v;
+	char *store[3] = { NULL, NULL, NULL };
+	cli_parser p;
+	long lv;
+	double dv;
+	int r, ret, status = 0;
+	size_t nsvm = 0, ntags = 0, nweights = 0, nids = 0, i;
+
+	o.seed = 1;
+	cli_parser_init(&p, ctx, "mlctl train DATA --name NAME [options]",
+			"Fit preprocessing and an SVM on DATA, optionally tuned by cross-validation, record the run and\n"
+			"register the next version of model NAME.", opts, argc, argv);
+	while ((r = cli_next(&p, &v)) >= 0) {
+		const char *key = opts[r].name;
+
+		switch (r) {
+		case 0: o.name = v; break;
+		case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 11: case 12:
+			if (nsvm >= 15)
+				break;
+			if (r == 3)
+				key = "C";
+			else if (r == 11)
+				key = "cache";
+			svm[nsvm++] = (mlctl_kv){ (char *)key, (char *)v };
+			break;
+		case 9:
+			if (nweights < 64)
+				weights[nweights++] = v;
+			break;
+		case 10: o.probability = true; break;
+		case 13: svm[nsvm++] = (mlctl_kv){ "shrinking", "0" }; break;
+		case 14: o.scale = v; break;
+		case 15: o.label = v; break;
+		case 16:
+			if (nids < 64)
+				ids[nids++] = v;
+			break;
+		case 17: case 18: case 19: {
+			const char **list;
+			size_t n;
+
+			if (split_list(v, &list, &n, &store[r - 17])) {
+				status = EXIT_SOFTWARE;
+				goto out;
+			}
+			if (r == 17)
+				o.features = list, o.n_features = n;
+			else if (r == 18)
+				o.exclude = list, o.n_exclude = n;
+			else
+				o.categorical = list, o.n_categorical = n;
+			break;
+		}
+		case 20: o.format = v; break;
+		case 21:
+			if (!cli_int("cv", v, 2, 1000, &lv)) {
+				status = EXIT_USAGE;
+				goto out;
+			}
+			o.cv = (int)lv;
+			break;
+		case 22: o.tune = v; break;
+		case 23: o.metric = v; break;
+		case 24:
+			if (!cli_int("threads", v, 0, 1024, &lv)) {
+				status = EXIT_USAGE;
+				goto out;
+			}
+			o.threads = (int)lv;
+			break;
+		case 25:
+			if (!cli_int("seed", v, 0, 0x7fffffffL, &lv)) {
+				status = EXIT_USAGE;
+				goto out;
+			}
+			o.seed = (uint64_t)lv;
+			break;
+		case 26:
+			if (!cli_double("holdout", v, &dv) || dv <= 0 || dv >= 1) {
+				cli_error("--holdout: expected a fraction between 0 and 1, got \"%s\"", v);
+				status = EXIT_USAGE;
+				goto out;
+			}
+			o.holdout = dv;
+			break;
+		case 27: o.test_data = v; break;
+		case 28: {
+			char *eq = strchr(v, '=');
+
+			if (!eq || eq == v) {
+				cli_error("--tag: expected KEY=VALUE, got \"%s\"", v);
+				status = EXIT_USAGE;
+				goto out;
+			}
+			if (ntags < 32) {
+				*eq = '\0';
+				tags[ntags++] = (mlctl_kv){ (char *)v, eq + 1 };
+			}
+			break;
+		}
+		}
+	}
+	if (r != CLI_END) {
+		status = cli_parse_exit(r);
+		goto out;
+	}
+	if (p.npos != 1) {
+		status = cli_usage_error(&p, p.npos ? "train takes one data file" : "no data file given");
+		goto out;
+	}
+	if (!o.name) {
+		status = cli_usage_error(&p, "--name is required");
+		goto out;
+	}
+	if (o.holdout > 0 && o.test_data) {
+		status = cli_usage_error(&p, "give --holdout or --test, not both");
+		goto out;
+	}
+	o.data = p.pos[0];
+	o.svm = svm;
+	o.n_svm = nsvm;
+	o.class_weights = weights;
+	o.n_class_weights = nweights;
+	o.id_columns = ids;
+	o.n_id_columns = nids;
+	o.tags = tags;
+	o.ntags = ntags;
+	o.argc = ctx->argc;
+	o.argv = ctx->argv;
+	o.progress = cli_progress;
+	o.progress_payload = ctx;
+	ret = mlctl_train(&res, ctx->reg, &o);
+	cli_progress_done();
+	if (ret) {
+		status = cli_fail(ret);
+		goto out;
+	}
+	if (ctx->json)
+		status = cli_json_print(result_json(res, o.data));
+	else if (!ctx->quiet)
+		print_result(res, o.data);
+out:
+	mlctl_train_result_free(res);
+	free((void *)o.features);
+	free((void *)o.exclude);
+	free((void *)o.categorical);
+	for (i = 0; i < 3; i++)
+		free(store[i]);
+	cli_parser_release(&p);
+	return status;
+}

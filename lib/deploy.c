@@ -1,0 +1,620 @@
+/*
+ * deploy.c — deployment targets (floor 4).
+ *
+ *   <target>/releases/<name>-<version>-<digest12>/   an extracted, verified package
+ *   <target>/current -> releases/…                    switched by renaming a new symlink
+ *   <target>/.lock                                     serialises deploys and rollbacks
+ *
+ * A release is extracted under a temp name and renamed into place, so a release directory
+ * is always complete; current is replaced by rename(2), so it always names a complete
+ * release. The registry is written after the switch; if a kill falls between the two,
+ * the next deploy, rollback or status sees the difference and records it (reconcile).
+ */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bundle.h"
+#include "error.h"
+#include "fsutil.h"
+#include "hash.h"
+#include "package_int.h"
+#include "util.h"
+#include "mlctl/deploy.h"
+#include "mlctl/package.h"
+#include "mlctl/store.h"
+#include "banned.h"
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path) == 0 || errno == ENOENT ? 0 : -1;
+	return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+/* rm -rf path (not following symlinks). */
+static int remove_tree(const char *path)
+{
+	if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT)
+		return mlctl_error_errno(MLCTL_EIO, "cannot remove %s", path);
+	return 0;
+}
+
+/* The release name current points at ("releases/X" → "X"), or NULL. */
+static char *current_release(const char *dir)
+{
+	char *link = fs_join(dir, "current"), buf[PATH_MAX];
+	ssize_t n;
+
+	if (!link)
+		return NULL;
+	n = readlink(link, buf, sizeof(buf) - 1);
+	free(link);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	return mlctl_strdup(strncmp(buf, "releases/", 9) == 0 ? buf + 9 : buf);
+}
+
+/* Point current at releases/rel: a new symlink renamed over the old one. */
+static int switch_current(const char *dir, const char *rel)
+{
+	char *tmp = mlctl_asprintf("%s/.current.tmp-%d", dir, (int)getpid());
+	char *target = mlctl_asprintf("releases/%s", rel);
+	char *link = fs_join(dir, "current");
+	int ret = 0;
+
+	if (!tmp || !target || !link) {
+		ret = MLCTL_ENOMEM;
+		goto out;
+	}
+	unlink(tmp);
+	if (symlink(target, tmp) != 0) {
+		ret = mlctl_error_errno(MLCTL_ECREATE, "cannot create the link %s", tmp);
+		goto out;
+	}
+	if (rename(tmp, link) != 0) {
+		ret = mlctl_error_errno(MLCTL_EIO, "cannot switch %s", link);
+		unlink(tmp);
+		goto out;
+	}
+	ret = fs_fsync_dir(dir);
+out:
+	free(tmp);
+	free(target);
+	free(link);
+	return ret;
+}
+
+/* Under the lock: what a killed deploy left behind (temp releases and links) goes. */
+static void clean_leftovers(const char *dir)
+{
+	char *rels = fs_join(dir, "releases");
+	DIR *d;
+	struct dirent *e;
+
+	if (rels && (d = opendir(rels))) {
+		while ((e = readdir(d))) {
+			if (strncmp(e->d_name, ".tmp-", 5) == 0) {
+				char *p = fs_join(rels, e->d_name);
+
+				if (p)
+					remove_tree(p);
+				free(p);
+			}
+		}
+		closedir(d);
+	}
+	if ((d = opendir(dir))) {
+		while ((e = readdir(d))) {
+			if (strncmp(e->d_name, ".current.tmp-", 13) == 0) {
+				char *p = fs_join(dir, e->d_name);
+
+				if (p)
+					unlink(p);
+				free(p);
+			}
+		}
+		closedir(d);
+	}
+	free(rels);
+	mlctl_error_clear();
+}
+
+/* The target's directory: --path, else the one recorded, else under the registry. */
+static int target_dir(char **out, mlctl_registry *reg, const char *target, const char *path)
+{
+	char *dir = NULL, *rels = NULL, real[PATH_MAX];
+	int ret;
+
+	*out = NULL;
+	if (!mlctl_name_valid(target))
+		return mlctl_error_set(MLCTL_EUSAGE, "invalid target name \"%s\"", target);
+	if (path) {
+		dir = mlctl_strdup(path);
+	} else if ((ret = mlctl_target_path(&dir, reg, target))) {
+		if (ret != MLCTL_ENOTFOUND)
+			return ret;
+		mlctl_error_clear();
+		dir = mlctl_asprintf("%s/targets/%s", mlctl_registry_path(reg), target);
+	}
+	if (!dir)
+		return MLCTL_ENOMEM;
+	rels = fs_join(dir, "releases");
+	if (!rels) {
+		free(dir);
+		return MLCTL_ENOMEM;
+	}
+	ret = fs_mkdir_p(rels);
+	free(rels);
+	if (!ret && !realpath(dir, real))
+		ret = mlctl_error_errno(MLCTL_EIO, "cannot resolve %s", dir);
+	free(dir);
+	if (ret)
+		return ret;
+	if ((ret = mlctl_target_set(reg, target, real)))
+		return ret;
+	*out = mlctl_strdup(real);
+	return *out ? 0 : MLCTL_ENOMEM;
+}
+
+/* Read the package to deploy into memory: built from the registry, or a file. */
+static int load_package(pkg_contents **c, manifest **m, char digest[65], mlctl_registry *reg,
+			const mlctl_deploy_options *o, const char *dir)
+{
+	pkg_limits lim = PKG_LIMITS_INIT;
+	mlctl_model_version *v = NULL;
+	pkg_entry *e = NULL;
+	char *tmp = NULL;
+	const char *path = o->model;
+	size_t n = 0;
+	int ret;
+
+	if (mlctl_model_ref_is_registry(o->model) && !(fs_exists(o->model) && !fs_is_dir(o->model))) {
+		/* Package the version the same way `mlctl package` does, then read the file back:
+		 * what is deployed is exactly what a package would hold. */
+		if ((ret = mlctl_model_resolve(&v, reg, o->model)) || (ret = package_build(&e, &n, NULL, reg, v)))
+			goto out;
+		if (!(tmp = mlctl_asprintf("%s/.incoming-%d.mlpkg", dir, (int)getpid()))) {
+			ret = MLCTL_ENOMEM;
+			goto out;
+		}
+		if ((ret = pkg_write(tmp, e, n, package_mtime(v))))
+			goto out;
+		path = tmp;
+	} else if (o->pubkey) {
+		mlctl_package_info *info = NULL;
+
+		if ((ret = mlctl_package_verify(&info, o->model, o->pubkey, NULL)))
+			goto out;
+		mlctl_package_info_free(info);
+	}
+	if ((ret = hash_file_hex(digest, NULL, path)) || (ret = pkg_read(c, path, package_entries, package_nentries, &lim)) ||
+	    (ret = package_check(m, *c, o->model)))
+		goto out;
+	{
+		char stored[65];
+
+		ret = mlctl_store_put_file(stored, reg, path, "application/x-mlpkg");
+	}
+out:
+	if (tmp)
+		unlink(tmp);
+	free(tmp);
+	package_entries_free(e, n);
+	mlctl_model_version_free(v);
+	return ret;
+}
+
+/* A package from elsewhere: teach the registry its version (objects, an import run). */
+static int learn_version(mlctl_registry *reg, const pkg_contents *c, const manifest *m, const char *run)
+{
+	mlctl_model_version spec = { 0 }, *have = NULL;
+	char ref[300];
+	const pkg_entry *me = pkg_find(c, "model/libsvm.model"), *pe = pkg_find(c, "model/preprocess.yaml");
+	const pkg_entry *fe = pkg_find(c, "reference/profile.yaml");
+	int ret;
+
+	snprintf(ref, sizeof(ref), "%s:%lld", m->name, (long long)m->version);
+	ret = mlctl_model_resolve(&have, reg, ref);
+	mlctl_model_version_free(have);
+	if (ret != MLCTL_ENOTFOUND)
+		return ret;
+	mlctl_error_clear();
+	if ((ret = mlctl_store_put(spec.model_digest, reg, me->data, me->len, "application/x-libsvm-model")) ||
+	    (ret = mlctl_store_put(spec.preprocess_digest, reg, pe->data, pe->len, "application/yaml")))
+		return ret;
+	if (fe && (ret = mlctl_store_put(spec.profile_digest, reg, fe->data, fe->len, "application/yaml")))
+		return ret;
+	spec.name = m->name;
+	spec.version = (int)m->version;
+	snprintf(spec.run, sizeof(spec.run), "%s", run);
+	spec.svm_type = m->model.type;
+	spec.kernel = m->model.kernel;
+	return mlctl_model_register_as(reg, &spec);
+}
+
+/* True when name:version has a passing validation here, or in the package's manifest. */
+static int check_validated(mlctl_registry *reg, const manifest *m)
+{
+	mlctl_run_filter f = MLCTL_RUN_FILTER_INIT;
+	mlctl_run_list *l = NULL;
+	size_t i;
+	int ret;
+
+	f.kind = "validate";
+	f.model_name = m->name;
+	if ((ret = mlctl_run_list_get(&l, reg, &f)))
+		return ret;
+	for (i = 0; i < l->n; i++) {
+		const mlctl_run *r = l->runs[i];
+
+		if (r->model_version == m->version && r->status == MLCTL_RUN_SUCCEEDED && r->verdict &&
+		    strcmp(r->verdict, "pass") == 0)
+			break;
+	}
+	ret = i < l->n ? 0 : 1;
+	mlctl_run_list_free(l);
+	if (ret == 0)
+		return 0;
+	for (i = 0; i < m->nvalidations; i++)
+		if (strcmp(m->validations[i].verdict, "pass") == 0)
+			return 0;
+	return mlctl_error_set(MLCTL_EVERDICT,
+			       "%s:%lld has no passing validation (run `mlctl validate %s:%lld --data DATA --gate ...` first)",
+			       m->name, (long long)m->version, m->name, (long long)m->version);
+}
+
+/* Extract into releases/.tmp-…, then rename to releases/rel. An existing complete release
+ * is reused; a damaged one is replaced. */
+static int install_release(const char *dir, const char *rel, const pkg_contents *c, const char *digest)
+{
+	char *final = mlctl_asprintf("%s/releases/%s", dir, rel);
+	char *tmp = mlctl_asprintf("%s/releases/.tmp-%s-%d", dir, rel, (int)getpid());
+	char *mark = NULL, *rels = NULL;
+	mlctl_bundle *b = NULL;
+	int ret;
+
+	if (!final || !tmp) {
+		ret = MLCTL_ENOMEM;
+		goto out;
+	}
+	if (fs_is_dir(final)) {
+		if (bundle_from_dir(&b, final) == 0)
+			goto out_ok;
+		mlctl_error_clear();
+		if ((ret = remove_tree(final)))
+			goto out;
+	}
+	remove_tree(tmp);
+	if (mkdir(tmp, 0755) != 0) {
+		ret = mlctl_error_errno(MLCTL_ECREATE, "cannot create %s", tmp);
+		goto out;
+	}
+	if ((ret = pkg_extract(c, tmp)))
+		goto out;
+	if (!(mark = fs_join(tmp, ".package-sha256"))) {
+		ret = MLCTL_ENOMEM;
+		goto out;
+	}
+	if ((ret = fs_write_atomic(mark, digest, strlen(digest), 0444)) || (ret = fs_fsync_dir(tmp)))
+		goto out;
+	if (rename(tmp, final) != 0) {
+		ret = mlctl_error_errno(MLCTL_EIO, "cannot rename %s to %s", tmp, final);
+		goto out;
+	}
+	rels = fs_dirname(final);
+	if (rels && (ret = fs_fsync_dir(rels)))
+		goto out;
+out_ok:
+	ret = 0;
+out:
+	if (ret && tmp)
+		remove_tree(tmp);
+	bundle_free(b);
+	free(final);
+	free(tmp);
+	free(mark);
+	free(rels);
+	return ret;
+}
+
+typedef struct rel_age {
+	char *name;
+	time_t mtime;
+} rel_age;
+
+static int cmp_age(const void *a, const void *b)
+{
+	const rel_age *x = a, *y = b;
+
+	return (y->mtime > x->mtime) - (y->mtime < x->mtime);
+}
+
+/* Remove releases beyond the keep newest, never current or previous. */
+static size_t prune(const char *dir, int keep, const char *current, const char *previous)
+{
+	char *rels = fs_join(dir, "releases");
+	rel_age *v = NULL;
+	size_t n = 0, i, removed = 0;
+	struct dirent *e;
+	DIR *d;
+
+	if (!rels || !(d = opendir(rels))) {
+		free(rels);
+		return 0;
+	}
+	while ((e = readdir(d))) {
+		struct stat st;
+		char *p;
+		rel_age *nv;
+
+		if (e->d_name[0] == '.')
+			continue;
+		p = fs_join(rels, e->d_name);
+		if (p && stat(p, &st) == 0 && S_ISDIR(st.st_mode) && (nv = realloc(v, (n + 1) * sizeof(*v)))) {
+			v = nv;
+			v[n].name = mlctl_strdup(e->d_name);
+			v[n++].mtime = st.st_mtime;
+		}
+		free(p);
+	}
+	closedir(d);
+	qsort(v, n, sizeof(*v), cmp_age);
+	for (i = 0; i < n; i++) {
+		bool protect = (current && strcmp(v[i].name, current) == 0) || (previous && strcmp(v[i].name, previous) == 0);
+
+		if (!protect && i >= (size_t)keep) {
+			char *p = fs_join(rels, v[i].name);
+
+			if (p && remove_tree(p) == 0)
+				removed++;
+			free(p);
+		}
+		free(v[i].name);
+	}
+	free(v);
+	free(rels);
+	mlctl_error_clear();
+	return removed;
+}
+
+static int start_run(char run[MLCTL_RUN_ID_SIZE], mlctl_registry *reg, const mlctl_deploy_options *o, const char *kind)
+{
+	mlctl_run_start_options ro = MLCTL_RUN_START_OPTIONS_INIT;
+
+	ro.kind = kind;
+	ro.name = o->target;
+	ro.argc = o->argc;
+	ro.argv = o->argv;
+	return mlctl_run_start(run, reg, &ro);
+}
+
+static int finish_run(mlctl_registry *reg, const char *run, int ret)
+{
+	if (ret) {
+		mlctl_error saved = *mlctl_error_last();
+
+		mlctl_run_finish(reg, run, saved.message);
+		*(mlctl_error *)mlctl_error_last() = saved;
+		return ret;
+	}
+	return mlctl_run_finish(reg, run, NULL);
+}
+
+int mlctl_deploy(mlctl_deploy_result **out, mlctl_registry *reg, const mlctl_deploy_options *o)
+{
+	mlctl_deploy_result *res;
+	mlctl_deployment d = { 0 };
+	pkg_contents *c = NULL;
+	manifest *m = NULL;
+	char *lockpath = NULL;
+	int lockfd = -1, ret;
+
+	*out = NULL;
+	if (!o->model || !o->target)
+		return mlctl_error_set(MLCTL_EUSAGE, "deploy needs a model and --target");
+	if (!(res = mlctl_calloc(1, sizeof(*res))) || !(res->target = mlctl_strdup(o->target))) {
+		mlctl_deploy_result_free(res);
+		return MLCTL_ENOMEM;
+	}
+	if ((ret = target_dir(&res->path, reg, o->target, o->path)))
+		goto out;
+	if (!(lockpath = fs_join(res->path, ".lock"))) {
+		ret = MLCTL_ENOMEM;
+		goto out;
+	}
+	if ((ret = fs_lock(&lockfd, lockpath, o->wait > 0 ? o->wait : 5))) {
+		if (ret == MLCTL_ELOCKED)
+			mlctl_error_set(ret, "target %s is being deployed by another process (%s): try again later",
+					o->target, lockpath);
+		goto out;
+	}
+	clean_leftovers(res->path);
+	if ((ret = mlctl_deploy_reconcile(reg, o->target)) || (ret = start_run(res->run, reg, o, "deploy")))
+		goto out;
+	if ((ret = load_package(&c, &m, res->package_digest, reg, o, res->path)))
+		goto out_run;
+	if ((ret = learn_version(reg, c, m, res->run)))
+		goto out_run;
+	if (o->require_validated && (ret = check_validated(reg, m)))
+		goto out_run;
+	res->model = mlctl_asprintf("%s:%lld", m->name, (long long)m->version);
+	res->release = mlctl_asprintf("%s-%lld-%.12s", m->name, (long long)m->version, res->package_digest);
+	res->previous = current_release(res->path);
+	if (!res->model || !res->release) {
+		ret = MLCTL_ENOMEM;
+		goto out_run;
+	}
+	res->unchanged = res->previous && strcmp(res->previous, res->release) == 0;
+	if ((ret = install_release(res->path, res->release, c, res->package_digest)) ||
+	    (ret = switch_current(res->path, res->release)))
+		goto out_run;
+	d.target = (char *)o->target;
+	d.name = m->name;
+	d.version = (int)m->version;
+	snprintf(d.package_digest, sizeof(d.package_digest), "%s", res->package_digest);
+	d.release = res->release;
+	d.action = "deploy";
+	snprintf(d.run, sizeof(d.run), "%s", res->run);
+	if ((ret = mlctl_deployment_record(reg, &d)) ||
+	    (ret = mlctl_run_set_model(reg, res->run, m->name, (int)m->version)) ||
+	    (ret = mlctl_run_log_object(reg, res->run, "input", "package", res->package_digest)) ||
+	    (ret = mlctl_run_log_param(reg, res->run, "release", res->release)))
+		goto out_run;
+	res->pruned = prune(res->path, o->keep > 0 ? o->keep : 5, res->release, res->previous);
+out_run:
+	ret = finish_run(reg, res->run, ret);
+out:
+	fs_unlock(lockfd);
+	free(lockpath);
+	pkg_contents_free(c);
+	manifest_free(m);
+	if (ret) {
+		mlctl_deploy_result_free(res);
+		return ret;
+	}
+	*out = res;
+	return 0;
+}
+
+/* Record what current points at when the registry says otherwise. */
+int mlctl_deploy_reconcile(mlctl_registry *reg, const char *target)
+{
+	mlctl_deployment_list *l = NULL;
+	mlctl_deployment d = { 0 };
+	mlctl_bundle *b = NULL;
+	char *dir = NULL, *cur = NULL, *reldir = NULL;
+	int ret;
+
+	if ((ret = mlctl_target_path(&dir, reg, target))) {
+		mlctl_error_clear();
+		return ret == MLCTL_ENOTFOUND ? 0 : ret;
+	}
+	if (!(cur = current_release(dir)))
+		goto out;
+	if ((ret = mlctl_deployment_list_get(&l, reg, target)))
+		goto out;
+	if (l->n && strcmp(l->d[0].release, cur) == 0)
+		goto out;
+	if (!(reldir = mlctl_asprintf("%s/releases/%s", dir, cur))) {
+		ret = MLCTL_ENOMEM;
+		goto out;
+	}
+	if ((ret = bundle_from_dir(&b, reldir)))
+		goto out;
+	d.target = (char *)target;
+	d.name = b->name;
+	d.version = b->version;
+	snprintf(d.package_digest, sizeof(d.package_digest), "%s", b->package_digest);
+	d.release = cur;
+	d.action = "reconcile";
+	ret = mlctl_deployment_record(reg, &d);
+out:
+	bundle_free(b);
+	mlctl_deployment_list_free(l);
+	free(dir);
+	free(cur);
+	free(reldir);
+	return ret;
+}
+
+int mlctl_deploy_rollback(mlctl_deploy_result **out, mlctl_registry *reg, const mlctl_deploy_options *o)
+{
+	mlctl_deployment_list *l = NULL;
+	mlctl_deploy_result *res;
+	mlctl_deployment d = { 0 };
+	char *lockpath = NULL;
+	size_t i;
+	int lockfd = -1, ret;
+
+	*out = NULL;
+	if (!(res = mlctl_calloc(1, sizeof(*res))) || !(res->target = mlctl_strdup(o->target))) {
+		mlctl_deploy_result_free(res);
+		return MLCTL_ENOMEM;
+	}
+	if ((ret = mlctl_target_path(&res->path, reg, o->target)))
+		goto out;
+	if (!(lockpath = fs_join(res->path, ".lock"))) {
+		ret = MLCTL_ENOMEM;
+		goto out;
+	}
+	if ((ret = fs_lock(&lockfd, lockpath, o->wait > 0 ? o->wait : 5))) {
+		if (ret == MLCTL_ELOCKED)
+			mlctl_error_set(ret, "target %s is being deployed by another process: try again later", o->target);
+		goto out;
+	}
+	clean_leftovers(res->path);
+	if ((ret = mlctl_deploy_reconcile(reg, o->target)) || (ret = mlctl_deployment_list_get(&l, reg, o->target)))
+		goto out;
+	res->previous = current_release(res->path);
+	for (i = 0; i < l->n; i++) {
+		char *p;
+		bool exists;
+
+		if (res->previous && strcmp(l->d[i].release, res->previous) == 0)
+			continue;
+		p = mlctl_asprintf("%s/releases/%s", res->path, l->d[i].release);
+		exists = p && fs_is_dir(p);
+		free(p);
+		if (exists)
+			break;
+	}
+	if (i == l->n) {
+		ret = mlctl_error_set(MLCTL_EVERDICT, "target %s has no previous release to roll back to", o->target);
+		goto out;
+	}
+	if ((ret = start_run(res->run, reg, o, "rollback")))
+		goto out;
+	res->release = mlctl_strdup(l->d[i].release);
+	res->model = mlctl_asprintf("%s:%d", l->d[i].name, l->d[i].version);
+	if (!res->release || !res->model) {
+		ret = MLCTL_ENOMEM;
+		goto out_run;
+	}
+	snprintf(res->package_digest, sizeof(res->package_digest), "%s", l->d[i].package_digest);
+	if ((ret = switch_current(res->path, res->release)))
+		goto out_run;
+	d.target = (char *)o->target;
+	d.name = l->d[i].name;
+	d.version = l->d[i].version;
+	snprintf(d.package_digest, sizeof(d.package_digest), "%s", l->d[i].package_digest);
+	d.release = res->release;
+	d.action = "rollback";
+	snprintf(d.run, sizeof(d.run), "%s", res->run);
+	if (!(ret = mlctl_deployment_record(reg, &d)))
+		ret = mlctl_run_set_model(reg, res->run, d.name, d.version);
+out_run:
+	ret = finish_run(reg, res->run, ret);
+out:
+	fs_unlock(lockfd);
+	free(lockpath);
+	mlctl_deployment_list_free(l);
+	if (ret) {
+		mlctl_deploy_result_free(res);
+		return ret;
+	}
+	*out = res;
+	return 0;
+}
+
+void mlctl_deploy_result_free(mlctl_deploy_result *r)
+{
+	if (!r)
+		return;
+	free(r->target);
+	free(r->path);
+	free(r->model);
+	free(r->release);
+	free(r->previous);
+	free(r);
+}

@@ -1,0 +1,275 @@
+/*
+ * evaluate.c — predictions and metrics for a model on a transformed matrix (floor 3).
+ * libsvm orders classes by first appearance in the training data and orients binary
+ * decision values towards its first class; the metrics module wants classes in ascending
+ * value order with the decision positive for the larger one. This file does that mapping.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "evaluate.h"
+#include "model.h"
+#include "rng.h"
+#include "util.h"
+#include "banned.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+int evaluate_classes_init(evaluate_classes *c, const mlctl_schema *s)
+{
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	c->n = schema_nclasses(s);
+	c->values = mlctl_calloc(c->n ? c->n : 1, sizeof(*c->values));
+	c->names = mlctl_calloc(c->n ? c->n : 1, sizeof(*c->names));
+	if (!c->values || !c->names) {
+		evaluate_classes_release(c);
+		return MLCTL_ENOMEM;
+	}
+	for (i = 0; i < c->n; i++)
+		c->values[i] = schema_class_value(s, i);
+	qsort(c->values, c->n, sizeof(*c->values), cmp_double);
+	for (i = 0; i < c->n; i++)
+		c->names[i] = schema_class_for_value(s, c->values[i]);
+	return 0;
+}
+
+void evaluate_classes_release(evaluate_classes *c)
+{
+	free(c->values);
+	free((void *)c->names);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Index of value v in the ascending class list, or -1. */
+static long class_index(const evaluate_classes *c, double v)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->values[i] == v)
+			return (long)i;
+	return -1;
+}
+
+int evaluate_predict(double *pred, double **proba, double **dec, const struct svm_model *m,
+		     const mlctl_schema *s, const schema_matrix *x)
+{
+	int nr = svm_get_nr_class(m), type = svm_get_svm_type(m), labels[256];
+	size_t n = (size_t)x->prob.l, i, k;
+	bool classify = model_is_classifier(type), prob = classify && svm_check_probability_model(m);
+	bool binary = classify && nr == 2;
+	evaluate_classes cls = { 0 };
+	double *buf = NULL, flip = 1;
+	long map[256];
+	int ret = 0;
+
+	*proba = NULL;
+	*dec = NULL;
+	if (classify) {
+		if (nr > 256)
+			return mlctl_error_set(MLCTL_EDATA, "models with more than 256 classes are not supported");
+		if ((ret = evaluate_classes_init(&cls, s)))
+			return ret;
+		svm_get_labels(m, labels);
+		for (k = 0; k < (size_t)nr; k++)
+			map[k] = class_index(&cls, labels[k]);
+	}
+	buf = mlctl_calloc((size_t)(nr > 1 ? nr * (nr - 1) / 2 + nr : 2), sizeof(*buf));
+	if (!buf) {
+		ret = MLCTL_ENOMEM;
+		goto out;
+	}
+	if (prob && !(*proba = mlctl_calloc(n * cls.n, sizeof(**proba)))) {
+		ret = MLCTL_ENOMEM;
+		goto out;
+	}
+	if (binary && !(*dec = mlctl_calloc(n, sizeof(**dec)))) {
+		ret = MLCTL_ENOMEM;
+		goto out;
+	}
+	/* libsvm's decision value is positive for labels[0]; metrics want the larger class. */
+	if (binary && cls.n == 2 && labels[0] == cls.values[0])
+		flip = -1;
+	for (i = 0; i < n; i++) {
+		if (prob) {
+			pred[i] = svm_predict_probability(m, x->prob.x[i], buf);
+			for (k = 0; k < (size_t)nr; k++)
+				if (map[k] >= 0)
+					(*proba)[i * cls.n + (size_t)map[k]] = buf[k];
+		} else {
+			pred[i] = svm_predict(m, x->prob.x[i]);
+		}
+		if (binary) {
+			svm_predict_values(m, x->prob.x[i], buf);
+			(*dec)[i] = flip * buf[0];
+		}
+	}
+out:
+	free(buf);
+	evaluate_classes_release(&cls);
+	if (ret) {
+		free(*proba);
+		free(*dec);
+		*proba = *dec = NULL;
+	}
+	return ret;
+}
+
+int evaluate_report(metrics_report **out, const mlctl_schema *s, const double *y, const double *pred,
+		    size_t n, const double *proba, const double *dec)
+{
+	evaluate_classes cls;
+	int ret;
+
+	switch (schema_get_task(s)) {
+	case SCHEMA_TASK_REGRESS:
+		return metrics_regression(out, y, pred, n);
+	case SCHEMA_TASK_ONECLASS:
+		return metrics_oneclass(out, pred, n);
+	case SCHEMA_TASK_CLASSIFY:
+		break;
+	}
+	if ((ret = evaluate_classes_init(&cls, s)))
+		return ret;
+	ret = metrics_classification(out, y, pred, n, cls.values, cls.names, cls.n, proba,
+				     cls.n == 2 ? dec : NULL);
+	evaluate_classes_release(&cls);
+	return ret;
+}
+
+void evaluate_ctx_init(evaluate_ctx *c, const mlctl_schema *s, const char *metric)
+{
+	memset(c, 0, sizeof(*c));
+	c->schema = s;
+	c->metric = metric;
+	snprintf(c->cv_key, sizeof(c->cv_key), "cv_%s", metric);
+}
+
+void evaluate_ctx_release(evaluate_ctx *c)
+{
+	(void)c;
+}
+
+const char *evaluate_grid_key(evaluate_ctx *c, size_t axis, const char *param)
+{
+	if (axis >= 8)
+		axis = 7;
+	snprintf(c->grid_keys[axis], sizeof(c->grid_keys[axis]), "grid_%s", param);
+	return c->grid_keys[axis];
+}
+
+double evaluate_score(const double *y, const double *pred, const double *dec, size_t n, void *ctx)
+{
+	const evaluate_ctx *c = ctx;
+	metrics_report *r = NULL;
+	double v = NAN;
+
+	if (evaluate_report(&r, c->schema, y, pred, n, NULL, dec) == 0 && !metrics_get(r, c->metric, &v))
+		v = NAN;
+	metrics_report_free(r);
+	return v;
+}
+
+double evaluate_param_value(const struct svm_parameter *p, const char *name)
+{
+	if (strcmp(name, "C") == 0 || strcmp(name, "c") == 0)
+		return p->C;
+	if (strcmp(name, "gamma") == 0)
+		return p->gamma;
+	if (strcmp(name, "degree") == 0)
+		return p->degree;
+	if (strcmp(name, "coef0") == 0)
+		return p->coef0;
+	if (strcmp(name, "nu") == 0)
+		return p->nu;
+	if (strcmp(name, "epsilon") == 0 || strcmp(name, "p") == 0)
+		return p->p;
+	return NAN;
+}
+
+int evaluate_single_grid(tune_grid **out, const struct svm_parameter *p)
+{
+	char spec[64], num[32];
+
+	snprintf(spec, sizeof(spec), "C=%s", mlctl_fmt_double(num, p->C));
+	return tune_grid_parse(out, spec);
+}
+
+int evaluate_split(int *is_test, const double *y, size_t n, bool stratify, double frac, uint64_t seed)
+{
+	uint64_t state = seed ^ 0x5eed5eedull;
+	size_t *idx, i, start;
+	int ret = 0;
+
+	if (!(idx = mlctl_calloc(n ? n : 1, sizeof(*idx))))
+		return MLCTL_ENOMEM;
+	for (i = 0; i < n; i++) {
+		idx[i] = i;
+		is_test[i] = 0;
+	}
+	/* Group rows by class (a stable sort of the indices by label), then take the same
+	 * share of each class, shuffled; regression draws from all rows at once. */
+	if (stratify) {
+		for (i = 1; i < n; i++) {
+			size_t j = i, v = idx[i];
+
+			while (j > 0 && y[idx[j - 1]] > y[v]) {
+				idx[j] = idx[j - 1];
+				j--;
+			}
+			idx[j] = v;
+		}
+	}
+	for (start = 0; start < n;) {
+		size_t end = start + 1, take, k;
+
+		if (stratify)
+			while (end < n && y[idx[end]] == y[idx[start]])
+				end++;
+		else
+			end = n;
+		rng_shuffle(&state, idx + start, end - start);
+		take = (size_t)llround(frac * (double)(end - start));
+		for (k = 0; k < take; k++)
+			is_test[idx[start + k]] = 1;
+		start = end;
+	}
+	free(idx);
+	return ret;
+}
+
+int evaluate_describe_params(const struct svm_parameter *p, int (*add)(void *ctx, const char *k, const char *v),
+			     void *ctx)
+{
+	char num[32];
+	int ret;
+
+	if ((ret = add(ctx, "type", model_type_name(p->svm_type))) ||
+	    (ret = add(ctx, "kernel", model_kernel_name(p->kernel_type))))
+		return ret;
+	if (p->svm_type == C_SVC || p->svm_type == EPSILON_SVR || p->svm_type == NU_SVR)
+		if ((ret = add(ctx, "C", mlctl_fmt_double(num, p->C))))
+			return ret;
+	if (p->svm_type == NU_SVC || p->svm_type == ONE_CLASS || p->svm_type == NU_SVR)
+		if ((ret = add(ctx, "nu", mlctl_fmt_double(num, p->nu))))
+			return ret;
+	if (p->svm_type == EPSILON_SVR && (ret = add(ctx, "epsilon", mlctl_fmt_double(num, p->p))))
+		return ret;
+	if (p->kernel_type != LINEAR && (ret = add(ctx, "gamma", mlctl_fmt_double(num, p->gamma))))
+		return ret;
+	if (p->kernel_type == POLY && (ret = add(ctx, "degree", mlctl_fmt_double(num, p->degree))))
+		return ret;
+	if ((p->kernel_type == POLY || p->kernel_type == SIGMOID) && (ret = add(ctx, "coef0", mlctl_fmt_double(num, p->coef0))))
+		return ret;
+	return add(ctx, "probability", p->probability ? "1" : "0");
+}

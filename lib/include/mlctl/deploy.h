@@ -1,0 +1,55 @@
+/*
+ * mlctl/deploy.h — deployment targets: a directory holding verified, extracted releases
+ * and a "current" symlink switched atomically; rollback; status and history.
+ */
+#ifndef MLCTL_DEPLOY_H
+#define MLCTL_DEPLOY_H
+
+#include "common.h"
+#include "registry.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct mlctl_deploy_options {
+	const char *model;            /* model reference or .mlpkg file (required for deploy) */
+	const char *target;           /* target name (required) */
+	const char *path;             /* target directory; default <registry>/targets/<target> */
+	bool require_validated;       /* refuse a version without a passing validation */
+	const char *pubkey;           /* check the package's signature with this key */
+	int keep;                     /* releases to keep (0: default 5; current and previous always kept) */
+	double wait;                  /* seconds to wait for the target lock (default 5) */
+	int argc;
+	char *const *argv;
+} mlctl_deploy_options;
+
+typedef struct mlctl_deploy_result {
+	char *target;
+	char *path;                   /* target directory */
+	char *model;                  /* "churn:3" */
+	char *release;                /* release directory name */
+	char *previous;               /* the release current pointed at before, or NULL */
+	char package_digest[65];
+	char run[MLCTL_RUN_ID_SIZE];
+	size_t pruned;
+	bool unchanged;               /* the release was current already */
+} mlctl_deploy_result;
+
+int mlctl_deploy(mlctl_deploy_result **out, mlctl_registry *reg, const mlctl_deploy_options *opts);
+
+/* Switch the target back to the release before the current one. MLCTL_EVERDICT when there
+ * is none. */
+int mlctl_deploy_rollback(mlctl_deploy_result **out, mlctl_registry *reg, const mlctl_deploy_options *opts);
+
+/* Bring the registry in line with what target's current link points at (after a crash
+ * between the switch and the record). Called by deploy, rollback and status. */
+int mlctl_deploy_reconcile(mlctl_registry *reg, const char *target);
+
+void mlctl_deploy_result_free(mlctl_deploy_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

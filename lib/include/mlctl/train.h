@@ -1,0 +1,91 @@
+/*
+ * mlctl/train.h — training: fit preprocessing and an SVM on a dataset, tune it by k-fold
+ * cross-validation over a grid in parallel, record the run and register a model version.
+ */
+#ifndef MLCTL_TRAIN_H
+#define MLCTL_TRAIN_H
+
+#include "common.h"
+#include "registry.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct mlctl_train_options {
+	const char *data;                 /* training data file (required) */
+	const char *format;               /* "csv", "tsv", "libsvm"; NULL: from the extension */
+	const char *name;                 /* model name (required) */
+	const char *label;                /* label column; NULL: "label", or the libsvm label */
+	const char *const *id_columns;    /* carried through scoring, never features */
+	size_t n_id_columns;
+	const char *const *features;      /* NULL: every other column */
+	size_t n_features;
+	const char *const *exclude;
+	size_t n_exclude;
+	const char *const *categorical;   /* force these columns to be categorical */
+	size_t n_categorical;
+	const char *scale;                /* "minmax" (default), "standard", "none" */
+	const mlctl_kv *svm;              /* libsvm parameters by name: type, kernel, C, gamma,
+					     degree, coef0, nu, epsilon, cache, tolerance, shrinking */
+	size_t n_svm;
+	const char *const *class_weights; /* "LABEL=WEIGHT" */
+	size_t n_class_weights;
+	bool probability;
+	int cv;                           /* k-fold CV folds (0: none unless tuning; tuning default 5) */
+	const char *tune;                 /* grid spec, "default" for grid.py's, or NULL */
+	const char *metric;               /* the tuning metric; default accuracy / mse */
+	int threads;                      /* 0: all cores */
+	uint64_t seed;
+	double holdout;                   /* fraction held out (0: none) */
+	const char *test_data;            /* or a separate test file */
+	const mlctl_kv *tags;
+	size_t ntags;
+	int argc;                         /* the command line, recorded with the run */
+	char *const *argv;
+	mlctl_progress_cb progress;
+	void *progress_payload;
+} mlctl_train_options;
+#define MLCTL_TRAIN_OPTIONS_INIT { 0 }
+
+typedef struct mlctl_train_result {
+	char run[MLCTL_RUN_ID_SIZE];
+	char *name;
+	int version;
+	char *svm_type, *kernel;
+	size_t rows, columns;             /* training rows used, input columns */
+	size_t test_rows;                 /* held-out rows scored */
+	int features;                     /* after one-hot encoding */
+	int nsv;
+	size_t nclasses;
+	size_t grid_points;
+	double train_seconds;             /* the final fit */
+	double total_seconds;
+	char *metric;                     /* the tuning/CV metric */
+	size_t nparams;
+	mlctl_kv *params;                 /* the chosen libsvm parameters */
+	size_t nmetrics;
+	mlctl_metric *metrics;            /* cv_*, holdout_*, n_sv, train_seconds, ... */
+	char model_digest[65];
+	char dataset_digest[65];
+} mlctl_train_result;
+
+/*
+ * Train and register the next version of opts->name. A failure records a failed run and
+ * registers nothing; out is set only on success.
+ */
+int mlctl_train(mlctl_train_result **out, mlctl_registry *reg, const mlctl_train_options *opts);
+void mlctl_train_result_free(mlctl_train_result *r);
+
+/*
+ * Register a model made by svm-train (its model file) as the next version of name. There is
+ * no preprocessing (features are used as they are) and no reference profile.
+ */
+int mlctl_import_svm(mlctl_train_result **out, mlctl_registry *reg, const char *model_file,
+		     const char *name, int argc, char *const *argv);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

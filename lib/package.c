@@ -1,0 +1,536 @@
+/*
+ * package.c — `mlctl package`, `package verify`, `keygen` as library operations
+ * (floor 4). A package holds MANIFEST.yaml, model/libsvm.model, model/preprocess.yaml and
+ * reference/profile.yaml; the manifest lists every other file's SHA-256 and size, and
+ * nothing is used before all of them match.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle.h"
+#include "error.h"
+#include "fsutil.h"
+#include "hash.h"
+#include "manifest.h"
+#include "model.h"
+#include "package_int.h"
+#include "pkgfmt.h"
+#include "sign.h"
+#include "util.h"
+#include "mlctl/package.h"
+#include "mlctl/store.h"
+#include "banned.h"
+
+const char *const package_entries[] = {
+	"MANIFEST.yaml", "model/libsvm.model", "model/preprocess.yaml", "reference/profile.yaml",
+};
+const size_t package_nentries = sizeof(package_entries) / sizeof(package_entries[0]);
+
+/* Training params and metrics of the version's run, as the manifest describes the model. */
+static int describe_training(manifest *m, mlctl_registry *reg, const mlctl_model_version *v)
+{
+	mlctl_run *run = NULL;
+	size_t i;
+	int ret;
+
+	if ((ret = mlctl_run_get(&run, reg, v->run))) {
+		/* An imported version may come without its run: the manifest says less. */
+		mlctl_error_clear();
+		return 0;
+	}
+	for (i = 0; i < run->nparams && !ret; i++)
+		if (strncmp(run->params[i].key, "model.", 6) == 0)
+			ret = manifest_add_param(m, run->params[i].key + 6, run->params[i].value);
+	for (i = 0; i < run->nmetrics && !ret; i++) {
+		const mlctl_metric *mt = &run->metrics[i];
+
+		/* The last step of each key, and not the per-grid-point series. */
+		if (strncmp(mt->key, "grid_", 5) == 0)
+			continue;
+		if (i + 1 < run->nmetrics && strcmp(run->metrics[i + 1].key, mt->key) == 0)
+			continue;
+		ret = manifest_add_metric(&m->model.metrics, &m->model.nmetrics, mt->key, mt->value);
+	}
+	for (i = 0; i < run->nobjects && !ret; i++) {
+		if (strcmp(run->objects[i].role, "input") == 0 && strcmp(run->objects[i].name, "data") == 0) {
+			double rows;
+
+			ret = manifest_set_str(&m->lineage.dataset_digest, run->objects[i].digest);
+			if (!ret && mlctl_run_param(run, "data"))
+				ret = manifest_set_str(&m->lineage.dataset_path, mlctl_run_param(run, "data"));
+			if (mlctl_run_metric(run, "rows", &rows))
+				m->lineage.dataset_rows = (int64_t)rows;
+		}
+	}
+	if (!ret)
+		ret = manifest_set_str(&m->lineage.train_run, v->run);
+	mlctl_run_free(run);
+	return ret;
+}
+
+/* The validations recorded for the version, oldest first, with their headline metrics. */
+static int describe_validations(manifest *m, mlctl_registry *reg, const mlctl_model_version *v)
+{
+	mlctl_run_filter f = MLCTL_RUN_FILTER_INIT;
+	mlctl_run_list *l = NULL;
+	size_t i, k;
+	int ret;
+
+	f.kind = "validate";
+	f.model_name = v->name;
+	if ((ret = mlctl_run_list_get(&l, reg, &f)))
+		return ret;
+	for (i = l->n; i-- > 0 && !ret;) {
+		const mlctl_run *r = l->runs[i];
+		manifest_validation *mv;
+		mlctl_run *full = NULL;
+
+		if (r->model_version != v->version || r->status != MLCTL_RUN_SUCCEEDED || !r->verdict)
+			continue;
+		if ((ret = manifest_add_validation(m, r->id, r->verdict, &mv)) || (ret = mlctl_run_get(&full, reg, r->id)))
+			break;
+		for (k = 0; k < full->nmetrics && !ret; k++)
+			if (!strchr(full->metrics[k].key, '['))
+				ret = manifest_add_metric(&mv->metrics, &mv->nmetrics, full->metrics[k].key, full->metrics[k].value);
+		mlctl_run_free(full);
+	}
+	mlctl_run_list_free(l);
+	return ret;
+}
+
+static int describe_model(manifest *m, const mlctl_bundle *b, const mlctl_model_version *v)
+{
+	int labels[1024], nr = svm_get_nr_class(b->model), c, ret;
+	char created[32];
+
+	mlctl_fmt_time(created, v->created_ms);
+	if ((ret = manifest_set_str(&m->name, v->name)) || (ret = manifest_set_str(&m->created, created)) ||
+	    (ret = manifest_set_str(&m->mlctl_version, MLCTL_VERSION)) ||
+	    (ret = manifest_set_str(&m->model.type, model_type_name(svm_get_svm_type(b->model)))) ||
+	    (ret = manifest_set_str(&m->model.kernel, model_kernel_name(b->model->param.kernel_type))))
+		return ret;
+	m->version = v->version;
+	m->model.nr_class = nr;
+	if (schema_label_name(b->schema) && (ret = manifest_set_str(&m->model.label, schema_label_name(b->schema))))
+		return ret;
+	if (!model_is_classifier(svm_get_svm_type(b->model)) || nr > 1024)
+		return 0;
+	svm_get_labels(b->model, labels);
+	for (c = 0; c < nr && !ret; c++) {
+		const char *name = schema_class_for_value(b->schema, labels[c]);
+		char buf[32];
+
+		ret = manifest_add_class(m, name ? name : mlctl_fmt_double(buf, labels[c]));
+	}
+	return ret;
+}
+
+/* Build the entries of a version's package (manifest last, once the files are known). */
+int package_build(pkg_entry **out, size_t *n, char **name_out, mlctl_registry *reg, const mlctl_model_version *v)
+{
+	const char *digests[3] = { v->model_digest, v->preprocess_digest, v->profile_digest };
+	pkg_entry *e = NULL;
+	mlctl_bundle *b = NULL;
+	manifest *m = NULL;
+	size_t i, k = 0;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	if (!(e = mlctl_calloc(4, sizeof(*e))) || !(m = manifest_new())) {
+		ret = MLCTL_ENOMEM;
+		goto fail;
+	}
+	if ((ret = bundle_from_version(&b, reg, v)))
+		goto fail;
+	for (i = 0; i < 3; i++) {
+		char digest[MLCTL_DIGEST_HEX];
+
+		if (!digests[i][0])
+			continue;
+		e[k].name = mlctl_strdup(package_entries[i + 1]);
+		if (!e[k].name) {
+			ret = MLCTL_ENOMEM;
+			goto fail;
+		}
+		if ((ret = mlctl_store_get((char **)&e[k].data, &e[k].len, reg, digests[i])))
+			goto fail;
+		hash_buf_hex(digest, e[k].data, e[k].len);
+		if ((ret = manifest_add_file(m, e[k].name, digest, e[k].len)))
+			goto fail;
+		k++;
+	}
+	if ((ret = describe_model(m, b, v)) || (ret = describe_training(m, reg, v)) ||
+	    (ret = describe_validations(m, reg, v)))
+		goto fail;
+	e[k].name = mlctl_strdup("MANIFEST.yaml");
+	if (!e[k].name) {
+		ret = MLCTL_ENOMEM;
+		goto fail;
+	}
+	if ((ret = manifest_write((char **)&e[k].data, &e[k].len, m)))
+		goto fail;
+	k++;
+	if (name_out && !(*name_out = mlctl_asprintf("%s-%d.mlpkg", v->name, v->version))) {
+		ret = MLCTL_ENOMEM;
+		goto fail;
+	}
+	manifest_free(m);
+	bundle_free(b);
+	*out = e;
+	*n = k;
+	return 0;
+fail:
+	package_entries_free(e, k + 1);
+	manifest_free(m);
+	bundle_free(b);
+	return ret;
+}
+
+void package_entries_free(pkg_entry *e, size_t n)
+{
+	size_t i;
+
+	for (i = 0; e && i < n; i++) {
+		free(e[i].name);
+		free(e[i].data);
+	}
+	free(e);
+}
+
+/* Entry times: $SOURCE_DATE_EPOCH when set (reproducible-builds.org), else the version's
+ * creation time, so that the bytes never depend on when the package is made. */
+int64_t package_mtime(const mlctl_model_version *v)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	int64_t t;
+
+	if (sde && mlctl_parse_int64(sde, 0, INT64_MAX / 1000, &t))
+		return t;
+	return v->created_ms / 1000;
+}
+
+int mlctl_package(mlctl_package_result **out, mlctl_registry *reg, const mlctl_package_options *o)
+{
+	mlctl_run_start_options ro = MLCTL_RUN_START_OPTIONS_INIT;
+	mlctl_model_version *v = NULL;
+	mlctl_package_result *res;
+	pkg_entry *e = NULL;
+	char *defname = NULL, *comment = NULL, digest[MLCTL_DIGEST_HEX];
+	size_t n = 0;
+	int ret;
+
+	*out = NULL;
+	if (!(res = mlctl_calloc(1, sizeof(*res))))
+		return MLCTL_ENOMEM;
+	if ((ret = mlctl_model_resolve(&v, reg, o->model)))
+		goto out;
+	if ((ret = package_build(&e, &n, &defname, reg, v)))
+		goto out;
+	res->path = mlctl_strdup(o->output ? o->output : defname);
+	res->model = mlctl_asprintf("%s:%d", v->name, v->version);
+	if (!res->path || !res->model) {
+		ret = MLCTL_ENOMEM;
+		goto out;
+	}
+	ro.kind = "package";
+	ro.name = v->name;
+	ro.argc = o->argc;
+	ro.argv = o->argv;
+	if ((ret = mlctl_run_start(res->run, reg, &ro)))
+		goto out;
+	if ((ret = pkg_write(res->path, e, n, package_mtime(v))) ||
+	    (ret = mlctl_store_put_file(res->digest, reg, res->path, "application/x-mlpkg")) ||
+	    (ret = hash_file_hex(digest, (size_t *)&res->size, res->path)))
+		goto fail_run;
+	if (o->sign_key) {
+		res->signature = mlctl_asprintf("%s.minisig", res->path);
+		comment = mlctl_asprintf("mlctl package %s:%d sha256:%s", v->name, v->version, res->digest);
+		if (!res->signature || !comment) {
+			ret = MLCTL_ENOMEM;
+			goto fail_run;
+		}
+		if ((ret = sign_file(o->sign_key, res->path, res->signature, comment)))
+			goto fail_run;
+	}
+	if ((ret = mlctl_run_set_model(reg, res->run, v->name, v->version)) ||
+	    (ret = mlctl_run_log_object(reg, res->run, "output", "package", res->digest)) ||
+	    (ret = mlctl_run_log_param(reg, res->run, "path", res->path)) ||
+	    (ret = mlctl_run_log_param(reg, res->run, "signed", o->sign_key ? "yes" : "no")) ||
+	    (ret = mlctl_run_finish(reg, res->run, NULL)))
+		goto out;
+	*out = res;
+	res = NULL;
+	goto out;
+fail_run:
+	{
+		mlctl_error saved = *mlctl_error_last();
+
+		mlctl_run_finish(reg, res->run, saved.message);
+		*(mlctl_error *)mlctl_error_last() = saved;
+	}
+out:
+	package_entries_free(e, n);
+	mlctl_model_version_free(v);
+	mlctl_package_result_free(res);
+	free(defname);
+	free(comment);
+	return ret;
+}
+
+void mlctl_package_result_free(mlctl_package_result *r)
+{
+	if (!r)
+		return;
+	free(r->path);
+	free(r->signature);
+	free(r->model);
+	free(r);
+}
+
+/* Check every entry against the manifest: listed, same size, same digest; and every
+ * listed file present. The manifest is returned parsed. */
+int package_check(manifest **out, const pkg_contents *c, const char *origin)
+{
+	const pkg_entry *me = pkg_find(c, "MANIFEST.yaml");
+	manifest *m = NULL;
+	size_t i;
+	int ret;
+
+	*out = NULL;
+	if (!me)
+		return mlctl_error_set(MLCTL_EDATA, "%s: not an mlctl package (no MANIFEST.yaml)", origin);
+	{
+		char where[512];
+
+		snprintf(where, sizeof(where), "%s: MANIFEST.yaml", origin);
+		if ((ret = manifest_parse(&m, (const char *)me->data, me->len, where)))
+			return ret;
+	}
+	for (i = 0; i < c->n; i++) {
+		const pkg_entry *e = &c->entries[i];
+		const manifest_file *f;
+		char digest[MLCTL_DIGEST_HEX];
+
+		if (e == me)
+			continue;
+		if (!(f = manifest_find_file(m, e->name))) {
+			ret = mlctl_error_set(MLCTL_EVERDICT, "%s: %s is not listed in the manifest", origin, e->name);
+			goto fail;
+		}
+		hash_buf_hex(digest, e->data, e->len);
+		if (f->size != e->len || strcmp(f->sha256, digest) != 0) {
+			ret = mlctl_error_set(MLCTL_EVERDICT, "%s: %s does not match the manifest (sha256 %.16s…, expected %.16s…): the package was modified",
+					      origin, e->name, digest, f->sha256);
+			goto fail;
+		}
+	}
+	for (i = 0; i < m->nfiles; i++) {
+		if (!pkg_find(c, m->files[i].path)) {
+			ret = mlctl_error_set(MLCTL_EVERDICT, "%s: %s is listed in the manifest but missing", origin, m->files[i].path);
+			goto fail;
+		}
+	}
+	if (!pkg_find(c, "model/libsvm.model") || !pkg_find(c, "model/preprocess.yaml")) {
+		ret = mlctl_error_set(MLCTL_EDATA, "%s: the package has no model/libsvm.model or model/preprocess.yaml", origin);
+		goto fail;
+	}
+	*out = m;
+	return 0;
+fail:
+	manifest_free(m);
+	return ret;
+}
+
+int mlctl_package_verify(mlctl_package_info **out, const char *path, const char *pubkey, const char *sig)
+{
+	pkg_limits lim = PKG_LIMITS_INIT;
+	mlctl_package_info *info;
+	pkg_contents *c = NULL;
+	manifest *m = NULL;
+	char *sigpath = NULL;
+	size_t i;
+	int ret;
+
+	*out = NULL;
+	if (!(info = mlctl_calloc(1, sizeof(*info))))
+		return MLCTL_ENOMEM;
+	if (!(info->path = mlctl_strdup(path))) {
+		ret = MLCTL_ENOMEM;
+		goto out;
+	}
+	if ((ret = hash_file_hex(info->digest, NULL, path)))
+		goto out;
+	if (pubkey) {
+		sigpath = sig ? mlctl_strdup(sig) : mlctl_asprintf("%s.minisig", path);
+		if (!sigpath) {
+			ret = MLCTL_ENOMEM;
+			goto out;
+		}
+		if (!fs_exists(sigpath)) {
+			ret = mlctl_error_set(MLCTL_EVERDICT, "%s: no signature (%s is missing)", path, sigpath);
+			goto out;
+		}
+		if ((ret = sign_verify(pubkey, path, sigpath, &info->trusted_comment)))
+			goto out;
+		info->signature_checked = true;
+	}
+	if ((ret = pkg_read(&c, path, package_entries, package_nentries, &lim)) || (ret = package_check(&m, c, path)))
+		goto out;
+	info->name = mlctl_strdup(m->name);
+	info->version = (int)m->version;
+	info->files = mlctl_calloc(c->n, sizeof(*info->files));
+	if (!info->name || !info->files) {
+		ret = MLCTL_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < c->n; i++) {
+		if (!(info->files[i] = mlctl_strdup(c->entries[i].name))) {
+			ret = MLCTL_ENOMEM;
+			goto out;
+		}
+		info->nfiles++;
+	}
+	{
+		const pkg_entry *me = pkg_find(c, "MANIFEST.yaml");
+
+		if (!(info->manifest = mlctl_calloc(me->len + 1, 1))) {
+			ret = MLCTL_ENOMEM;
+			goto out;
+		}
+		memcpy(info->manifest, me->data, me->len);
+	}
+	*out = info;
+	info = NULL;
+out:
+	pkg_contents_free(c);
+	manifest_free(m);
+	free(sigpath);
+	mlctl_package_info_free(info);
+	return ret;
+}
+
+void mlctl_package_info_free(mlctl_package_info *i)
+{
+	size_t k;
+
+	if (!i)
+		return;
+	for (k = 0; k < i->nfiles; k++)
+		free(i->files[k]);
+	free(i->files);
+	free(i->path);
+	free(i->name);
+	free(i->manifest);
+	free(i->trusted_comment);
+	free(i);
+}
+
+int mlctl_keygen(const char *pubkey_path, const char *seckey_path)
+{
+	return sign_keygen(pubkey_path, seckey_path);
+}
+
+/* A bundle from a package's verified contents. */
+int package_bundle(mlctl_bundle **out, const pkg_contents *c, const manifest *m, const char *origin)
+{
+	const pkg_entry *me = pkg_find(c, "model/libsvm.model"), *pe = pkg_find(c, "model/preprocess.yaml");
+	const pkg_entry *fe = pkg_find(c, "reference/profile.yaml"), *mf = pkg_find(c, "MANIFEST.yaml");
+	mlctl_bundle *b = NULL;
+	int ret;
+
+	*out = NULL;
+	ret = bundle_from_texts(&b, (const char *)me->data, me->len, (const char *)pe->data, pe->len,
+				fe ? (const char *)fe->data : NULL, fe ? fe->len : 0, origin);
+	if (ret)
+		return ret;
+	b->name = mlctl_strdup(m->name);
+	b->version = (int)m->version;
+	b->manifest = mlctl_calloc(mf->len + 1, 1);
+	if (!b->name || !b->manifest) {
+		bundle_free(b);
+		return MLCTL_ENOMEM;
+	}
+	memcpy(b->manifest, mf->data, mf->len);
+	if (m->lineage.train_run)
+		snprintf(b->run, sizeof(b->run), "%s", m->lineage.train_run);
+	hash_buf_hex(b->model_digest, me->data, me->len);
+	hash_buf_hex(b->preprocess_digest, pe->data, pe->len);
+	if (fe)
+		hash_buf_hex(b->profile_digest, fe->data, fe->len);
+	*out = b;
+	return 0;
+}
+
+int bundle_from_package(mlctl_bundle **out, const char *path, const char *pubkey)
+{
+	mlctl_package_info *info = NULL;
+	pkg_limits lim = PKG_LIMITS_INIT;
+	pkg_contents *c = NULL;
+	manifest *m = NULL;
+	int ret;
+
+	*out = NULL;
+	if (pubkey && (ret = mlctl_package_verify(&info, path, pubkey, NULL)))
+		return ret;
+	mlctl_package_info_free(info);
+	if ((ret = pkg_read(&c, path, package_entries, package_nentries, &lim)) || (ret = package_check(&m, c, path)) ||
+	    (ret = package_bundle(out, c, m, path)))
+		goto out;
+	hash_file_hex((*out)->package_digest, NULL, path);
+out:
+	pkg_contents_free(c);
+	manifest_free(m);
+	return ret;
+}
+
+/* A release directory: the files of a package as deploy extracted them. */
+int bundle_from_dir(mlctl_bundle **out, const char *dir)
+{
+	pkg_contents c = { 0 };
+	pkg_entry e[4];
+	manifest *m = NULL;
+	size_t i;
+	int ret = 0;
+
+	*out = NULL;
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < package_nentries; i++) {
+		char *p = fs_join(dir, package_entries[i]);
+
+		if (!p) {
+			ret = MLCTL_ENOMEM;
+			goto out;
+		}
+		if (!fs_exists(p) && i == 3) {
+			free(p);
+			continue;
+		}
+		ret = fs_read_file((char **)&e[c.n].data, &e[c.n].len, p, (size_t)1 << 30);
+		free(p);
+		if (ret)
+			goto out;
+		e[c.n++].name = (char *)package_entries[i];
+	}
+	c.entries = e;
+	if ((ret = package_check(&m, &c, dir)) || (ret = package_bundle(out, &c, m, dir)))
+		goto out;
+	{
+		char *p = fs_join(dir, ".package-sha256");
+		char *text = NULL;
+		size_t len;
+
+		if (p && fs_read_file(&text, &len, p, 128) == 0 && len >= 64)
+			snprintf((*out)->package_digest, sizeof((*out)->package_digest), "%.64s", text);
+		else
+			mlctl_error_clear();
+		free(text);
+		free(p);
+	}
+out:
+	for (i = 0; i < c.n; i++)
+		free(e[i].data);
+	manifest_free(m);
+	return ret;
+}

@@ -1,0 +1,39 @@
+/*
+ * rng.h — a small seeded generator (splitmix64) for shuffles and splits, so that results
+ * never depend on rand(), on the platform or on the number of threads.
+ */
+#ifndef MLCTL_RNG_H
+#define MLCTL_RNG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+static inline uint64_t rng_next(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* A uniform integer in [0, n). */
+static inline size_t rng_below(uint64_t *state, size_t n)
+{
+	return n ? (size_t)(rng_next(state) % n) : 0;
+}
+
+/* Fisher-Yates shuffle of v[0..n). */
+static inline void rng_shuffle(uint64_t *state, size_t *v, size_t n)
+{
+	size_t i;
+
+	for (i = n; i > 1; i--) {
+		size_t j = rng_below(state, i), t = v[i - 1];
+
+		v[i - 1] = v[j];
+		v[j] = t;
+	}
+}
+
+#endif

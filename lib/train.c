@@ -1,0 +1,598 @@
+/*
+ * train.c — `mlctl train` as a library operation (floor 4): load the data, split off a
+ * holdout, fit the preprocessing, tune by cross-validation, fit the final model, score the
+ * holdout, profile the training data, store everything and register a version. Every step
+ * is recorded in one run; a failure marks the run failed and registers nothing.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataset.h"
+#include "error.h"
+#include "evaluate.h"
+#include "metrics.h"
+#include "model.h"
+#include "profile.h"
+#include "schema.h"
+#include "tune.h"
+#include "util.h"
+#include "mlctl/store.h"
+#include "mlctl/train.h"
+#include "banned.h"
+
+/* Everything a training holds while it runs; released in one place. */
+typedef struct train_state {
+	const mlctl_train_options *o;
+	mlctl_registry *reg;
+	mlctl_train_result *res;
+	ds_table *table, *test_table;
+	mlctl_schema *schema;
+	schema_matrix *train_m, *test_m;
+	size_t *train_rows, *test_rows;
+	size_t ntrain, ntest;
+	struct svm_parameter param;
+	bool param_init;
+	tune_grid *grid;
+	tune_result *tuned;
+	struct svm_model *model;
+	mlctl_profile *profile;
+	metrics_report *test_report;
+} train_state;
+
+static int result_add_metric(mlctl_train_result *r, const char *key, double value)
+{
+	mlctl_metric *m = mlctl_reallocarray(r->metrics, r->nmetrics + 1, sizeof(*m));
+
+	if (!m)
+		return MLCTL_ENOMEM;
+	r->metrics = m;
+	m += r->nmetrics;
+	if (!(m->key = mlctl_strdup(key)))
+		return MLCTL_ENOMEM;
+	m->value = value;
+	m->step = 0;
+	r->nmetrics++;
+	return 0;
+}
+
+static int result_add_param(mlctl_train_result *r, const char *key, const char *value);
+
+static int add_param_cb(void *ctx, const char *key, const char *value)
+{
+	return result_add_param(ctx, key, value);
+}
+
+static int result_add_param(mlctl_train_result *r, const char *key, const char *value)
+{
+	mlctl_kv *kv = mlctl_reallocarray(r->params, r->nparams + 1, sizeof(*kv));
+
+	if (!kv)
+		return MLCTL_ENOMEM;
+	r->params = kv;
+	kv += r->nparams;
+	kv->key = mlctl_strdup(key);
+	kv->value = mlctl_strdup(value);
+	if (!kv->key || !kv->value)
+		return MLCTL_ENOMEM;
+	r->nparams++;
+	return 0;
+}
+
+void mlctl_train_result_free(mlctl_train_result *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	free(r->name);
+	free(r->svm_type);
+	free(r->kernel);
+	free(r->metric);
+	for (i = 0; i < r->nparams; i++) {
+		free(r->params[i].key);
+		free(r->params[i].value);
+	}
+	for (i = 0; i < r->nmetrics; i++)
+		free(r->metrics[i].key);
+	free(r->params);
+	free(r->metrics);
+	free(r);
+}
+
+/* Record the options as run params (what was asked, before tuning). */
+static int log_options(train_state *s, const char *run)
+{
+	const mlctl_train_options *o = s->o;
+	mlctl_kv kv[64];
+	char seed[32], cv[16], hold[32], threads[16];
+	size_t n = 0, i;
+
+	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)o->seed);
+	snprintf(cv, sizeof(cv), "%d", o->cv);
+	snprintf(hold, sizeof(hold), "%g", o->holdout);
+	snprintf(threads, sizeof(threads), "%d", o->threads);
+	kv[n++] = (mlctl_kv){ "data", (char *)o->data };
+	kv[n++] = (mlctl_kv){ "seed", seed };
+	kv[n++] = (mlctl_kv){ "scale", (char *)(o->scale ? o->scale : "minmax") };
+	kv[n++] = (mlctl_kv){ "probability", (char *)(o->probability ? "1" : "0") };
+	kv[n++] = (mlctl_kv){ "threads", threads };
+	if (o->label)
+		kv[n++] = (mlctl_kv){ "label", (char *)o->label };
+	if (o->cv)
+		kv[n++] = (mlctl_kv){ "cv", cv };
+	if (o->tune)
+		kv[n++] = (mlctl_kv){ "tune", (char *)o->tune };
+	if (o->metric)
+		kv[n++] = (mlctl_kv){ "metric", (char *)o->metric };
+	if (o->holdout > 0)
+		kv[n++] = (mlctl_kv){ "holdout", hold };
+	if (o->test_data)
+		kv[n++] = (mlctl_kv){ "test_data", (char *)o->test_data };
+	kv[n++] = (mlctl_kv){ "libsvm_version", NULL };
+	{
+		static char v[16];
+
+		snprintf(v, sizeof(v), "%d", mlctl_libsvm_version());
+		kv[n - 1].value = v;
+	}
+	for (i = 0; i < o->n_svm && n < 60; i++)
+		kv[n++] = (mlctl_kv){ (char *)o->svm[i].key, (char *)o->svm[i].value };
+	return mlctl_run_log_params(s->reg, run, kv, n);
+}
+
+/* Build libsvm parameters from the options. */
+static int setup_params(train_state *s)
+{
+	const mlctl_train_options *o = s->o;
+	size_t i;
+	int ret;
+
+	model_param_defaults(&s->param);
+	s->param_init = true;
+	for (i = 0; i < o->n_svm; i++)
+		if ((ret = model_param_set(&s->param, o->svm[i].key, o->svm[i].value)))
+			return ret;
+	s->param.probability = o->probability ? 1 : 0;
+	for (i = 0; i < o->n_class_weights; i++) {
+		const char *spec = o->class_weights[i], *eq = strrchr(spec, '=');
+		char cls[256];
+		double w, v;
+
+		if (!eq || !mlctl_parse_double(eq + 1, &w) || w < 0)
+			return mlctl_error_set(MLCTL_EUSAGE, "--class-weight \"%s\": expected LABEL=WEIGHT", spec);
+		snprintf(cls, sizeof(cls), "%.*s", (int)(eq - spec), spec);
+		if (!schema_value_for_class(s->schema, cls, &v))
+			return mlctl_error_set(MLCTL_EUSAGE, "--class-weight: no class \"%s\" in %s", cls, o->data);
+		if ((ret = model_param_add_weight(&s->param, (int)v, w)))
+			return ret;
+	}
+	return 0;
+}
+
+/* Fit the schema on rows[0..n) of t only: a view of the table holding those rows (the
+ * cells are shared, not copied). */
+static int schema_fit_rows(mlctl_schema **out, const ds_table *t, const size_t *rows, size_t n,
+			   const schema_options *so)
+{
+	ds_table view = *t;
+	size_t i;
+	int ret;
+
+	view.nrows = n;
+	view.cells = mlctl_calloc(n * (t->ncols ? t->ncols : 1), sizeof(*view.cells));
+	view.lines = mlctl_calloc(n ? n : 1, sizeof(*view.lines));
+	if (!view.cells || !view.lines) {
+		free(view.cells);
+		free(view.lines);
+		return MLCTL_ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		memcpy(view.cells + i * t->ncols, t->cells + rows[i] * t->ncols, t->ncols * sizeof(*view.cells));
+		view.lines[i] = t->lines[rows[i]];
+	}
+	ret = schema_fit(out, &view, so);
+	free(view.cells);
+	free(view.lines);
+	return ret;
+}
+
+/* Split rows into training and holdout (stratified by label for classification); the
+ * labels come from a first fit of the schema on all rows. */
+static int split_rows(train_state *s)
+{
+	size_t n = s->table->nrows, i;
+	schema_matrix *all = NULL;
+	int *is_test = NULL, ret;
+
+	s->train_rows = mlctl_calloc(n, sizeof(*s->train_rows));
+	s->test_rows = mlctl_calloc(n, sizeof(*s->test_rows));
+	if (!s->train_rows || !s->test_rows)
+		return MLCTL_ENOMEM;
+	if (s->o->holdout <= 0) {
+		for (i = 0; i < n; i++)
+			s->train_rows[i] = i;
+		s->ntrain = n;
+		return 0;
+	}
+	if (!(is_test = mlctl_calloc(n, sizeof(*is_test))))
+		return MLCTL_ENOMEM;
+	ret = schema_transform_table(&all, s->schema, s->table, NULL, 0, true);
+	if (!ret)
+		ret = evaluate_split(is_test, all->prob.y, n, schema_get_task(s->schema) == SCHEMA_TASK_CLASSIFY,
+				     s->o->holdout, s->o->seed);
+	if (ret)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (is_test[i])
+			s->test_rows[s->ntest++] = i;
+		else
+			s->train_rows[s->ntrain++] = i;
+	}
+	if (s->ntrain < 2 || s->ntest < 1)
+		ret = mlctl_error_set(MLCTL_EDATA, "%s: %zu rows are too few for a holdout of %g", s->o->data, n,
+				      s->o->holdout);
+out:
+	schema_matrix_free(all);
+	free(is_test);
+	return ret;
+}
+
+static const char *default_metric(schema_task t)
+{
+	return t == SCHEMA_TASK_REGRESS ? "mse" : t == SCHEMA_TASK_ONECLASS ? "outlier_rate" : "accuracy";
+}
+
+/* Tune over the grid (or just cross-validate the given parameters). */
+static int cross_validate(train_state *s, const char *run)
+{
+	const mlctl_train_options *o = s->o;
+	tune_options to = { 0 };
+	evaluate_ctx ectx;
+	mlctl_metric *steps = NULL;
+	size_t i, a, nsteps = 0;
+	int ret;
+
+	if (o->tune && strcmp(o->tune, "default") == 0)
+		ret = tune_grid_default(&s->grid);
+	else if (o->tune)
+		ret = tune_grid_parse(&s->grid, o->tune);
+	else
+		ret = evaluate_single_grid(&s->grid, &s->param);
+	if (ret)
+		return ret;
+	evaluate_ctx_init(&ectx, s->schema, s->res->metric);
+	to.folds = o->cv ? o->cv : 5;
+	to.seed = o->seed;
+	to.threads = o->threads;
+	to.higher_is_better = metrics_higher_is_better(s->res->metric);
+	to.score = evaluate_score;
+	to.score_ctx = &ectx;
+	to.progress = o->progress;
+	to.progress_payload = o->progress_payload;
+	if ((size_t)to.folds > s->ntrain)
+		return mlctl_error_set(MLCTL_EUSAGE, "--cv %d: only %zu training rows", to.folds, s->ntrain);
+	ret = tune_run(&s->tuned, &s->train_m->prob, &s->param, s->train_m->nfeatures, s->grid, &to);
+	if (ret)
+		return ret;
+	s->res->grid_points = s->tuned->npoints;
+	/* Every grid point as a stepped metric: cv_<metric> and each tuned parameter. */
+	steps = mlctl_calloc(s->tuned->npoints * (1 + s->grid->naxes), sizeof(*steps));
+	if (!steps)
+		return MLCTL_ENOMEM;
+	for (i = 0; i < s->tuned->npoints; i++) {
+		steps[nsteps++] = (mlctl_metric){ ectx.cv_key, s->tuned->points[i].score, (int64_t)i };
+		for (a = 0; a < s->grid->naxes; a++) {
+			const char *pname = s->grid->axes[a].name;
+
+			steps[nsteps++] = (mlctl_metric){ (char *)evaluate_grid_key(&ectx, a, pname),
+							  evaluate_param_value(&s->tuned->points[i].param, pname), (int64_t)i };
+		}
+	}
+	ret = mlctl_run_log_metrics(s->reg, run, steps, nsteps);
+	free(steps);
+	if (ret)
+		return ret;
+	/* Adopt the best point's parameters for the final fit. */
+	ret = tune_grid_apply(s->grid, s->tuned->best, &s->param);
+	if (!ret)
+		ret = result_add_metric(s->res, ectx.cv_key, s->tuned->points[s->tuned->best].score);
+	evaluate_ctx_release(&ectx);
+	return ret;
+}
+
+/* Score rows of the final model on a matrix; fills a metrics report. */
+static int score_matrix(metrics_report **out, train_state *s, const schema_matrix *m, double **pred_out)
+{
+	double *pred = mlctl_calloc((size_t)m->prob.l, sizeof(*pred));
+	double *proba = NULL, *dec = NULL;
+	int ret;
+
+	if (!pred)
+		return MLCTL_ENOMEM;
+	ret = evaluate_predict(pred, &proba, &dec, s->model, s->schema, m);
+	if (!ret)
+		ret = evaluate_report(out, s->schema, m->prob.y, pred, (size_t)m->prob.l, proba, dec);
+	free(proba);
+	free(dec);
+	if (ret || !pred_out)
+		free(pred);
+	else
+		*pred_out = pred;
+	return ret;
+}
+
+static int add_report(train_state *s, const metrics_report *r, const char *prefix)
+{
+	char key[256];
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < r->nvalues && !ret; i++) {
+		snprintf(key, sizeof(key), "%s%s", prefix, r->values[i].name);
+		ret = result_add_metric(s->res, key, r->values[i].value);
+	}
+	return ret;
+}
+
+/* Put a buffer in the store and record it as an output of the run. */
+static int store_output(char digest[65], train_state *s, const char *run, const char *name, const char *data,
+			size_t len, const char *media_type)
+{
+	int ret = mlctl_store_put(digest, s->reg, data, len, media_type);
+
+	return ret ? ret : mlctl_run_log_object(s->reg, run, "output", name, digest);
+}
+
+static int fit_and_store(train_state *s, const char *run)
+{
+	mlctl_model_version spec = { 0 };
+	char *text = NULL, *pre = NULL, *prof = NULL, ver[32];
+	size_t len, plen, flen, i;
+	double t0, *pred = NULL;
+	int ret;
+
+	t0 = mlctl_monotonic();
+	ret = model_train(&s->model, &s->train_m->prob, &s->param, s->train_m->nfeatures, s->o->seed);
+	if (ret)
+		return ret;
+	s->res->train_seconds = mlctl_monotonic() - t0;
+	s->res->nsv = model_nsv(s->model);
+	/* Chosen parameters, as the model will be described everywhere. */
+	if ((ret = evaluate_describe_params(&s->model->param, add_param_cb, s->res)))
+		return ret;
+	/* Held-out data, else the training data, gives the reference prediction profile. */
+	if (s->test_m) {
+		if ((ret = score_matrix(&s->test_report, s, s->test_m, &pred)) || (ret = add_report(s, s->test_report, "holdout_")))
+			goto out;
+		s->res->test_rows = (size_t)s->test_m->prob.l;
+		ret = profile_add_predictions(s->profile, s->schema, pred, (size_t)s->test_m->prob.l);
+	} else {
+		metrics_report *train_report = NULL;
+
+		if (!(ret = score_matrix(&train_report, s, s->train_m, &pred)))
+			ret = add_report(s, train_report, "train_");
+		metrics_report_free(train_report);
+		if (!ret)
+			ret = profile_add_predictions(s->profile, s->schema, pred, (size_t)s->train_m->prob.l);
+	}
+	if (ret)
+		goto out;
+	if ((ret = result_add_metric(s->res, "n_sv", s->res->nsv)) ||
+	    (ret = result_add_metric(s->res, "train_seconds", s->res->train_seconds)) ||
+	    (ret = result_add_metric(s->res, "rows", (double)s->ntrain)))
+		goto out;
+	if ((ret = model_save(&text, &len, s->model)) || (ret = schema_save(&pre, &plen, s->schema)) ||
+	    (ret = profile_save(&prof, &flen, s->profile)))
+		goto out;
+	if ((ret = store_output(spec.model_digest, s, run, "model", text, len, "application/x-libsvm-model")) ||
+	    (ret = store_output(spec.preprocess_digest, s, run, "preprocess", pre, plen, "application/yaml")) ||
+	    (ret = store_output(spec.profile_digest, s, run, "profile", prof, flen, "application/yaml")))
+		goto out;
+	snprintf(s->res->model_digest, sizeof(s->res->model_digest), "%s", spec.model_digest);
+	{
+		mlctl_metric *m = s->res->metrics;
+
+		if ((ret = mlctl_run_log_metrics(s->reg, run, m, s->res->nmetrics)))
+			goto out;
+	}
+	{
+		mlctl_kv *kv = mlctl_calloc(s->res->nparams, sizeof(*kv));
+
+		if (!kv) {
+			ret = MLCTL_ENOMEM;
+			goto out;
+		}
+		for (i = 0; i < s->res->nparams; i++) {
+			kv[i].key = mlctl_asprintf("model.%s", s->res->params[i].key);
+			kv[i].value = s->res->params[i].value;
+		}
+		ret = mlctl_run_log_params(s->reg, run, kv, s->res->nparams);
+		for (i = 0; i < s->res->nparams; i++)
+			free(kv[i].key);
+		free(kv);
+		if (ret)
+			goto out;
+	}
+	spec.name = (char *)s->o->name;
+	snprintf(spec.run, sizeof(spec.run), "%s", run);
+	spec.svm_type = (char *)model_type_name(s->param.svm_type);
+	spec.kernel = (char *)model_kernel_name(s->param.kernel_type);
+	if ((ret = mlctl_model_register(&s->res->version, s->reg, &spec)))
+		goto out;
+	snprintf(ver, sizeof(ver), "%d", s->res->version);
+	ret = mlctl_run_set_tag(s->reg, run, "model_version", ver);
+out:
+	free(pred);
+	free(text);
+	free(pre);
+	free(prof);
+	return ret;
+}
+
+static void state_release(train_state *s)
+{
+	ds_table_free(s->table);
+	ds_table_free(s->test_table);
+	schema_matrix_free(s->train_m);
+	schema_matrix_free(s->test_m);
+	free(s->train_rows);
+	free(s->test_rows);
+	if (s->model)
+		model_free(s->model);
+	if (s->param_init)
+		model_param_release(&s->param);
+	tune_grid_free(s->grid);
+	tune_result_free(s->tuned);
+	profile_free(s->profile);
+	schema_free(s->schema);
+	metrics_report_free(s->test_report);
+}
+
+static int schema_options_from(schema_options *so, const mlctl_train_options *o)
+{
+	const char *type = NULL;
+	size_t i;
+
+	so->label = o->label;
+	so->id_columns = o->id_columns;
+	so->n_id_columns = o->n_id_columns;
+	so->features = o->features;
+	so->n_features = o->n_features;
+	so->exclude = o->exclude;
+	so->n_exclude = o->n_exclude;
+	so->categorical = o->categorical;
+	so->n_categorical = o->n_categorical;
+	if (o->scale && !schema_scale_parse(o->scale, &so->scale))
+		return mlctl_error_set(MLCTL_EUSAGE, "--scale \"%s\": expected minmax, standard or none", o->scale);
+	for (i = 0; i < o->n_svm; i++)
+		if (strcmp(o->svm[i].key, "type") == 0)
+			type = o->svm[i].value;
+	if (type && (strcmp(type, "epsilon-svr") == 0 || strcmp(type, "nu-svr") == 0))
+		so->task = SCHEMA_TASK_REGRESS;
+	else if (type && strcmp(type, "one-class") == 0)
+		so->task = SCHEMA_TASK_ONECLASS;
+	else
+		so->task = SCHEMA_TASK_CLASSIFY;
+	return 0;
+}
+
+static int run_training(train_state *s, const char *run)
+{
+	const mlctl_train_options *o = s->o;
+	schema_options so = SCHEMA_OPTIONS_INIT;
+	ds_format fmt = DS_FORMAT_AUTO;
+	double t0 = mlctl_monotonic();
+	int ret;
+
+	if (o->format && !ds_format_parse(o->format, &fmt))
+		return mlctl_error_set(MLCTL_EUSAGE, "--format \"%s\": expected csv, tsv or libsvm", o->format);
+	if ((ret = schema_options_from(&so, o)))
+		return ret;
+	if ((ret = log_options(s, run)))
+		return ret;
+	if ((ret = ds_table_load(&s->table, o->data, fmt)))
+		return ret;
+	snprintf(s->res->dataset_digest, sizeof(s->res->dataset_digest), "%s", s->table->digest);
+	if ((ret = mlctl_dataset_record(s->reg, s->table->digest, o->data, ds_format_name(s->table->format),
+					(int64_t)s->table->nrows, (int64_t)s->table->ncols)) ||
+	    (ret = mlctl_run_log_object(s->reg, run, "input", "data", s->table->digest)))
+		return ret;
+	/* The split needs the label (for stratification), which a first fit on all rows
+	 * validates; the schema is then fitted again on the training rows alone. */
+	if ((ret = schema_fit(&s->schema, s->table, &so)))
+		return ret;
+	if ((ret = split_rows(s)))
+		return ret;
+	if (s->ntest) {
+		schema_free(s->schema);
+		s->schema = NULL;
+		if ((ret = schema_fit_rows(&s->schema, s->table, s->train_rows, s->ntrain, &so)))
+			return ret;
+	}
+	s->res->rows = s->ntrain;
+	s->res->columns = schema_ninputs(s->schema);
+	s->res->features = schema_nfeatures(s->schema);
+	s->res->nclasses = schema_nclasses(s->schema);
+	if ((ret = schema_transform_table(&s->train_m, s->schema, s->table, s->train_rows, s->ntrain, true)))
+		return ret;
+	if (s->ntest)
+		ret = schema_transform_table(&s->test_m, s->schema, s->table, s->test_rows, s->ntest, true);
+	else if (o->test_data) {
+		if ((ret = ds_table_load(&s->test_table, o->test_data, fmt)))
+			return ret;
+		if ((ret = mlctl_run_log_object(s->reg, run, "input", "test_data", s->test_table->digest)))
+			return ret;
+		ret = schema_transform_table(&s->test_m, s->schema, s->test_table, NULL, 0, true);
+	}
+	if (ret)
+		return ret;
+	if ((ret = profile_from_table(&s->profile, s->table, s->schema, s->train_rows, s->ntrain)))
+		return ret;
+	if ((ret = setup_params(s)))
+		return ret;
+	s->res->metric = mlctl_strdup(o->metric ? o->metric : default_metric(schema_get_task(s->schema)));
+	if (!s->res->metric)
+		return MLCTL_ENOMEM;
+	if (!metrics_known(s->res->metric))
+		return mlctl_error_set(MLCTL_EUSAGE, "--metric \"%s\": unknown metric", s->res->metric);
+	if ((o->tune || o->cv) && (ret = cross_validate(s, run)))
+		return ret;
+	if ((ret = fit_and_store(s, run)))
+		return ret;
+	s->res->total_seconds = mlctl_monotonic() - t0;
+	s->res->svm_type = mlctl_strdup(model_type_name(s->param.svm_type));
+	s->res->kernel = mlctl_strdup(model_kernel_name(s->param.kernel_type));
+	return 0;
+}
+
+int mlctl_train(mlctl_train_result **out, mlctl_registry *reg, const mlctl_train_options *o)
+{
+	mlctl_run_start_options ro = MLCTL_RUN_START_OPTIONS_INIT;
+	train_state s = { 0 };
+	char run[MLCTL_RUN_ID_SIZE];
+	size_t i;
+	int ret;
+
+	*out = NULL;
+	if (!o->data || !o->name)
+		return mlctl_error_set(MLCTL_EUSAGE, "training needs a data file and a model name");
+	if (!mlctl_name_valid(o->name))
+		return mlctl_error_set(MLCTL_EUSAGE,
+				       "invalid model name \"%s\": use letters, digits, '.', '_' and '-', starting with a letter or digit",
+				       o->name);
+	s.o = o;
+	s.reg = reg;
+	if (!(s.res = mlctl_calloc(1, sizeof(*s.res))) || !(s.res->name = mlctl_strdup(o->name))) {
+		mlctl_train_result_free(s.res);
+		return MLCTL_ENOMEM;
+	}
+	ro.kind = "train";
+	ro.name = o->name;
+	ro.argc = o->argc;
+	ro.argv = o->argv;
+	if ((ret = mlctl_run_start(run, reg, &ro))) {
+		mlctl_train_result_free(s.res);
+		return ret;
+	}
+	snprintf(s.res->run, sizeof(s.res->run), "%s", run);
+	for (i = 0, ret = 0; i < o->ntags && !ret; i++)
+		ret = mlctl_run_set_tag(reg, run, o->tags[i].key, o->tags[i].value);
+	if (!ret)
+		ret = run_training(&s, run);
+	if (ret) {
+		/* Keep the message: recording the failure may overwrite the last error. */
+		mlctl_error saved = *mlctl_error_last();
+
+		mlctl_run_finish(reg, run, saved.message);
+		*(mlctl_error *)mlctl_error_last() = saved;
+		mlctl_train_result_free(s.res);
+	} else if ((ret = mlctl_run_finish(reg, run, NULL)) == 0) {
+		*out = s.res;
+	} else {
+		mlctl_train_result_free(s.res);
+	}
+	state_release(&s);
+	return ret;
+}
