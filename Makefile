@@ -65,13 +65,16 @@ $(BUILD)/%.o: %.c $(HEADERS)
 
 $(BUILD)/libmlctl.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 
 $(BUILD)/libmlctl.so: $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libmlctl.so.0 $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) -shared -Wl,-soname,libmlctl.so.0 $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/mlctl: $(CLI_OBJ) $(BUILD)/libmlctl.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libmlctl.a $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libmlctl.a $(LDLIBS)
 
 $(BUILD)/tests/check_%: tests/unit/check_%.c tests/unit/check_util.h $(BUILD)/libmlctl.a
 	@mkdir -p $(dir $@)

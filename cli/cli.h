@@ -135,6 +135,7 @@ int cmd_validate(cli_ctx *ctx, int argc, char **argv);
 int cmd_package(cli_ctx *ctx, int argc, char **argv);
 int cmd_deploy(cli_ctx *ctx, int argc, char **argv);
 int cmd_keygen(cli_ctx *ctx, int argc, char **argv);
+int cmd_import_svm(cli_ctx *ctx, int argc, char **argv);
 int cmd_runs(cli_ctx *ctx, int argc, char **argv);
 int cmd_models(cli_ctx *ctx, int argc, char **argv);
 int cmd_gc(cli_ctx *ctx, int argc, char **argv);

@@ -71,6 +71,19 @@ static int split_list(const char *s, const char ***out, size_t *n, char **storag
 	return 0;
 }
 
+/* The metrics worth a line on a terminal; --json has them all. */
+static bool headline(const char *k)
+{
+	static const char *const names[] = { "accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "log_loss",
+					     "rmse", "mae", "r2", "outlier_rate" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(k, names[i]) == 0)
+			return true;
+	return false;
+}
+
 static void print_result(const mlctl_train_result *r, const char *data)
 {
 	size_t i;
@@ -96,7 +109,7 @@ static void print_result(const mlctl_train_result *r, const char *data)
 		for (i = 0; i < r->nmetrics; i++) {
 			const char *k = r->metrics[i].key;
 
-			if (strncmp(k, "holdout_", 8) == 0 && !strchr(k, '['))
+			if (strncmp(k, "holdout_", 8) == 0 && headline(k + 8))
 				printf(" %s %s", k + 8, cli_fmt_double(r->metrics[i].value));
 		}
 		printf("\n");

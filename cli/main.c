@@ -20,6 +20,7 @@ const cli_command cli_commands[] = {
 	{ "deploy", cmd_deploy, CLI_NEEDS_REGISTRY, "deploy, roll back, show targets" },
 	{ "keygen", cmd_keygen, 0, "create a key pair for signing packages" },
 	{ "predict", cmd_predict, 0, "score a file with a model (batch, cron-safe)" },
+	{ "import-svm", cmd_import_svm, CLI_NEEDS_REGISTRY, "register a model made by svm-train" },
 	{ "runs", cmd_runs, CLI_NEEDS_REGISTRY, "list, show and compare runs" },
 	{ "models", cmd_models, CLI_NEEDS_REGISTRY, "list and show models, move aliases" },
 	{ "gc", cmd_gc, CLI_NEEDS_REGISTRY, "remove stored objects nothing refers to" },
