@@ -13,6 +13,7 @@
 #include "dataset.h"
 #include "error.h"
 #include "evaluate.h"
+#include "fsutil.h"
 #include "gate.h"
 #include "junit.h"
 #include "metrics.h"
@@ -152,7 +153,7 @@ static int write_junit(const mlctl_validate_result *res, const mlctl_validate_op
 	size_t n = res->ngates + res->ncomparisons, i, k = 0;
 	junit_case *cases = mlctl_calloc(n ? n : 1, sizeof(*cases));
 	char **texts = mlctl_calloc(2 * (n ? n : 1), sizeof(*texts));
-	char classname[300], num[32], num2[32];
+	char classname[300], num[32], num2[32], *dir;
 	int ret;
 
 	if (!cases || !texts) {
@@ -186,7 +187,13 @@ static int write_junit(const mlctl_validate_result *res, const mlctl_validate_op
 		cases[k].message = texts[2 * k + 1];
 		cases[k].detail = texts[2 * k + 1];
 	}
-	ret = junit_write(o->junit, classname, cases, n, res->seconds);
+	/* CI jobs name a report directory that does not exist yet ("reports/validate.xml"):
+	 * create it, as pytest --junitxml does. */
+	if (!(dir = fs_dirname(o->junit)))
+		ret = MLCTL_ENOMEM;
+	else if (!(ret = fs_mkdir_p(dir)))
+		ret = junit_write(o->junit, classname, cases, n, res->seconds);
+	free(dir);
 	for (i = 0; i < 2 * (n ? n : 1); i++)
 		free(texts[i]);
 	free(texts);

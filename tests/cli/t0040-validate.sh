@@ -224,5 +224,8 @@ expect_err "names file, line, column and value" 'bad.csv:5: column "account_leng
 printf 'a,b\n1\n' >ragged.csv
 run validate churn:1 --data ragged.csv
 expect_rc "ragged data: exit 65" 65
-run validate churn:1 --data val.csv --gate 'accuracy>=0.5' --junit "$TMP/no/such/dir/j.xml"
+run validate churn:1 --data val.csv --gate 'accuracy>=0.5' --junit reports/ci/validate.xml
+expect_rc "--junit into a directory that does not exist yet: created" 0
+check "the report is there" test -s reports/ci/validate.xml
+run validate churn:1 --data val.csv --gate 'accuracy>=0.5' --junit val.csv/j.xml
 expect_rc "an unwritable --junit path: exit 73" 73
