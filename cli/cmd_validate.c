@@ -84,7 +84,8 @@ static void print_result(const mlctl_validate_result *r, const char *data, const
 			       cli_fmt_double(r->gates[i].value), cli_fmt_double(r->gates[i].bound));
 	}
 	if (r->champion_missing)
-		printf("\nchampion %s does not exist yet (first deployment): comparison passes\n", against);
+		printf("\nchampion %.*s%s does not exist yet (first deployment): comparison passes\n",
+		       against[0] == '@' ? (int)strcspn(r->model, ":") : 0, r->model, against);
 	if (r->ncomparisons) {
 		printf("\nagainst champion %s (%s):\n", r->champion, r->comparisons[0].rule);
 		for (i = 0; i < r->ncomparisons; i++)

@@ -248,8 +248,9 @@ static int record(mlctl_registry *reg, const mlctl_validate_result *res, const m
 /*
  * The champion named by --against: "churn@production", "churn:2", a package, or "@ALIAS"
  * for an alias of the candidate's own model. *champ stays NULL, with champion_missing set,
- * when the alias does not exist yet (the first deployment has no champion). A model name
- * that does not exist at all is an error: a typo there must not make every comparison pass.
+ * when the alias does not exist yet (the first deployment has no champion). Another model
+ * name that does not exist at all is an error: a typo there must not make every comparison
+ * pass.
  */
 static int resolve_champion(mlctl_bundle **champ, mlctl_validate_result *res, mlctl_registry *reg,
 			    const char *against, const mlctl_bundle *b)
@@ -274,11 +275,13 @@ static int resolve_champion(mlctl_bundle **champ, mlctl_validate_result *res, ml
 		ret = MLCTL_ENOMEM;
 		goto out;
 	}
-	/* Only the alias is missing when the model itself resolves. */
-	if ((ret = mlctl_model_resolve(&v, reg, name)))
+	/* Only the alias is missing when the model itself resolves, or when it is the
+	 * candidate's own model (a package validated where the registry never saw it). */
+	if ((!b->name || strcmp(name, b->name) != 0) && (ret = mlctl_model_resolve(&v, reg, name)))
 		goto out;
 	mlctl_error_clear();
 	res->champion_missing = true;
+	ret = 0;
 out:
 	mlctl_model_version_free(v);
 	free(name);

@@ -126,6 +126,15 @@ expect_rc "--against a model name that does not exist: exit 66" 66
 expect_err "and names it" "no model named chrun"
 run validate churn:1 --data val.csv --against churn:9
 expect_rc "--against a missing version: exit 66" 66
+# A package validated on a host whose registry never saw the model: its first deployment.
+run package churn:1 -o churn-1.mlpkg
+expect_rc "package churn:1" 0
+"$MLCTL" init "$TMP/fresh" >/dev/null || fail "init a second registry"
+run --registry "$TMP/fresh/.mlctl" validate churn-1.mlpkg --data val.csv --against @production --max-drop 0.01
+expect_rc "a package against its own alias in a fresh registry: passes" 0
+expect_out "and says the champion does not exist yet" "churn@production does not exist yet"
+run --registry "$TMP/fresh/.mlctl" validate churn-1.mlpkg --data val.csv --against other@production
+expect_rc "a package against another, unknown model: exit 66" 66
 
 # ---- validation data whose columns differ from the schema ----
 cut -d, -f1-3,5- val.csv >missing.csv
@@ -212,6 +221,11 @@ expect_rc "a negative --max-drop: exit 64" 64
 expect_err "says why" "cannot be negative"
 run validate churn:1
 expect_rc "no --data: exit 64" 64
+set --
+for i in $(seq 65); do set -- "$@" --gate "accuracy>=0.$i"; done
+run validate churn:1 --data val.csv "$@"
+expect_rc "65 gates: exit 64" 64
+expect_err "says how many are allowed" "at most 64 --gate"
 run validate churn:1 --data nope.csv
 expect_rc "missing --data file: exit 66" 66
 expect_err "names the file" "nope.csv"
