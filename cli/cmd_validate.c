@@ -14,7 +14,7 @@ static const cli_option opts[] = {
 	{ "data", 'd', "DATA", "labelled data to validate on (required)" },
 	{ "format", 'f', "FMT", "data format: csv, tsv, libsvm (default: from the extension)" },
 	{ "gate", 'g', "EXPR", "a condition the model must meet, e.g. 'accuracy>=0.9', 'recall[yes]>=0.6' (repeatable)" },
-	{ "against", 0, "MODEL", "champion to compare with on the same data, e.g. churn@production" },
+	{ "against", 0, "MODEL", "champion to compare with on the same data, e.g. churn@production, or @ALIAS of this model" },
 	{ "max-drop", 0, "X", "fail when worse than the champion by more than X (default 0)" },
 	{ "min-improvement", 0, "X", "fail unless better than the champion by at least X" },
 	{ "junit", 0, "FILE", "write a JUnit XML report (one test case per gate and comparison)" },
@@ -80,11 +80,12 @@ static void print_result(const mlctl_validate_result *r, const char *data, const
 	if (r->ngates) {
 		printf("\ngates:\n");
 		for (i = 0; i < r->ngates; i++)
-			printf("  %s  %-28s %s\n", r->gates[i].pass ? "PASS" : "FAIL", r->gates[i].text,
-			       cli_fmt_double(r->gates[i].value));
+			printf("  %s  %-28s value %s, bound %s\n", r->gates[i].pass ? "PASS" : "FAIL", r->gates[i].text,
+			       cli_fmt_double(r->gates[i].value), cli_fmt_double(r->gates[i].bound));
 	}
 	if (r->champion_missing)
-		printf("\nchampion %s does not exist yet (first deployment): comparison passes\n", against);
+		printf("\nchampion %.*s%s does not exist yet (first deployment): comparison passes\n",
+		       against[0] == '@' ? (int)strcspn(r->model, ":") : 0, r->model, against);
 	if (r->ncomparisons) {
 		printf("\nagainst champion %s (%s):\n", r->champion, r->comparisons[0].rule);
 		for (i = 0; i < r->ncomparisons; i++)
@@ -106,7 +107,7 @@ int cmd_validate(cli_ctx *ctx, int argc, char **argv)
 
 	o.max_drop = NAN;
 	o.min_improvement = NAN;
-	cli_parser_init(&p, ctx, "mlctl validate MODEL --data DATA [--gate EXPR]... [--against MODEL [--max-drop X]] [--junit FILE]",
+	cli_parser_init(&p, ctx, "mlctl validate MODEL --data DATA [--gate EXPR]... [--against MODEL [--max-drop X] [--min-improvement X]] [--junit FILE]",
 			"Score MODEL on labelled DATA, check the gates and compare it with a champion.\n"
 			"Exit 0: every check passed; 1: a gate or the comparison failed.", opts, argc, argv);
 	while ((r = cli_next(&p, &v)) >= 0) {
@@ -114,13 +115,21 @@ int cmd_validate(cli_ctx *ctx, int argc, char **argv)
 		case 0: o.data = v; break;
 		case 1: o.format = v; break;
 		case 2:
-			if (ngates < 64)
-				gates[ngates++] = v;
+			if (ngates == sizeof(gates) / sizeof(gates[0])) {
+				status = cli_usage_error(&p, "at most %zu --gate options", ngates);
+				goto out;
+			}
+			gates[ngates++] = v;
 			break;
 		case 3: o.against = v; break;
 		case 4:
-			if (!cli_double("max-drop", v, &o.max_drop) || o.max_drop < 0) {
+			if (!cli_double("max-drop", v, &o.max_drop)) {
 				status = EXIT_USAGE;
+				goto out;
+			}
+			if (o.max_drop < 0) {
+				status = cli_usage_error(&p, "--max-drop %s: the allowed drop cannot be negative "
+							 "(use --min-improvement to require a gain)", v);
 				goto out;
 			}
 			break;

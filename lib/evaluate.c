@@ -100,15 +100,20 @@ int evaluate_predict(double *pred, double **proba, double **dec, const struct sv
 	/* libsvm's decision value is positive for labels[0]; metrics want the larger class. */
 	if (binary && cls.n == 2 && labels[0] == cls.values[0])
 		flip = -1;
+	/*
+	 * The label is always svm_predict()'s, as `mlctl predict` without --proba and the
+	 * cross-validation in tune.c give it (and sklearn's SVC.predict): the metrics must
+	 * describe the labels the model hands out. svm_predict_probability() may pick another
+	 * class; its probabilities only feed roc_auc and log_loss.
+	 */
 	for (i = 0; i < n; i++) {
 		if (prob) {
-			pred[i] = svm_predict_probability(m, x->prob.x[i], buf);
+			(void)svm_predict_probability(m, x->prob.x[i], buf);
 			for (k = 0; k < (size_t)nr; k++)
 				if (map[k] >= 0)
 					(*proba)[i * cls.n + (size_t)map[k]] = buf[k];
-		} else {
-			pred[i] = svm_predict(m, x->prob.x[i]);
 		}
+		pred[i] = svm_predict(m, x->prob.x[i]);
 		if (binary) {
 			svm_predict_values(m, x->prob.x[i], buf);
 			(*dec)[i] = flip * buf[0];

@@ -28,8 +28,9 @@ int evaluate_classes_init(evaluate_classes *c, const mlctl_schema *s);
 void evaluate_classes_release(evaluate_classes *c);
 
 /*
- * Predict every row of x with m: pred[i] the label value (or regression output); *proba
- * (n x classes, ascending class order) when m has probability information, else NULL;
+ * Predict every row of x with m: pred[i] the label value as svm_predict() gives it, also for
+ * probability models (or the regression output); *proba (n x classes, ascending class
+ * order) when m has probability information, else NULL;
  * *dec (n) for binary classifiers: the decision value, positive for the larger class
  * value, else NULL. Both fresh allocations.
  */

@@ -13,6 +13,7 @@
 #include "dataset.h"
 #include "error.h"
 #include "evaluate.h"
+#include "fsutil.h"
 #include "gate.h"
 #include "junit.h"
 #include "metrics.h"
@@ -123,6 +124,14 @@ static int compare(mlctl_validate_result *res, const mlctl_validate_options *o, 
 		/* No rule given: the candidate must not be worse at all. A rule not given is off. */
 		double max_drop = isnan(o->max_drop) ? (isnan(o->min_improvement) ? 0 : INFINITY) : o->max_drop;
 		double min_impr = isnan(o->min_improvement) ? -INFINITY : o->min_improvement;
+		size_t k;
+
+		/* Two gates on one metric ("accuracy>=0.8", "accuracy<=0.99") compare it once. */
+		for (k = 0; k < res->ncomparisons; k++)
+			if (strcmp(res->comparisons[k].metric, metric) == 0)
+				break;
+		if (k < res->ncomparisons)
+			continue;
 
 		if (!metrics_get(cand, metric, &c->candidate) || !metrics_get(champ, metric, &c->champion))
 			return mlctl_error_set(MLCTL_EUSAGE, "metric %s is not available for both models", metric);
@@ -144,7 +153,7 @@ static int write_junit(const mlctl_validate_result *res, const mlctl_validate_op
 	size_t n = res->ngates + res->ncomparisons, i, k = 0;
 	junit_case *cases = mlctl_calloc(n ? n : 1, sizeof(*cases));
 	char **texts = mlctl_calloc(2 * (n ? n : 1), sizeof(*texts));
-	char classname[300];
+	char classname[300], num[32], num2[32], *dir;
 	int ret;
 
 	if (!cases || !texts) {
@@ -159,7 +168,9 @@ static int write_junit(const mlctl_validate_result *res, const mlctl_validate_op
 		cases[k].name = g->text;
 		cases[k].classname = classname;
 		cases[k].failed = !g->pass;
-		texts[2 * k] = mlctl_asprintf("%s = %.6g, required %s", g->metric, g->value, g->text);
+		/* The value as it round-trips: a CI log must show why 0.8999999 failed >= 0.9. */
+		texts[2 * k] = mlctl_asprintf("%s = %s, required %s", g->metric, mlctl_fmt_double(num, g->value),
+					      g->text);
 		cases[k].message = texts[2 * k];
 		cases[k].detail = texts[2 * k];
 	}
@@ -167,15 +178,22 @@ static int write_junit(const mlctl_validate_result *res, const mlctl_validate_op
 		const mlctl_comparison *c = &res->comparisons[i];
 
 		texts[2 * k] = mlctl_asprintf("%s against champion %s (%s)", c->metric, res->champion, c->rule);
-		texts[2 * k + 1] = mlctl_asprintf("%s: candidate %.6g, champion %.6g, %s", c->metric, c->candidate,
-						  c->champion, c->rule);
+		texts[2 * k + 1] = mlctl_asprintf("%s: candidate %s, champion %s, drop %.6g, %s", c->metric,
+						  mlctl_fmt_double(num, c->candidate), mlctl_fmt_double(num2, c->champion),
+						  gate_drop(c->candidate, c->champion, c->metric), c->rule);
 		cases[k].name = texts[2 * k];
 		cases[k].classname = classname;
 		cases[k].failed = !c->pass;
 		cases[k].message = texts[2 * k + 1];
 		cases[k].detail = texts[2 * k + 1];
 	}
-	ret = junit_write(o->junit, classname, cases, n, res->seconds);
+	/* CI jobs name a report directory that does not exist yet ("reports/validate.xml"):
+	 * create it, as pytest --junitxml does. */
+	if (!(dir = fs_dirname(o->junit)))
+		ret = MLCTL_ENOMEM;
+	else if (!(ret = fs_mkdir_p(dir)))
+		ret = junit_write(o->junit, classname, cases, n, res->seconds);
+	free(dir);
 	for (i = 0; i < 2 * (n ? n : 1); i++)
 		free(texts[i]);
 	free(texts);
@@ -224,9 +242,51 @@ static int record(mlctl_registry *reg, const mlctl_validate_result *res, const m
 			 res->comparisons[i].candidate, res->comparisons[i].champion, res->comparisons[i].rule);
 		ret = mlctl_run_set_tag(reg, res->run, key, val);
 	}
-	if (!ret && b->name && b->version)
-		ret = mlctl_run_set_model(reg, res->run, b->name, b->version);
 	return ret ? ret : mlctl_run_set_verdict(reg, res->run, res->pass ? "pass" : "fail");
+}
+
+/*
+ * The champion named by --against: "churn@production", "churn:2", a package, or "@ALIAS"
+ * for an alias of the candidate's own model. *champ stays NULL, with champion_missing set,
+ * when the alias does not exist yet (the first deployment has no champion). Another model
+ * name that does not exist at all is an error: a typo there must not make every comparison
+ * pass.
+ */
+static int resolve_champion(mlctl_bundle **champ, mlctl_validate_result *res, mlctl_registry *reg,
+			    const char *against, const mlctl_bundle *b)
+{
+	mlctl_model_version *v = NULL;
+	char *ref = NULL, *name = NULL;
+	const char *at;
+	int ret;
+
+	*champ = NULL;
+	if (against[0] == '@' && b->name)
+		ref = mlctl_asprintf("%s%s", b->name, against);
+	else
+		ref = mlctl_strdup(against);
+	if (!ref)
+		return MLCTL_ENOMEM;
+	ret = bundle_resolve(champ, reg, ref, NULL);
+	at = strchr(ref, '@');
+	if (ret != MLCTL_ENOTFOUND || !at || !mlctl_model_ref_is_registry(ref))
+		goto out;
+	if (!(name = mlctl_asprintf("%.*s", (int)(at - ref), ref))) {
+		ret = MLCTL_ENOMEM;
+		goto out;
+	}
+	/* Only the alias is missing when the model itself resolves, or when it is the
+	 * candidate's own model (a package validated where the registry never saw it). */
+	if ((!b->name || strcmp(name, b->name) != 0) && (ret = mlctl_model_resolve(&v, reg, name)))
+		goto out;
+	mlctl_error_clear();
+	res->champion_missing = true;
+	ret = 0;
+out:
+	mlctl_model_version_free(v);
+	free(name);
+	free(ref);
+	return ret;
 }
 
 static int run_validation(mlctl_validate_result *res, mlctl_registry *reg, const mlctl_validate_options *o,
@@ -245,6 +305,10 @@ static int run_validation(mlctl_validate_result *res, mlctl_registry *reg, const
 	if ((ret = ds_table_load(&t, o->data, fmt)))
 		goto out;
 	snprintf(res->data_digest, sizeof(res->data_digest), "%s", t->digest);
+	/* Lineage: the data set this verdict was reached on, as train records its own. */
+	if ((ret = mlctl_dataset_record(reg, t->digest, o->data, ds_format_name(t->format),
+					(int64_t)t->nrows, (int64_t)t->ncols)))
+		goto out;
 	if ((ret = score_bundle(&cand, &m, b, t)))
 		goto out;
 	res->rows = (size_t)m->prob.l;
@@ -253,16 +317,14 @@ static int run_validation(mlctl_validate_result *res, mlctl_registry *reg, const
 	if ((ret = copy_report(res, cand)) || (ret = eval_gates(res, gates, o->ngates, cand)))
 		goto out;
 	if (o->against) {
-		ret = bundle_resolve(&champ, reg, o->against, NULL);
-		if (ret == MLCTL_ENOTFOUND && strchr(o->against, '@')) {
-			/* The first deployment has no champion: say so, and pass. */
-			res->champion_missing = true;
-			mlctl_error_clear();
-			ret = 0;
-		} else if (ret) {
+		/* The first deployment has no champion: champion_missing says so, and it passes. */
+		if ((ret = resolve_champion(&champ, res, reg, o->against, b)))
 			goto out;
-		} else {
-			res->champion = mlctl_asprintf("%s:%d", champ->name, champ->version);
+		if (champ) {
+			if (!(res->champion = mlctl_asprintf("%s:%d", champ->name, champ->version))) {
+				ret = MLCTL_ENOMEM;
+				goto out;
+			}
 			if ((ret = score_bundle(&champ_report, NULL, champ, t)))
 				goto out;
 			ret = compare(res, o, gates, o->ngates, cand, champ_report,
@@ -314,7 +376,11 @@ int mlctl_validate(mlctl_validate_result **out, mlctl_registry *reg, const mlctl
 	ro.argv = o->argv;
 	if ((ret = mlctl_run_start(res->run, reg, &ro)))
 		goto out;
-	ret = run_validation(res, reg, o, b, gates);
+	/* Linked at once, so that a validation which fails on bad data is listed with the
+	 * version too (as failed, without a verdict). */
+	ret = b->name && b->version ? mlctl_run_set_model(reg, res->run, b->name, b->version) : 0;
+	if (!ret)
+		ret = run_validation(res, reg, o, b, gates);
 	if (!ret)
 		ret = record(reg, res, o, b);
 	if (ret) {
