@@ -95,7 +95,7 @@ out:
 	return ret;
 }
 
-/* Under the lock: what a killed deploy left behind (temp releases and links) goes. */
+/* Under the lock: what a killed deploy left behind (temp releases, links and packages) goes. */
 static void clean_leftovers(const char *dir)
 {
 	char *rels = fs_join(dir, "releases");
@@ -116,7 +116,7 @@ static void clean_leftovers(const char *dir)
 	}
 	if ((d = opendir(dir))) {
 		while ((e = readdir(d))) {
-			if (strncmp(e->d_name, ".current.tmp-", 13) == 0) {
+			if (strncmp(e->d_name, ".current.tmp-", 13) == 0 || strncmp(e->d_name, ".incoming-", 10) == 0) {
 				char *p = fs_join(dir, e->d_name);
 
 				if (p)
@@ -374,11 +374,16 @@ static size_t prune(const char *dir, int keep, const char *current, const char *
 		bool protect = (current && strcmp(v[i].name, current) == 0) || (previous && strcmp(v[i].name, previous) == 0);
 
 		if (!protect && i >= (size_t)keep) {
+			/* Renamed out of the way first: a kill in the middle of the removal must
+			 * not leave a half release under a name that rollback would switch to.
+			 * clean_leftovers() finishes the job after a kill. */
 			char *p = fs_join(rels, v[i].name);
+			char *gone = mlctl_asprintf("%s/.tmp-prune-%s", rels, v[i].name);
 
-			if (p && remove_tree(p) == 0)
+			if (p && gone && rename(p, gone) == 0 && remove_tree(gone) == 0)
 				removed++;
 			free(p);
+			free(gone);
 		}
 		free(v[i].name);
 	}
@@ -386,6 +391,15 @@ static size_t prune(const char *dir, int keep, const char *current, const char *
 	free(rels);
 	mlctl_error_clear();
 	return removed;
+}
+
+/* Seconds to wait for the target lock: zero-initialised options get the default, a
+ * negative wait means one try (fs_lock() takes a negative wait as "forever"). */
+static double lock_wait(const mlctl_deploy_options *o)
+{
+	if (o->wait < 0)
+		return 0;
+	return o->wait > 0 ? o->wait : 5;
 }
 
 static int start_run(char run[MLCTL_RUN_ID_SIZE], mlctl_registry *reg, const mlctl_deploy_options *o, const char *kind)
@@ -433,7 +447,7 @@ int mlctl_deploy(mlctl_deploy_result **out, mlctl_registry *reg, const mlctl_dep
 		ret = MLCTL_ENOMEM;
 		goto out;
 	}
-	if ((ret = fs_lock(&lockfd, lockpath, o->wait > 0 ? o->wait : 5))) {
+	if ((ret = fs_lock(&lockfd, lockpath, lock_wait(o)))) {
 		if (ret == MLCTL_ELOCKED)
 			mlctl_error_set(ret, "target %s is being deployed by another process (%s): try again later",
 					o->target, lockpath);
@@ -548,7 +562,7 @@ int mlctl_deploy_rollback(mlctl_deploy_result **out, mlctl_registry *reg, const 
 		ret = MLCTL_ENOMEM;
 		goto out;
 	}
-	if ((ret = fs_lock(&lockfd, lockpath, o->wait > 0 ? o->wait : 5))) {
+	if ((ret = fs_lock(&lockfd, lockpath, lock_wait(o)))) {
 		if (ret == MLCTL_ELOCKED)
 			mlctl_error_set(ret, "target %s is being deployed by another process: try again later", o->target);
 		goto out;
@@ -559,14 +573,20 @@ int mlctl_deploy_rollback(mlctl_deploy_result **out, mlctl_registry *reg, const 
 	res->previous = current_release(res->path);
 	for (i = 0; i < l->n; i++) {
 		char *p;
-		bool exists;
+		bool usable;
+
+		mlctl_bundle *b = NULL;
 
 		if (res->previous && strcmp(l->d[i].release, res->previous) == 0)
 			continue;
+		/* Only a release that is still there and complete: current must never name a
+		 * damaged one. */
 		p = mlctl_asprintf("%s/releases/%s", res->path, l->d[i].release);
-		exists = p && fs_is_dir(p);
+		usable = p && fs_is_dir(p) && bundle_from_dir(&b, p) == 0;
+		bundle_free(b);
 		free(p);
-		if (exists)
+		mlctl_error_clear();
+		if (usable)
 			break;
 	}
 	if (i == l->n) {
