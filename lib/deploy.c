@@ -226,6 +226,18 @@ static int learn_version(mlctl_registry *reg, const pkg_contents *c, const manif
 
 	snprintf(ref, sizeof(ref), "%s:%lld", m->name, (long long)m->version);
 	ret = mlctl_model_resolve(&have, reg, ref);
+	if (ret == 0) {
+		/* Known here: it must be the same model, or the alias NAME@TARGET would name a
+		 * version that is not what the target serves. */
+		char md[MLCTL_DIGEST_HEX], pd[MLCTL_DIGEST_HEX];
+
+		hash_buf_hex(md, me->data, me->len);
+		hash_buf_hex(pd, pe->data, pe->len);
+		if (strcmp(md, have->model_digest) != 0 || strcmp(pd, have->preprocess_digest) != 0)
+			ret = mlctl_error_set(MLCTL_EVERDICT,
+					      "the package holds %s, but this registry's %s is a different model (model sha256 %.12s, here %.12s)",
+					      ref, ref, md, have->model_digest);
+	}
 	mlctl_model_version_free(have);
 	if (ret != MLCTL_ENOTFOUND)
 		return ret;
@@ -458,9 +470,10 @@ int mlctl_deploy(mlctl_deploy_result **out, mlctl_registry *reg, const mlctl_dep
 		goto out;
 	if ((ret = load_package(&c, &m, res->package_digest, reg, o, res->path)))
 		goto out_run;
-	if ((ret = learn_version(reg, c, m, res->run)))
-		goto out_run;
+	/* Refused before the registry learns anything from the package. */
 	if (o->require_validated && (ret = check_validated(reg, m)))
+		goto out_run;
+	if ((ret = learn_version(reg, c, m, res->run)))
 		goto out_run;
 	res->model = mlctl_asprintf("%s:%lld", m->name, (long long)m->version);
 	res->release = mlctl_asprintf("%s-%lld-%.12s", m->name, (long long)m->version, res->package_digest);
