@@ -62,7 +62,7 @@ static int deploy_main(cli_ctx *ctx, int argc, char **argv)
 	long lv;
 	int r, ret, status = 0;
 
-	cli_parser_init(&p, ctx, "mlctl deploy MODEL|FILE.mlpkg --target NAME [--path DIR] [--require-validated] [--pubkey KEY] [--keep N]",
+	cli_parser_init(&p, ctx, "mlctl deploy MODEL|FILE.mlpkg --target NAME [--path DIR] [--require-validated] [--pubkey KEY] [--keep N] [--wait SECS]",
 			"Verify a package (or package a registered version), extract it as a new release of the target and\n"
 			"switch the target's current link to it atomically; moves the alias NAME@TARGET.", opts, argc, argv);
 	while ((r = cli_next(&p, &v)) >= 0) {
@@ -120,7 +120,7 @@ static int deploy_rollback(cli_ctx *ctx, int argc, char **argv)
 	cli_parser p;
 	int r, ret, status = 0;
 
-	cli_parser_init(&p, ctx, "mlctl deploy rollback TARGET",
+	cli_parser_init(&p, ctx, "mlctl deploy rollback TARGET [--wait SECS]",
 			"Switch TARGET back to the release it served before the current one. Exit 1 when there is none.",
 			opts, argc, argv);
 	while ((r = cli_next(&p, &v)) >= 0) {
