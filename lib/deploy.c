@@ -342,50 +342,79 @@ out:
 
 typedef struct rel_age {
 	char *name;
-	time_t mtime;
+	struct timespec mtime;
+	bool protect;           /* current or previous: never removed */
 } rel_age;
 
+/* Newest first; equal times (a second's deploys on a coarse clock) by name, so that the
+ * choice does not depend on readdir's order. */
 static int cmp_age(const void *a, const void *b)
 {
 	const rel_age *x = a, *y = b;
 
-	return (y->mtime > x->mtime) - (y->mtime < x->mtime);
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? 1 : -1;
+	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+		return x->mtime.tv_nsec < y->mtime.tv_nsec ? 1 : -1;
+	return strcmp(x->name, y->name);
 }
 
-/* Remove releases beyond the keep newest, never current or previous. */
-static size_t prune(const char *dir, int keep, const char *current, const char *previous)
+/* The release directories of rels with their times; NULL names are never returned. */
+static rel_age *list_releases(const char *rels, const char *current, const char *previous, size_t *n)
 {
-	char *rels = fs_join(dir, "releases");
-	rel_age *v = NULL;
-	size_t n = 0, i, removed = 0;
+	rel_age *v = NULL, *nv;
 	struct dirent *e;
 	DIR *d;
 
-	if (!rels || !(d = opendir(rels))) {
-		free(rels);
-		return 0;
-	}
+	*n = 0;
+	if (!(d = opendir(rels)))
+		return NULL;
 	while ((e = readdir(d))) {
 		struct stat st;
-		char *p;
-		rel_age *nv;
+		char *p, *name;
 
 		if (e->d_name[0] == '.')
 			continue;
 		p = fs_join(rels, e->d_name);
-		if (p && stat(p, &st) == 0 && S_ISDIR(st.st_mode) && (nv = realloc(v, (n + 1) * sizeof(*v)))) {
+		if (p && stat(p, &st) == 0 && S_ISDIR(st.st_mode) && (name = mlctl_strdup(e->d_name))) {
+			if (!(nv = realloc(v, (*n + 1) * sizeof(*v)))) {
+				free(name);
+				free(p);
+				break;
+			}
 			v = nv;
-			v[n].name = mlctl_strdup(e->d_name);
-			v[n++].mtime = st.st_mtime;
+			v[*n].name = name;
+			v[*n].mtime = st.st_mtim;
+			v[(*n)++].protect = (current && strcmp(name, current) == 0) ||
+					    (previous && strcmp(name, previous) == 0);
 		}
 		free(p);
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), cmp_age);
-	for (i = 0; i < n; i++) {
-		bool protect = (current && strcmp(v[i].name, current) == 0) || (previous && strcmp(v[i].name, previous) == 0);
+	return v;
+}
 
-		if (!protect && i >= (size_t)keep) {
+/* Keep the keep newest releases, counting current and previous, which are always kept;
+ * remove the rest. Returns how many were removed. */
+static size_t prune(const char *dir, int keep, const char *current, const char *previous)
+{
+	char *rels = fs_join(dir, "releases");
+	rel_age *v;
+	size_t n = 0, i, kept = 0, removed = 0;
+
+	if (!rels)
+		return 0;
+	v = list_releases(rels, current, previous, &n);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_age);
+	for (i = 0; i < n; i++)
+		kept += v[i].protect;
+	for (i = 0; i < n; i++) {
+		bool drop = !v[i].protect && kept >= (size_t)keep;
+
+		if (!v[i].protect && !drop)
+			kept++;
+		if (drop) {
 			/* Renamed out of the way first: a kill in the middle of the removal must
 			 * not leave a half release under a name that rollback would switch to.
 			 * clean_leftovers() finishes the job after a kill. */
