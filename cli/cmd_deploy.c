@@ -207,6 +207,18 @@ static int deploy_status_or_history(cli_ctx *ctx, int argc, char **argv, bool hi
 		status = cli_fail(ret);
 		goto out;
 	}
+	if (p.npos == 1 && l->n == 0) {
+		char *dir = NULL;
+
+		/* A target that was never made is an error; one that has no deployment yet
+		 * shows an empty table. */
+		ret = mlctl_target_path(&dir, ctx->reg, p.pos[0]);
+		free(dir);
+		if (ret) {
+			status = cli_fail(ret);
+			goto out;
+		}
+	}
 	/* The status of one target is its latest deployment only. */
 	shown = !history && p.npos && l->n > 1 ? 1 : l->n;
 	if (ctx->json) {

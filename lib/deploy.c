@@ -181,7 +181,13 @@ static int load_package(pkg_contents **c, manifest **m, char digest[65], mlctl_r
 
 	if (mlctl_model_ref_is_registry(o->model) && !(fs_exists(o->model) && !fs_is_dir(o->model))) {
 		/* Package the version the same way `mlctl package` does, then read the file back:
-		 * what is deployed is exactly what a package would hold. */
+		 * what is deployed is exactly what a package would hold. Such a package has no
+		 * signature: a key given to check one must not be ignored in silence. */
+		if (o->pubkey) {
+			ret = mlctl_error_set(MLCTL_EUSAGE, "--pubkey checks the signature of a package file; %s is a model in the registry",
+					      o->model);
+			goto out;
+		}
 		if ((ret = mlctl_model_resolve(&v, reg, o->model)) || (ret = package_build(&e, &n, NULL, reg, v)))
 			goto out;
 		if (!(tmp = mlctl_asprintf("%s/.incoming-%d.mlpkg", dir, (int)getpid()))) {

@@ -194,3 +194,10 @@ run deploy iris:1 --target "bad name"
 expect_rc "an invalid target name exits 64" 64
 run deploy history
 expect_rc "history without a target exits 64" 64
+run deploy status nosuch
+expect_rc "status of an unknown target exits 66" 66
+run deploy history nosuch
+expect_rc "history of an unknown target exits 66" 66
+run deploy iris:1 --target prod --pubkey mlctl.pub
+expect_rc "--pubkey with a registry model (nothing to verify) is a usage error" 64
+expect_err "it says --pubkey is for package files" "--pubkey checks the signature of a package file"
