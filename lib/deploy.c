@@ -26,6 +26,7 @@
 #include "fsutil.h"
 #include "hash.h"
 #include "package_int.h"
+#include "sign.h"
 #include "util.h"
 #include "mlctl/deploy.h"
 #include "mlctl/package.h"
@@ -167,57 +168,89 @@ static int target_dir(char **out, mlctl_registry *reg, const char *target, const
 	return *out ? 0 : MLCTL_ENOMEM;
 }
 
-/* Read the package to deploy into memory: built from the registry, or a file. */
+#define PACKAGE_FILE_MAX ((size_t)1 << 30)
+#define KEY_FILE_MAX ((size_t)64 << 10)
+
+/* Check the signature "<path>.minisig" of a package already read into memory. */
+static int verify_signature(const char *pubkey, const char *path, const char *data, size_t len)
+{
+	char *sigpath = mlctl_asprintf("%s.minisig", path), *pk = NULL, *sig = NULL;
+	size_t pklen, siglen;
+	int ret;
+
+	if (!sigpath)
+		return MLCTL_ENOMEM;
+	if (!fs_exists(sigpath)) {
+		ret = mlctl_error_set(MLCTL_EVERDICT, "%s: no signature (%s is missing)", path, sigpath);
+		goto out;
+	}
+	if ((ret = fs_read_file(&pk, &pklen, pubkey, KEY_FILE_MAX)) ||
+	    (ret = fs_read_file(&sig, &siglen, sigpath, KEY_FILE_MAX)))
+		goto out;
+	ret = sign_verify_mem(pk, pklen, data, len, sig, siglen, sigpath, NULL);
+out:
+	free(pk);
+	free(sig);
+	free(sigpath);
+	return ret;
+}
+
+/* The bytes of the package of a registry version, as `mlctl package` writes them. */
+static int build_package(char **buf, size_t *len, mlctl_registry *reg, const mlctl_deploy_options *o,
+			 const char *dir)
+{
+	mlctl_model_version *v = NULL;
+	pkg_entry *e = NULL;
+	char *tmp = NULL;
+	size_t n = 0;
+	int ret;
+
+	/* Such a package has no signature: a key given to check one must not be ignored. */
+	if (o->pubkey)
+		return mlctl_error_set(MLCTL_EUSAGE, "--pubkey checks the signature of a package file; %s is a model in the registry",
+				       o->model);
+	if ((ret = mlctl_model_resolve(&v, reg, o->model)) || (ret = package_build(&e, &n, NULL, reg, v)))
+		goto out;
+	if (!(tmp = mlctl_asprintf("%s/.incoming-%d.mlpkg", dir, (int)getpid()))) {
+		ret = MLCTL_ENOMEM;
+		goto out;
+	}
+	if (!(ret = pkg_write(tmp, e, n, package_mtime(v))))
+		ret = fs_read_file(buf, len, tmp, PACKAGE_FILE_MAX);
+	unlink(tmp);
+out:
+	free(tmp);
+	package_entries_free(e, n);
+	mlctl_model_version_free(v);
+	return ret;
+}
+
+/*
+ * Read the package to deploy into memory, once: built from the registry, or a file whose
+ * signature (with --pubkey), digest and contents are all checked on the same bytes, so
+ * that the file cannot change between the checks and the use.
+ */
 static int load_package(pkg_contents **c, manifest **m, char digest[65], mlctl_registry *reg,
 			const mlctl_deploy_options *o, const char *dir)
 {
 	pkg_limits lim = PKG_LIMITS_INIT;
-	mlctl_model_version *v = NULL;
-	pkg_entry *e = NULL;
-	char *tmp = NULL;
-	const char *path = o->model;
-	size_t n = 0;
+	char *buf = NULL, stored[MLCTL_DIGEST_HEX];
+	size_t len = 0;
 	int ret;
 
-	if (mlctl_model_ref_is_registry(o->model) && !(fs_exists(o->model) && !fs_is_dir(o->model))) {
-		/* Package the version the same way `mlctl package` does, then read the file back:
-		 * what is deployed is exactly what a package would hold. Such a package has no
-		 * signature: a key given to check one must not be ignored in silence. */
-		if (o->pubkey) {
-			ret = mlctl_error_set(MLCTL_EUSAGE, "--pubkey checks the signature of a package file; %s is a model in the registry",
-					      o->model);
-			goto out;
-		}
-		if ((ret = mlctl_model_resolve(&v, reg, o->model)) || (ret = package_build(&e, &n, NULL, reg, v)))
-			goto out;
-		if (!(tmp = mlctl_asprintf("%s/.incoming-%d.mlpkg", dir, (int)getpid()))) {
-			ret = MLCTL_ENOMEM;
-			goto out;
-		}
-		if ((ret = pkg_write(tmp, e, n, package_mtime(v))))
-			goto out;
-		path = tmp;
-	} else if (o->pubkey) {
-		mlctl_package_info *info = NULL;
-
-		if ((ret = mlctl_package_verify(&info, o->model, o->pubkey, NULL)))
-			goto out;
-		mlctl_package_info_free(info);
-	}
-	if ((ret = hash_file_hex(digest, NULL, path)) || (ret = pkg_read(c, path, package_entries, package_nentries, &lim)) ||
+	if (mlctl_model_ref_is_registry(o->model) && !(fs_exists(o->model) && !fs_is_dir(o->model)))
+		ret = build_package(&buf, &len, reg, o, dir);
+	else if (!(ret = fs_read_file(&buf, &len, o->model, PACKAGE_FILE_MAX)) && o->pubkey)
+		ret = verify_signature(o->pubkey, o->model, buf, len);
+	if (ret)
+		goto out;
+	hash_buf_hex(digest, buf, len);
+	if ((ret = pkg_read_mem(c, buf, len, o->model, package_entries, package_nentries, &lim)) ||
 	    (ret = package_check(m, *c, o->model)))
 		goto out;
-	{
-		char stored[65];
-
-		ret = mlctl_store_put_file(stored, reg, path, "application/x-mlpkg");
-	}
+	ret = mlctl_store_put(stored, reg, buf, len, "application/x-mlpkg");
 out:
-	if (tmp)
-		unlink(tmp);
-	free(tmp);
-	package_entries_free(e, n);
-	mlctl_model_version_free(v);
+	free(buf);
 	return ret;
 }
 
