@@ -162,6 +162,9 @@ retar t "$TMP/bad-digest.mlpkg"
 run package verify bad-digest.mlpkg
 expect_rc "a digest changed in the manifest: verify exits 1" 1
 expect_err "it names the file" "model/preprocess.yaml does not match the manifest"
+run deploy bad-digest.mlpkg --target prod
+expect_rc "deploy refuses a package whose manifest digest was changed (exit 1)" 1
+expect_err "deploy names the file" "model/preprocess.yaml does not match the manifest"
 
 rm -rf t && mkdir t && tar xzf churn.mlpkg -C t
 sed -i 's/^  nr_class: 3$/  nr_class: 4/' t/MANIFEST.yaml
