@@ -29,6 +29,21 @@ static int print_deploy(cli_ctx *ctx, const mlctl_deploy_result *res, const char
 	return 0;
 }
 
+/* --wait SECS: 0 means one try, which the options spell as a negative wait (their 0 is the
+ * default of 5 seconds). */
+static bool parse_wait(const char *v, double *out)
+{
+	if (!cli_double("wait", v, out))
+		return false;
+	if (*out < 0) {
+		cli_error("--wait: \"%s\" is negative", v);
+		return false;
+	}
+	if (*out == 0)
+		*out = -1;
+	return true;
+}
+
 static int deploy_main(cli_ctx *ctx, int argc, char **argv)
 {
 	static const cli_option opts[] = {
@@ -47,7 +62,7 @@ static int deploy_main(cli_ctx *ctx, int argc, char **argv)
 	long lv;
 	int r, ret, status = 0;
 
-	cli_parser_init(&p, ctx, "mlctl deploy MODEL|FILE.mlpkg --target NAME [--path DIR] [--require-validated] [--pubkey KEY] [--keep N]",
+	cli_parser_init(&p, ctx, "mlctl deploy MODEL|FILE.mlpkg --target NAME [--path DIR] [--require-validated] [--pubkey KEY] [--keep N] [--wait SECS]",
 			"Verify a package (or package a registered version), extract it as a new release of the target and\n"
 			"switch the target's current link to it atomically; moves the alias NAME@TARGET.", opts, argc, argv);
 	while ((r = cli_next(&p, &v)) >= 0) {
@@ -64,7 +79,7 @@ static int deploy_main(cli_ctx *ctx, int argc, char **argv)
 			o.keep = (int)lv;
 			break;
 		case 5:
-			if (!cli_double("wait", v, &o.wait) || o.wait < 0) {
+			if (!parse_wait(v, &o.wait)) {
 				status = EXIT_USAGE;
 				goto out;
 			}
@@ -105,11 +120,11 @@ static int deploy_rollback(cli_ctx *ctx, int argc, char **argv)
 	cli_parser p;
 	int r, ret, status = 0;
 
-	cli_parser_init(&p, ctx, "mlctl deploy rollback TARGET",
+	cli_parser_init(&p, ctx, "mlctl deploy rollback TARGET [--wait SECS]",
 			"Switch TARGET back to the release it served before the current one. Exit 1 when there is none.",
 			opts, argc, argv);
 	while ((r = cli_next(&p, &v)) >= 0) {
-		if (!cli_double("wait", v, &o.wait) || o.wait < 0) {
+		if (!parse_wait(v, &o.wait)) {
 			status = EXIT_USAGE;
 			goto out;
 		}
@@ -145,6 +160,22 @@ static json_t *deployment_json(const mlctl_deployment *d)
 			 "time", cli_json_time(d->time_ms));
 }
 
+/* Reconcile every target that has deployments, so that `deploy status` with no name also
+ * shows what each current link points at after a deploy was killed mid-way. */
+static int reconcile_all(mlctl_registry *reg)
+{
+	mlctl_deployment_list *l = NULL;
+	size_t i;
+	int ret;
+
+	if ((ret = mlctl_deployment_list_get(&l, reg, NULL)))
+		return ret;
+	for (i = 0; i < l->n && !ret; i++)
+		ret = mlctl_deploy_reconcile(reg, l->d[i].target);
+	mlctl_deployment_list_free(l);
+	return ret;
+}
+
 /* status: the latest deployment of each target (or one), checked against the link. */
 static int deploy_status_or_history(cli_ctx *ctx, int argc, char **argv, bool history)
 {
@@ -168,13 +199,25 @@ static int deploy_status_or_history(cli_ctx *ctx, int argc, char **argv, bool hi
 		status = cli_usage_error(&p, "wrong number of arguments");
 		goto out;
 	}
-	if (p.npos == 1 && (ret = mlctl_deploy_reconcile(ctx->reg, p.pos[0]))) {
+	if ((ret = p.npos == 1 ? mlctl_deploy_reconcile(ctx->reg, p.pos[0]) : reconcile_all(ctx->reg))) {
 		status = cli_fail(ret);
 		goto out;
 	}
 	if ((ret = mlctl_deployment_list_get(&l, ctx->reg, p.npos ? p.pos[0] : NULL))) {
 		status = cli_fail(ret);
 		goto out;
+	}
+	if (p.npos == 1 && l->n == 0) {
+		char *dir = NULL;
+
+		/* A target that was never made is an error; one that has no deployment yet
+		 * shows an empty table. */
+		ret = mlctl_target_path(&dir, ctx->reg, p.pos[0]);
+		free(dir);
+		if (ret) {
+			status = cli_fail(ret);
+			goto out;
+		}
 	}
 	/* The status of one target is its latest deployment only. */
 	shown = !history && p.npos && l->n > 1 ? 1 : l->n;

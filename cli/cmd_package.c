@@ -74,7 +74,7 @@ static int verify_or_inspect(cli_ctx *ctx, int argc, char **argv, bool inspect)
 	size_t i;
 	int r, ret, status = 0;
 
-	cli_parser_init(&p, ctx, inspect ? "mlctl package inspect FILE" : "mlctl package verify FILE [--pubkey KEY]",
+	cli_parser_init(&p, ctx, inspect ? "mlctl package inspect FILE" : "mlctl package verify FILE [--pubkey KEY] [--signature SIGFILE]",
 			inspect ? "Print a package's manifest." :
 			"Check a package: archive safety, every file against the manifest, and with --pubkey its signature.\n"
 			"Exit 0: good; 1: a file or the signature does not match; 65: not a package.",

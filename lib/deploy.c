@@ -26,6 +26,7 @@
 #include "fsutil.h"
 #include "hash.h"
 #include "package_int.h"
+#include "sign.h"
 #include "util.h"
 #include "mlctl/deploy.h"
 #include "mlctl/package.h"
@@ -95,7 +96,7 @@ out:
 	return ret;
 }
 
-/* Under the lock: what a killed deploy left behind (temp releases and links) goes. */
+/* Under the lock: what a killed deploy left behind (temp releases, links and packages) goes. */
 static void clean_leftovers(const char *dir)
 {
 	char *rels = fs_join(dir, "releases");
@@ -116,7 +117,7 @@ static void clean_leftovers(const char *dir)
 	}
 	if ((d = opendir(dir))) {
 		while ((e = readdir(d))) {
-			if (strncmp(e->d_name, ".current.tmp-", 13) == 0) {
+			if (strncmp(e->d_name, ".current.tmp-", 13) == 0 || strncmp(e->d_name, ".incoming-", 10) == 0) {
 				char *p = fs_join(dir, e->d_name);
 
 				if (p)
@@ -167,51 +168,89 @@ static int target_dir(char **out, mlctl_registry *reg, const char *target, const
 	return *out ? 0 : MLCTL_ENOMEM;
 }
 
-/* Read the package to deploy into memory: built from the registry, or a file. */
+#define PACKAGE_FILE_MAX ((size_t)1 << 30)
+#define KEY_FILE_MAX ((size_t)64 << 10)
+
+/* Check the signature "<path>.minisig" of a package already read into memory. */
+static int verify_signature(const char *pubkey, const char *path, const char *data, size_t len)
+{
+	char *sigpath = mlctl_asprintf("%s.minisig", path), *pk = NULL, *sig = NULL;
+	size_t pklen, siglen;
+	int ret;
+
+	if (!sigpath)
+		return MLCTL_ENOMEM;
+	if (!fs_exists(sigpath)) {
+		ret = mlctl_error_set(MLCTL_EVERDICT, "%s: no signature (%s is missing)", path, sigpath);
+		goto out;
+	}
+	if ((ret = fs_read_file(&pk, &pklen, pubkey, KEY_FILE_MAX)) ||
+	    (ret = fs_read_file(&sig, &siglen, sigpath, KEY_FILE_MAX)))
+		goto out;
+	ret = sign_verify_mem(pk, pklen, data, len, sig, siglen, sigpath, NULL);
+out:
+	free(pk);
+	free(sig);
+	free(sigpath);
+	return ret;
+}
+
+/* The bytes of the package of a registry version, as `mlctl package` writes them. */
+static int build_package(char **buf, size_t *len, mlctl_registry *reg, const mlctl_deploy_options *o,
+			 const char *dir)
+{
+	mlctl_model_version *v = NULL;
+	pkg_entry *e = NULL;
+	char *tmp = NULL;
+	size_t n = 0;
+	int ret;
+
+	/* Such a package has no signature: a key given to check one must not be ignored. */
+	if (o->pubkey)
+		return mlctl_error_set(MLCTL_EUSAGE, "--pubkey checks the signature of a package file; %s is a model in the registry",
+				       o->model);
+	if ((ret = mlctl_model_resolve(&v, reg, o->model)) || (ret = package_build(&e, &n, NULL, reg, v)))
+		goto out;
+	if (!(tmp = mlctl_asprintf("%s/.incoming-%d.mlpkg", dir, (int)getpid()))) {
+		ret = MLCTL_ENOMEM;
+		goto out;
+	}
+	if (!(ret = pkg_write(tmp, e, n, package_mtime(v))))
+		ret = fs_read_file(buf, len, tmp, PACKAGE_FILE_MAX);
+	unlink(tmp);
+out:
+	free(tmp);
+	package_entries_free(e, n);
+	mlctl_model_version_free(v);
+	return ret;
+}
+
+/*
+ * Read the package to deploy into memory, once: built from the registry, or a file whose
+ * signature (with --pubkey), digest and contents are all checked on the same bytes, so
+ * that the file cannot change between the checks and the use.
+ */
 static int load_package(pkg_contents **c, manifest **m, char digest[65], mlctl_registry *reg,
 			const mlctl_deploy_options *o, const char *dir)
 {
 	pkg_limits lim = PKG_LIMITS_INIT;
-	mlctl_model_version *v = NULL;
-	pkg_entry *e = NULL;
-	char *tmp = NULL;
-	const char *path = o->model;
-	size_t n = 0;
+	char *buf = NULL, stored[MLCTL_DIGEST_HEX];
+	size_t len = 0;
 	int ret;
 
-	if (mlctl_model_ref_is_registry(o->model) && !(fs_exists(o->model) && !fs_is_dir(o->model))) {
-		/* Package the version the same way `mlctl package` does, then read the file back:
-		 * what is deployed is exactly what a package would hold. */
-		if ((ret = mlctl_model_resolve(&v, reg, o->model)) || (ret = package_build(&e, &n, NULL, reg, v)))
-			goto out;
-		if (!(tmp = mlctl_asprintf("%s/.incoming-%d.mlpkg", dir, (int)getpid()))) {
-			ret = MLCTL_ENOMEM;
-			goto out;
-		}
-		if ((ret = pkg_write(tmp, e, n, package_mtime(v))))
-			goto out;
-		path = tmp;
-	} else if (o->pubkey) {
-		mlctl_package_info *info = NULL;
-
-		if ((ret = mlctl_package_verify(&info, o->model, o->pubkey, NULL)))
-			goto out;
-		mlctl_package_info_free(info);
-	}
-	if ((ret = hash_file_hex(digest, NULL, path)) || (ret = pkg_read(c, path, package_entries, package_nentries, &lim)) ||
+	if (mlctl_model_ref_is_registry(o->model) && !(fs_exists(o->model) && !fs_is_dir(o->model)))
+		ret = build_package(&buf, &len, reg, o, dir);
+	else if (!(ret = fs_read_file(&buf, &len, o->model, PACKAGE_FILE_MAX)) && o->pubkey)
+		ret = verify_signature(o->pubkey, o->model, buf, len);
+	if (ret)
+		goto out;
+	hash_buf_hex(digest, buf, len);
+	if ((ret = pkg_read_mem(c, buf, len, o->model, package_entries, package_nentries, &lim)) ||
 	    (ret = package_check(m, *c, o->model)))
 		goto out;
-	{
-		char stored[65];
-
-		ret = mlctl_store_put_file(stored, reg, path, "application/x-mlpkg");
-	}
+	ret = mlctl_store_put(stored, reg, buf, len, "application/x-mlpkg");
 out:
-	if (tmp)
-		unlink(tmp);
-	free(tmp);
-	package_entries_free(e, n);
-	mlctl_model_version_free(v);
+	free(buf);
 	return ret;
 }
 
@@ -226,6 +265,18 @@ static int learn_version(mlctl_registry *reg, const pkg_contents *c, const manif
 
 	snprintf(ref, sizeof(ref), "%s:%lld", m->name, (long long)m->version);
 	ret = mlctl_model_resolve(&have, reg, ref);
+	if (ret == 0) {
+		/* Known here: it must be the same model, or the alias NAME@TARGET would name a
+		 * version that is not what the target serves. */
+		char md[MLCTL_DIGEST_HEX], pd[MLCTL_DIGEST_HEX];
+
+		hash_buf_hex(md, me->data, me->len);
+		hash_buf_hex(pd, pe->data, pe->len);
+		if (strcmp(md, have->model_digest) != 0 || strcmp(pd, have->preprocess_digest) != 0)
+			ret = mlctl_error_set(MLCTL_EVERDICT,
+					      "the package holds %s, but this registry's %s is a different model (model sha256 %.12s, here %.12s)",
+					      ref, ref, md, have->model_digest);
+	}
 	mlctl_model_version_free(have);
 	if (ret != MLCTL_ENOTFOUND)
 		return ret;
@@ -330,55 +381,89 @@ out:
 
 typedef struct rel_age {
 	char *name;
-	time_t mtime;
+	struct timespec mtime;
+	bool protect;           /* current or previous: never removed */
 } rel_age;
 
+/* Newest first; equal times (a second's deploys on a coarse clock) by name, so that the
+ * choice does not depend on readdir's order. */
 static int cmp_age(const void *a, const void *b)
 {
 	const rel_age *x = a, *y = b;
 
-	return (y->mtime > x->mtime) - (y->mtime < x->mtime);
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? 1 : -1;
+	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+		return x->mtime.tv_nsec < y->mtime.tv_nsec ? 1 : -1;
+	return strcmp(x->name, y->name);
 }
 
-/* Remove releases beyond the keep newest, never current or previous. */
-static size_t prune(const char *dir, int keep, const char *current, const char *previous)
+/* The release directories of rels with their times; NULL names are never returned. */
+static rel_age *list_releases(const char *rels, const char *current, const char *previous, size_t *n)
 {
-	char *rels = fs_join(dir, "releases");
-	rel_age *v = NULL;
-	size_t n = 0, i, removed = 0;
+	rel_age *v = NULL, *nv;
 	struct dirent *e;
 	DIR *d;
 
-	if (!rels || !(d = opendir(rels))) {
-		free(rels);
-		return 0;
-	}
+	*n = 0;
+	if (!(d = opendir(rels)))
+		return NULL;
 	while ((e = readdir(d))) {
 		struct stat st;
-		char *p;
-		rel_age *nv;
+		char *p, *name;
 
 		if (e->d_name[0] == '.')
 			continue;
 		p = fs_join(rels, e->d_name);
-		if (p && stat(p, &st) == 0 && S_ISDIR(st.st_mode) && (nv = realloc(v, (n + 1) * sizeof(*v)))) {
+		if (p && stat(p, &st) == 0 && S_ISDIR(st.st_mode) && (name = mlctl_strdup(e->d_name))) {
+			if (!(nv = realloc(v, (*n + 1) * sizeof(*v)))) {
+				free(name);
+				free(p);
+				break;
+			}
 			v = nv;
-			v[n].name = mlctl_strdup(e->d_name);
-			v[n++].mtime = st.st_mtime;
+			v[*n].name = name;
+			v[*n].mtime = st.st_mtim;
+			v[(*n)++].protect = (current && strcmp(name, current) == 0) ||
+					    (previous && strcmp(name, previous) == 0);
 		}
 		free(p);
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), cmp_age);
+	return v;
+}
+
+/* Keep the keep newest releases, counting current and previous, which are always kept;
+ * remove the rest. Returns how many were removed. */
+static size_t prune(const char *dir, int keep, const char *current, const char *previous)
+{
+	char *rels = fs_join(dir, "releases");
+	rel_age *v;
+	size_t n = 0, i, kept = 0, removed = 0;
+
+	if (!rels)
+		return 0;
+	v = list_releases(rels, current, previous, &n);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_age);
+	for (i = 0; i < n; i++)
+		kept += v[i].protect;
 	for (i = 0; i < n; i++) {
-		bool protect = (current && strcmp(v[i].name, current) == 0) || (previous && strcmp(v[i].name, previous) == 0);
+		bool drop = !v[i].protect && kept >= (size_t)keep;
 
-		if (!protect && i >= (size_t)keep) {
+		if (!v[i].protect && !drop)
+			kept++;
+		if (drop) {
+			/* Renamed out of the way first: a kill in the middle of the removal must
+			 * not leave a half release under a name that rollback would switch to.
+			 * clean_leftovers() finishes the job after a kill. */
 			char *p = fs_join(rels, v[i].name);
+			char *gone = mlctl_asprintf("%s/.tmp-prune-%s", rels, v[i].name);
 
-			if (p && remove_tree(p) == 0)
+			if (p && gone && rename(p, gone) == 0 && remove_tree(gone) == 0)
 				removed++;
 			free(p);
+			free(gone);
 		}
 		free(v[i].name);
 	}
@@ -386,6 +471,15 @@ static size_t prune(const char *dir, int keep, const char *current, const char *
 	free(rels);
 	mlctl_error_clear();
 	return removed;
+}
+
+/* Seconds to wait for the target lock: zero-initialised options get the default, a
+ * negative wait means one try (fs_lock() takes a negative wait as "forever"). */
+static double lock_wait(const mlctl_deploy_options *o)
+{
+	if (o->wait < 0)
+		return 0;
+	return o->wait > 0 ? o->wait : 5;
 }
 
 static int start_run(char run[MLCTL_RUN_ID_SIZE], mlctl_registry *reg, const mlctl_deploy_options *o, const char *kind)
@@ -433,7 +527,7 @@ int mlctl_deploy(mlctl_deploy_result **out, mlctl_registry *reg, const mlctl_dep
 		ret = MLCTL_ENOMEM;
 		goto out;
 	}
-	if ((ret = fs_lock(&lockfd, lockpath, o->wait > 0 ? o->wait : 5))) {
+	if ((ret = fs_lock(&lockfd, lockpath, lock_wait(o)))) {
 		if (ret == MLCTL_ELOCKED)
 			mlctl_error_set(ret, "target %s is being deployed by another process (%s): try again later",
 					o->target, lockpath);
@@ -444,9 +538,10 @@ int mlctl_deploy(mlctl_deploy_result **out, mlctl_registry *reg, const mlctl_dep
 		goto out;
 	if ((ret = load_package(&c, &m, res->package_digest, reg, o, res->path)))
 		goto out_run;
-	if ((ret = learn_version(reg, c, m, res->run)))
-		goto out_run;
+	/* Refused before the registry learns anything from the package. */
 	if (o->require_validated && (ret = check_validated(reg, m)))
+		goto out_run;
+	if ((ret = learn_version(reg, c, m, res->run)))
 		goto out_run;
 	res->model = mlctl_asprintf("%s:%lld", m->name, (long long)m->version);
 	res->release = mlctl_asprintf("%s-%lld-%.12s", m->name, (long long)m->version, res->package_digest);
@@ -548,7 +643,7 @@ int mlctl_deploy_rollback(mlctl_deploy_result **out, mlctl_registry *reg, const 
 		ret = MLCTL_ENOMEM;
 		goto out;
 	}
-	if ((ret = fs_lock(&lockfd, lockpath, o->wait > 0 ? o->wait : 5))) {
+	if ((ret = fs_lock(&lockfd, lockpath, lock_wait(o)))) {
 		if (ret == MLCTL_ELOCKED)
 			mlctl_error_set(ret, "target %s is being deployed by another process: try again later", o->target);
 		goto out;
@@ -559,14 +654,20 @@ int mlctl_deploy_rollback(mlctl_deploy_result **out, mlctl_registry *reg, const 
 	res->previous = current_release(res->path);
 	for (i = 0; i < l->n; i++) {
 		char *p;
-		bool exists;
+		bool usable;
+
+		mlctl_bundle *b = NULL;
 
 		if (res->previous && strcmp(l->d[i].release, res->previous) == 0)
 			continue;
+		/* Only a release that is still there and complete: current must never name a
+		 * damaged one. */
 		p = mlctl_asprintf("%s/releases/%s", res->path, l->d[i].release);
-		exists = p && fs_is_dir(p);
+		usable = p && fs_is_dir(p) && bundle_from_dir(&b, p) == 0;
+		bundle_free(b);
 		free(p);
-		if (exists)
+		mlctl_error_clear();
+		if (usable)
 			break;
 	}
 	if (i == l->n) {

@@ -35,6 +35,8 @@ for c in $commands; do
 	case $c in
 	runs) forms="list show compare" ;;
 	models) forms="list show alias" ;;
+	package) forms=". verify inspect" ;;
+	deploy) forms=". rollback status history" ;;
 	*) forms="" ;;
 	esac
 	if [ -z "$forms" ]; then
@@ -42,7 +44,8 @@ for c in $commands; do
 		check "mlctl-$c(1) SYNOPSIS is '$u'" grep -qxF "$u" "$TMP/syn"
 	else
 		for f in $forms; do
-			u=$(usage_of "$c" "$f")
+			# "." is the command's own form, without a subcommand.
+			if [ "$f" = . ]; then u=$(usage_of "$c"); else u=$(usage_of "$c" "$f"); fi
 			check "mlctl-$c(1) SYNOPSIS has '$u'" grep -qxF "$u" "$TMP/syn"
 		done
 	fi

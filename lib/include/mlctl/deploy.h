@@ -19,7 +19,8 @@ typedef struct mlctl_deploy_options {
 	bool require_validated;       /* refuse a version without a passing validation */
 	const char *pubkey;           /* check the package's signature with this key */
 	int keep;                     /* releases to keep (0: default 5; current and previous always kept) */
-	double wait;                  /* seconds to wait for the target lock (default 5) */
+	double wait;                  /* seconds to wait for the target lock (0: default 5;
+					 * negative: do not wait, fail at once) */
 	int argc;
 	char *const *argv;
 } mlctl_deploy_options;
