@@ -21,7 +21,7 @@ int cmd_init(cli_ctx *ctx, int argc, char **argv)
 	int r, ret, status = 0;
 
 	cli_parser_init(&p, ctx, "mlctl init [DIR]",
-			"Create a registry in DIR/.mlctl (default: ./.mlctl), or in the directory given with --registry.",
+			"Create a registry in DIR/.mlctl (default: ./.mlctl, or $MLCTL_REGISTRY when set), or in the\ndirectory given with --registry.",
 			opts, argc, argv);
 	while ((r = cli_next(&p, &v)) >= 0)
 		;
@@ -39,6 +39,9 @@ int cmd_init(cli_ctx *ctx, int argc, char **argv)
 	}
 	if (ctx->registry_dir) {
 		dir = strdup(ctx->registry_dir);
+	} else if (p.npos == 0 && getenv("MLCTL_REGISTRY") && *getenv("MLCTL_REGISTRY")) {
+		/* Like git init with $GIT_DIR: create the registry the other commands will use. */
+		dir = strdup(getenv("MLCTL_REGISTRY"));
 	} else if (p.npos == 1) {
 		size_t n = strlen(p.pos[0]) + sizeof("/.mlctl");
 
