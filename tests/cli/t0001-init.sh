@@ -5,7 +5,7 @@
 
 run init
 expect_rc "init exits 0" 0
-expect_out "init says where" "Initialized empty mlctl registry in .mlctl"
+expect_out "init says where (\$MLCTL_REGISTRY)" "Initialized empty mlctl registry in $TMP/.mlctl"
 check "registry.db created" test -f .mlctl/registry.db
 check "objects/ created" test -d .mlctl/objects
 check "targets/ created" test -d .mlctl/targets
