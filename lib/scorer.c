@@ -183,7 +183,7 @@ int scorer_create(fast_scorer **out, const struct svm_model *m)
 	s->ndec = s->classify ? (size_t)m->nr_class * ((size_t)m->nr_class - 1) / 2 : 1;
 	s->batch_rows = SCORER_BATCH_ROWS;
 	s->block_svs = SCORER_BLOCK_SVS;
-	if (s->classify && m->nr_class > 1 && (!m->nSV || !m->label)) {
+	if (s->classify && (!m->nSV || !m->label)) {
 		ret = mlctl_error_set(MLCTL_EUSAGE, "classification model without nSV or labels");
 		goto out_free;
 	}
@@ -221,10 +221,13 @@ size_t scorer_ndec(const fast_scorer *s)
 
 void scorer_set_blocking(fast_scorer *s, size_t batch_rows, size_t block_svs)
 {
+	/* Bounded so that every BLAS dimension fits in an int. */
+	const size_t max = (size_t)1 << 16;
+
 	if (batch_rows)
-		s->batch_rows = batch_rows;
+		s->batch_rows = batch_rows < max ? batch_rows : max;
 	if (block_svs)
-		s->block_svs = block_svs;
+		s->block_svs = block_svs < max ? block_svs : max;
 }
 
 void scorer_free(fast_scorer *s)
