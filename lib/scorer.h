@@ -28,6 +28,9 @@ size_t scorer_ndec(const fast_scorer *s);
  * svm_predict() would return; dec (n x ndec, may be NULL) what svm_predict_values() gives;
  * prob (n x nr_class, may be NULL; requires a probability model) what
  * svm_predict_probability() gives, in which case labels follow it as libsvm's do.
+ * For an SVR model with probability information (svm_check_probability_model() true) prob
+ * is left untouched and labels are svm_predict()'s, as in libsvm; other models without
+ * probabilities give MLCTL_EUSAGE. Rows must have ascending indices, as libsvm requires.
  * Thread-safe: several threads may score with one scorer at once.
  */
 int scorer_predict(const fast_scorer *s, const struct svm_node *const *rows, size_t n,
