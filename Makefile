@@ -32,7 +32,7 @@ CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DMLCTL_VERSION='"$(VER
              -Ilib -Ilib/include $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS    += -std=c11 $(OPT) -g -fPIC $(WARN) $(SANFLAGS)
 LDFLAGS   += $(SANFLAGS)
-LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lsvm -lopenblas -lpthread -lm
+LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lsvm -lpthread -lm -ldl
 
 LIB_SRC   := $(sort $(wildcard lib/*.c))
 CLI_SRC   := $(sort $(wildcard cli/*.c))
@@ -143,7 +143,7 @@ install: all
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	-install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/ 2>/dev/null
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
-		-e 's|@PRIVATE@|$(shell pkg-config --libs $(PKGS)) -lsvm -lopenblas -lpthread -lm|' \
+		-e 's|@PRIVATE@|$(shell pkg-config --libs $(PKGS)) -lsvm -lpthread -lm -ldl|' \
 		mlctl.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mlctl.pc
 
 uninstall:

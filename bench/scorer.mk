@@ -5,4 +5,4 @@ CFLAGS_BENCH := -std=c11 -O2 -g -D_POSIX_C_SOURCE=200809L -Ilib -Ilib/include -W
 
 $(BUILD)/bench/scorer_bench: bench/scorer_bench.c lib/scorer.h $(BUILD)/libmlctl.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BENCH) -o $@ bench/scorer_bench.c $(BUILD)/libmlctl.a -lsvm -lopenblas -lpthread -lm
+	$(CC) $(CFLAGS_BENCH) -o $@ bench/scorer_bench.c $(BUILD)/libmlctl.a -lsvm -lpthread -lm -ldl

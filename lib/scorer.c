@@ -22,10 +22,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <cblas.h>
 
 #include "error.h"
 #include "util.h"
+#include "blas.h"
 #include "vmath.h"
 #include "scorer.h"
 #include "banned.h"
@@ -204,9 +204,9 @@ int scorer_create(fast_scorer **out, const struct svm_model *m)
 		goto out_free;
 	}
 	scorer_fill(s, m);
-	/* The caller runs its own worker threads; OpenBLAS' threads on top would
-	 * oversubscribe the cores (and the blocks here are too small to split). */
-	openblas_set_num_threads(1);
+	/* OpenBLAS is loaded now, pinned to one thread: the caller runs its own workers,
+	 * OpenBLAS' threads on top would oversubscribe the cores (see blas.c). */
+	blas_init();
 	*out = s;
 	return 0;
 out_free:
@@ -357,13 +357,11 @@ static void batch_sums(const fast_scorer *s, struct scratch *w, size_t nb, score
 
 			if (ns > s->block_svs)
 				ns = s->block_svs;
-			cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)ns, d, 1.0,
-				    w->x, d, s->sv + s0 * s->d, d, 0.0, w->k, (int)ns);
+			blas_dgemm(true, (int)nb, (int)ns, d, 1.0, w->x, d, s->sv + s0 * s->d, d, 0.0, w->k, (int)ns);
 			prof_add(prof ? &prof->dot : NULL, &t);
 			kernel_transform(s, w, nb, s0, ns);
 			prof_add(prof ? &prof->kernel : NULL, &t);
-			cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, nc, (int)ns, 1.0,
-				    w->k, (int)ns, s->coef + s0 * s->ncoef, nc, 1.0, p, nc);
+			blas_dgemm(false, (int)nb, nc, (int)ns, 1.0, w->k, (int)ns, s->coef + s0 * s->ncoef, nc, 1.0, p, nc);
 			prof_add(prof ? &prof->reduce : NULL, &t);
 		}
 	}
