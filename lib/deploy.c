@@ -295,10 +295,13 @@ static int learn_version(mlctl_registry *reg, const pkg_contents *c, const manif
 }
 
 /* True when name:version has a passing validation here, or in the package's manifest. */
+/* The newest finished validation of name:version decides: here, or (for a package from
+ * elsewhere) the last one its manifest carries. A pass followed by a fail is a fail. */
 static int check_validated(mlctl_registry *reg, const manifest *m)
 {
 	mlctl_run_filter f = MLCTL_RUN_FILTER_INIT;
 	mlctl_run_list *l = NULL;
+	char verdict[16] = "", run[MLCTL_RUN_ID_SIZE] = "";
 	size_t i;
 	int ret;
 
@@ -306,20 +309,28 @@ static int check_validated(mlctl_registry *reg, const manifest *m)
 	f.model_name = m->name;
 	if ((ret = mlctl_run_list_get(&l, reg, &f)))
 		return ret;
+	/* Newest first: the first finished validation of this version is the latest. */
 	for (i = 0; i < l->n; i++) {
 		const mlctl_run *r = l->runs[i];
 
-		if (r->model_version == m->version && r->status == MLCTL_RUN_SUCCEEDED && r->verdict &&
-		    strcmp(r->verdict, "pass") == 0)
+		if (r->model_version == m->version && r->status == MLCTL_RUN_SUCCEEDED && r->verdict) {
+			snprintf(verdict, sizeof(verdict), "%s", r->verdict);
+			snprintf(run, sizeof(run), "%s", r->id);
 			break;
+		}
 	}
-	ret = i < l->n ? 0 : 1;
 	mlctl_run_list_free(l);
-	if (ret == 0)
+	if (!verdict[0] && m->nvalidations) {
+		const manifest_validation *v = &m->validations[m->nvalidations - 1];
+
+		snprintf(verdict, sizeof(verdict), "%s", v->verdict);
+		snprintf(run, sizeof(run), "%s", v->run);
+	}
+	if (strcmp(verdict, "pass") == 0)
 		return 0;
-	for (i = 0; i < m->nvalidations; i++)
-		if (strcmp(m->validations[i].verdict, "pass") == 0)
-			return 0;
+	if (verdict[0])
+		return mlctl_error_set(MLCTL_EVERDICT, "%s:%lld: its latest validation (run %s) did not pass: not deploying",
+				       m->name, (long long)m->version, run);
 	return mlctl_error_set(MLCTL_EVERDICT,
 			       "%s:%lld has no passing validation (run `mlctl validate %s:%lld --data DATA --gate ...` first)",
 			       m->name, (long long)m->version, m->name, (long long)m->version);

@@ -185,7 +185,7 @@ check "it records every metric and the gate's verdict" test \
 	"(True, 1000.0, 'pass')"
 run deploy churn:2 --target prod --path "$TMP/prod" --require-validated
 expect_rc "deploy --require-validated refuses a version whose validation failed" 1
-expect_err "and says why" "churn:2 has no passing validation"
+expect_err "and says why" "churn:2: its latest validation .* did not pass"
 run deploy churn:1 --target prod --path "$TMP/prod" --require-validated
 expect_rc "deploy --require-validated accepts a version that passed" 0
 
