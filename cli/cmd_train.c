@@ -116,23 +116,43 @@ static void print_result(const mlctl_train_result *r, const char *data)
 	}
 }
 
-static json_t *result_json(const mlctl_train_result *r, const char *data)
+/* Everything the run recorded, in one document: the result, the options that shaped it
+ * (seed, folds), the versions that made it and the digests of the stored objects. */
+static json_t *result_json(cli_ctx *ctx, const mlctl_train_result *r, const mlctl_train_options *o)
 {
-	json_t *params = json_object(), *metrics = json_object();
+	json_t *params = json_object(), *metrics = json_object(), *doc;
+	mlctl_model_version *mv = NULL;
+	char ref[300];
 	size_t i;
 
 	for (i = 0; i < r->nparams; i++)
 		json_object_set_new(params, r->params[i].key, json_string(r->params[i].value));
 	for (i = 0; i < r->nmetrics; i++)
 		json_object_set_new(metrics, r->metrics[i].key, cli_json_num(r->metrics[i].value));
-	return json_pack("{s:s, s:s, s:i, s:{s:s, s:s, s:I, s:I, s:i, s:I}, s:o, s:i, s:I, s:s, s:o, s:f, s:f, s:s}",
-			 "run", r->run, "name", r->name, "version", r->version,
-			 "data", "path", data, "digest", r->dataset_digest, "rows", (json_int_t)r->rows,
-			 "columns", (json_int_t)r->columns, "features", r->features, "test_rows", (json_int_t)r->test_rows,
-			 "params", params, "n_sv", r->nsv, "grid_points", (json_int_t)r->grid_points,
-			 "metric", r->metric ? r->metric : "", "metrics", metrics,
-			 "train_seconds", r->train_seconds, "total_seconds", r->total_seconds,
-			 "model_digest", r->model_digest);
+	doc = json_pack("{s:s, s:s, s:i, s:{s:s, s:s, s:I, s:I, s:i, s:I}, s:o, s:i, s:I, s:s, s:o, s:f, s:f, s:s}",
+			"run", r->run, "name", r->name, "version", r->version,
+			"data", "path", o->data, "digest", r->dataset_digest, "rows", (json_int_t)r->rows,
+			"columns", (json_int_t)r->columns, "features", r->features, "test_rows", (json_int_t)r->test_rows,
+			"params", params, "n_sv", r->nsv, "grid_points", (json_int_t)r->grid_points,
+			"metric", r->metric ? r->metric : "", "metrics", metrics,
+			"train_seconds", r->train_seconds, "total_seconds", r->total_seconds,
+			"model_digest", r->model_digest);
+	if (!doc)
+		return NULL;
+	json_object_set_new(doc, "classes", json_integer((json_int_t)r->nclasses));
+	json_object_set_new(doc, "seed", json_integer((json_int_t)o->seed));
+	json_object_set_new(doc, "cv", json_integer(o->tune || o->cv ? (o->cv ? o->cv : 5) : 0));
+	json_object_set_new(doc, "holdout", o->holdout > 0 ? json_real(o->holdout) : json_null());
+	json_object_set_new(doc, "test_data", o->test_data ? json_string(o->test_data) : json_null());
+	json_object_set_new(doc, "mlctl_version", json_string(mlctl_version()));
+	json_object_set_new(doc, "libsvm_version", json_integer(mlctl_libsvm_version()));
+	snprintf(ref, sizeof(ref), "%s:%d", r->name, r->version);
+	if (mlctl_model_resolve(&mv, ctx->reg, ref) == 0) {
+		json_object_set_new(doc, "preprocess_digest", json_string(mv->preprocess_digest));
+		json_object_set_new(doc, "profile_digest", json_string(mv->profile_digest));
+		mlctl_model_version_free(mv);
+	}
+	return doc;
 }
 
 int cmd_train(cli_ctx *ctx, int argc, char **argv)
@@ -279,7 +299,7 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (ctx->json)
-		status = cli_json_print(result_json(res, o.data));
+		status = cli_json_print(result_json(ctx, res, &o));
 	else if (!ctx->quiet)
 		print_result(res, o.data);
 out:

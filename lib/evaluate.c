@@ -5,14 +5,17 @@
  * value order with the decision positive for the larger one. This file does that mapping.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "evaluate.h"
 #include "model.h"
 #include "rng.h"
+#include "scorer.h"
 #include "util.h"
 #include "banned.h"
 
@@ -61,6 +64,114 @@ static long class_index(const evaluate_classes *c, double v)
 	return -1;
 }
 
+/* Rows per piece of work for the scorer threads: fixed, so that every row is scored in the
+ * same batch whatever the number of threads, and the results do not depend on it. */
+#define EVAL_CHUNK 512
+
+typedef struct eval_job {
+	const fast_scorer *scorer;
+	const schema_matrix *x;
+	double *labels, *dec, *prob;
+	double *prob_labels;    /* svm_predict_probability()'s labels, not used */
+	size_t ndec, nprob, next;
+	int ret;
+	pthread_mutex_t mu;
+} eval_job;
+
+static void *eval_worker(void *arg)
+{
+	eval_job *j = arg;
+	const struct svm_node *const *rows;
+	size_t n = (size_t)j->x->prob.l, at, len;
+	int ret;
+
+	for (;;) {
+		pthread_mutex_lock(&j->mu);
+		at = j->next;
+		j->next += EVAL_CHUNK;
+		ret = j->ret;
+		pthread_mutex_unlock(&j->mu);
+		if (ret || at >= n)
+			return NULL;
+		rows = (const struct svm_node *const *)j->x->prob.x + at;
+		len = n - at < EVAL_CHUNK ? n - at : EVAL_CHUNK;
+		ret = scorer_predict(j->scorer, rows, len, j->labels + at, j->dec ? j->dec + at * j->ndec : NULL, NULL);
+		if (!ret && j->prob)
+			ret = scorer_predict(j->scorer, rows, len, j->prob_labels + at, NULL, j->prob + at * j->nprob);
+		if (ret) {
+			pthread_mutex_lock(&j->mu);
+			if (!j->ret)
+				j->ret = ret;
+			pthread_mutex_unlock(&j->mu);
+		}
+	}
+}
+
+/*
+ * What svm_predict, svm_predict_values and svm_predict_probability give for every row, in
+ * libsvm's class order: by the dense batch scorer on all cores when the model allows it
+ * (scoring the training rows with svm_predict one by one took longer than the fit), else
+ * row by row. labels are always svm_predict()'s; dec gets ndec values per row and prob
+ * nr_class, either may be NULL.
+ */
+static int predict_raw(double *labels, double *dec, double *prob, const struct svm_model *m,
+		       const schema_matrix *x)
+{
+	size_t n = (size_t)x->prob.l, i, nthreads, started = 0;
+	int nr = svm_get_nr_class(m);
+	eval_job j = { 0 };
+	fast_scorer *sc;
+	pthread_t *tids = NULL;
+	double *buf;
+	long ncpu;
+
+	if (scorer_create(&sc, m) == 0) {
+		if (prob && !(j.prob_labels = mlctl_calloc(n ? n : 1, sizeof(*j.prob_labels)))) {
+			scorer_free(sc);
+			return MLCTL_ENOMEM;
+		}
+		j.scorer = sc;
+		j.x = x;
+		j.labels = labels;
+		j.dec = dec;
+		j.prob = prob;
+		j.ndec = scorer_ndec(j.scorer);
+		j.nprob = (size_t)nr;
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		nthreads = ncpu > 1 ? (size_t)ncpu : 1;
+		if (nthreads > (n + EVAL_CHUNK - 1) / EVAL_CHUNK)
+			nthreads = (n + EVAL_CHUNK - 1) / EVAL_CHUNK;
+		pthread_mutex_init(&j.mu, NULL);
+		if (nthreads > 1 && (tids = mlctl_calloc(nthreads - 1, sizeof(*tids))))
+			for (; started < nthreads - 1; started++)
+				if (pthread_create(&tids[started], NULL, eval_worker, &j))
+					break;
+		eval_worker(&j);
+		for (i = 0; i < started; i++)
+			pthread_join(tids[i], NULL);
+		pthread_mutex_destroy(&j.mu);
+		free(tids);
+		scorer_free(sc);
+		free(j.prob_labels);
+		return j.ret;
+	}
+	mlctl_error_clear(); /* not dense-able: libsvm's own path */
+	buf = mlctl_calloc((size_t)(nr > 1 ? nr * (nr - 1) / 2 : 1), sizeof(*buf));
+	if (!buf)
+		return MLCTL_ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (prob)
+			(void)svm_predict_probability(m, x->prob.x[i], prob + i * (size_t)nr);
+		labels[i] = svm_predict(m, x->prob.x[i]);
+		if (dec) {
+			svm_predict_values(m, x->prob.x[i], buf);
+			dec[i] = buf[0];
+		}
+	}
+	free(buf);
+	return 0;
+}
+
 int evaluate_predict(double *pred, double **proba, double **dec, const struct svm_model *m,
 		     const mlctl_schema *s, const schema_matrix *x)
 {
@@ -69,7 +180,7 @@ int evaluate_predict(double *pred, double **proba, double **dec, const struct sv
 	bool classify = model_is_classifier(type), prob = classify && svm_check_probability_model(m);
 	bool binary = classify && nr == 2;
 	evaluate_classes cls = { 0 };
-	double *buf = NULL, flip = 1;
+	double *raw_prob = NULL, flip = 1;
 	long map[256];
 	int ret = 0;
 
@@ -84,19 +195,17 @@ int evaluate_predict(double *pred, double **proba, double **dec, const struct sv
 		for (k = 0; k < (size_t)nr; k++)
 			map[k] = class_index(&cls, labels[k]);
 	}
-	buf = mlctl_calloc((size_t)(nr > 1 ? nr * (nr - 1) / 2 + nr : 2), sizeof(*buf));
-	if (!buf) {
+	if (prob && (!(*proba = mlctl_calloc(n * cls.n, sizeof(**proba))) ||
+		     !(raw_prob = mlctl_calloc(n * (size_t)nr, sizeof(*raw_prob))))) {
 		ret = MLCTL_ENOMEM;
 		goto out;
 	}
-	if (prob && !(*proba = mlctl_calloc(n * cls.n, sizeof(**proba)))) {
+	if (binary && !(*dec = mlctl_calloc(n ? n : 1, sizeof(**dec)))) {
 		ret = MLCTL_ENOMEM;
 		goto out;
 	}
-	if (binary && !(*dec = mlctl_calloc(n, sizeof(**dec)))) {
-		ret = MLCTL_ENOMEM;
+	if ((ret = predict_raw(pred, *dec, raw_prob, m, x)))
 		goto out;
-	}
 	/* libsvm's decision value is positive for labels[0]; metrics want the larger class. */
 	if (binary && cls.n == 2 && labels[0] == cls.values[0])
 		flip = -1;
@@ -107,20 +216,15 @@ int evaluate_predict(double *pred, double **proba, double **dec, const struct sv
 	 * class; its probabilities only feed roc_auc and log_loss.
 	 */
 	for (i = 0; i < n; i++) {
-		if (prob) {
-			(void)svm_predict_probability(m, x->prob.x[i], buf);
+		if (prob)
 			for (k = 0; k < (size_t)nr; k++)
 				if (map[k] >= 0)
-					(*proba)[i * cls.n + (size_t)map[k]] = buf[k];
-		}
-		pred[i] = svm_predict(m, x->prob.x[i]);
-		if (binary) {
-			svm_predict_values(m, x->prob.x[i], buf);
-			(*dec)[i] = flip * buf[0];
-		}
+					(*proba)[i * cls.n + (size_t)map[k]] = raw_prob[i * (size_t)nr + k];
+		if (binary)
+			(*dec)[i] *= flip;
 	}
 out:
-	free(buf);
+	free(raw_prob);
 	evaluate_classes_release(&cls);
 	if (ret) {
 		free(*proba);

@@ -425,25 +425,41 @@ static size_t row_at(const size_t *rows, size_t i)
 	return rows ? rows[i] : i;
 }
 
-/* Type a numeric input (or find it is categorical) and learn its imputation mean. */
-static void fit_numeric(sch_input *in, const ds_table *t, long col)
+/*
+ * Type a numeric input (or find it is categorical) and learn its imputation mean. A column
+ * of numbers with a few strays (at most 1 in 20 present values) is a numeric column with
+ * bad values, not a category with one level per number: the first stray is reported with
+ * its line, as it would be at scoring time, and --categorical says otherwise.
+ */
+static int fit_numeric(sch_input *in, const ds_table *t, long col)
 {
 	double sum = 0, v;
-	size_t r, n = 0;
+	size_t r, n = 0, bad = 0, first_bad = 0;
 
-	for (r = 0; r < t->nrows && !in->categorical; r++) {
+	for (r = 0; r < t->nrows; r++) {
 		const char *cell = ds_cell(t, r, col);
 
 		if (ds_is_missing(cell))
 			continue;
 		if (!parse_num(cell, &v)) {
-			in->categorical = true;
-			break;
+			if (!bad++)
+				first_bad = r;
+			continue;
 		}
 		sum += v;
 		n++;
 	}
+	if (bad && n >= 19 * bad) {
+		const char *cell = ds_cell(t, first_bad, col);
+
+		return mlctl_error_set(MLCTL_EDATA,
+				       "%s:%zu: column \"%s\": \"%s\" is not a number (%zu of %zu values; "
+				       "use --categorical %s if it is a category)",
+				       t->path, t->lines[first_bad], in->name, cell, bad, bad + n, in->name);
+	}
+	in->categorical = bad > 0;
 	in->impute = n ? sum / (double)n : 0;
+	return 0;
 }
 
 static int fit_vocabulary(sch_input *in, const ds_table *t, long col)
@@ -681,8 +697,8 @@ int schema_fit(mlctl_schema **out, const ds_table *t, const schema_options *opts
 	for (i = 0; i < s->ninputs; i++) {
 		sch_input *in = &s->inputs[i];
 
-		if (!in->categorical)
-			fit_numeric(in, t, cols[i]);
+		if (!in->categorical && (ret = fit_numeric(in, t, cols[i])))
+			goto out_free;
 		if (in->categorical && (ret = fit_vocabulary(in, t, cols[i])))
 			goto out_free;
 		in->first = next;

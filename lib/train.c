@@ -277,27 +277,36 @@ static int cross_validate(train_state *s, const char *run)
 	if (ret)
 		return ret;
 	s->res->grid_points = s->tuned->npoints;
-	/* Every grid point as a stepped metric: cv_<metric> and each tuned parameter. */
-	steps = mlctl_calloc(s->tuned->npoints * (1 + s->grid->naxes), sizeof(*steps));
+	/* Every grid point as a stepped metric: cv_<metric> and each tuned parameter at steps
+	 * 0..n-1; then the best point's parameters again at step n (its score follows with the
+	 * results), so that the latest value of each key, which `runs show` lists, is the
+	 * point chosen and refitted. */
+	steps = mlctl_calloc((s->tuned->npoints + 1) * (1 + s->grid->naxes), sizeof(*steps));
 	if (!steps)
 		return MLCTL_ENOMEM;
-	for (i = 0; i < s->tuned->npoints; i++) {
-		steps[nsteps++] = (mlctl_metric){ ectx.cv_key, s->tuned->points[i].score, (int64_t)i };
+	for (i = 0; i <= s->tuned->npoints; i++) {
+		size_t p = i < s->tuned->npoints ? i : s->tuned->best;
+
+		if (i < s->tuned->npoints)
+			steps[nsteps++] = (mlctl_metric){ ectx.cv_key, s->tuned->points[p].score, (int64_t)i };
 		for (a = 0; a < s->grid->naxes; a++) {
 			const char *pname = s->grid->axes[a].name;
 
 			steps[nsteps++] = (mlctl_metric){ (char *)evaluate_grid_key(&ectx, a, pname),
-							  evaluate_param_value(&s->tuned->points[i].param, pname), (int64_t)i };
+							  evaluate_param_value(&s->tuned->points[p].param, pname), (int64_t)i };
 		}
 	}
 	ret = mlctl_run_log_metrics(s->reg, run, steps, nsteps);
 	free(steps);
 	if (ret)
 		return ret;
-	/* Adopt the best point's parameters for the final fit. */
+	/* Adopt the best point's parameters for the final fit; its CV score is logged with the
+	 * other results, at step n (step 0 is the first grid point's). */
 	ret = tune_grid_apply(s->grid, s->tuned->best, &s->param);
 	if (!ret)
 		ret = result_add_metric(s->res, ectx.cv_key, s->tuned->points[s->tuned->best].score);
+	if (!ret)
+		s->res->metrics[s->res->nmetrics - 1].step = (int64_t)s->tuned->npoints;
 	evaluate_ctx_release(&ectx);
 	return ret;
 }
