@@ -15,12 +15,16 @@
 #include "metrics.h"
 #include "model.h"
 #include "profile.h"
+#include "rng.h"
 #include "schema.h"
 #include "tune.h"
 #include "util.h"
 #include "mlctl/store.h"
 #include "mlctl/train.h"
 #include "banned.h"
+
+/* Rows of the training data scored for train_* metrics when nothing is held out. */
+#define TRAIN_SAMPLE_ROWS 2000
 
 /* Everything a training holds while it runs; released in one place. */
 typedef struct train_state {
@@ -312,6 +316,13 @@ static int cross_validate(train_state *s, const char *run)
 }
 
 /* Score rows of the final model on a matrix; fills a metrics report. */
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 static int score_matrix(metrics_report **out, train_state *s, const schema_matrix *m, double **pred_out)
 {
 	double *pred = mlctl_calloc((size_t)m->prob.l, sizeof(*pred));
@@ -330,6 +341,40 @@ static int score_matrix(metrics_report **out, train_state *s, const schema_matri
 	else
 		*pred_out = pred;
 	return ret;
+}
+
+/* At most n rows of m, drawn with seed and kept in their order; m itself when it is small
+ * enough. The rows share m's nodes; free the view's x and y arrays when they differ. */
+static int sample_matrix(schema_matrix *view, const schema_matrix *m, size_t n, uint64_t seed)
+{
+	size_t l = (size_t)m->prob.l, i, k = 0;
+	uint64_t state = seed ^ 0x7a11ull;
+	size_t *idx;
+
+	*view = *m;
+	if (l <= n)
+		return 0;
+	if (!(idx = mlctl_calloc(l, sizeof(*idx))))
+		return MLCTL_ENOMEM;
+	for (i = 0; i < l; i++)
+		idx[i] = i;
+	rng_shuffle(&state, idx, l);
+	qsort(idx, n, sizeof(*idx), cmp_size);
+	view->prob.l = (int)n;
+	view->prob.x = mlctl_calloc(n, sizeof(*view->prob.x));
+	view->prob.y = mlctl_calloc(n, sizeof(*view->prob.y));
+	if (!view->prob.x || !view->prob.y) {
+		free(view->prob.x);
+		free(view->prob.y);
+		free(idx);
+		return MLCTL_ENOMEM;
+	}
+	for (k = 0; k < n; k++) {
+		view->prob.x[k] = m->prob.x[idx[k]];
+		view->prob.y[k] = m->prob.y[idx[k]];
+	}
+	free(idx);
+	return 0;
 }
 
 static int add_report(train_state *s, const metrics_report *r, const char *prefix)
@@ -379,12 +424,22 @@ static int fit_and_store(train_state *s, const char *run)
 		ret = profile_add_predictions(s->profile, s->schema, pred, (size_t)s->test_m->prob.l);
 	} else {
 		metrics_report *train_report = NULL;
+		schema_matrix sample;
 
-		if (!(ret = score_matrix(&train_report, s, s->train_m, &pred)))
+		/* Without held-out data, a seeded sample of the training rows gives the train_*
+		 * metrics and the reference predictions: scoring every row of a large set would
+		 * cost as much as the fit itself, for numbers that only say it fits. */
+		if ((ret = sample_matrix(&sample, s->train_m, TRAIN_SAMPLE_ROWS, s->o->seed)))
+			goto out;
+		if (!(ret = score_matrix(&train_report, s, &sample, &pred)))
 			ret = add_report(s, train_report, "train_");
 		metrics_report_free(train_report);
 		if (!ret)
-			ret = profile_add_predictions(s->profile, s->schema, pred, (size_t)s->train_m->prob.l);
+			ret = profile_add_predictions(s->profile, s->schema, pred, (size_t)sample.prob.l);
+		if (sample.prob.x != s->train_m->prob.x) {
+			free(sample.prob.x);
+			free(sample.prob.y);
+		}
 	}
 	if (ret)
 		goto out;
