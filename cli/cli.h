@@ -85,6 +85,17 @@ void cli_print_help(const cli_parser *p, FILE *f);
 /* Complain about positional arguments: too many / too few. Returns 64. */
 int cli_usage_error(const cli_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Subcommands of a command ("runs list"). The first is the default: it runs when no
+ * subcommand is named or the first argument is an option. */
+typedef struct cli_subcommand {
+	const char *name;
+	cli_fn fn;
+} cli_subcommand;
+
+/* Run the subcommand argv[1] names (from a NULL-terminated table); an unknown one is a
+ * usage error suggesting the closest. group is the command's name, for messages. */
+int cli_dispatch(cli_ctx *ctx, int argc, char **argv, const char *group, const cli_subcommand *subs);
+
 /* Parse numbers from option values; on failure print a usage error and return false. */
 bool cli_int(const char *opt, const char *value, long min, long max, long *out);
 bool cli_double(const char *opt, const char *value, double *out);

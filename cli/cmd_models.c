@@ -352,21 +352,9 @@ out:
 
 int cmd_models(cli_ctx *ctx, int argc, char **argv)
 {
-	static const char *const subs[] = { "list", "show", "alias" };
-	const char *best;
+	static const cli_subcommand subs[] = {
+		{ "list", models_list }, { "show", models_show }, { "alias", models_alias }, { NULL, NULL }
+	};
 
-	if (argc < 2 || strcmp(argv[1], "list") == 0)
-		return models_list(ctx, argc < 2 ? argc : argc - 1, argc < 2 ? argv : argv + 1);
-	if (strcmp(argv[1], "show") == 0)
-		return models_show(ctx, argc - 1, argv + 1);
-	if (strcmp(argv[1], "alias") == 0)
-		return models_alias(ctx, argc - 1, argv + 1);
-	if (argv[1][0] == '-')
-		return models_list(ctx, argc, argv);
-	cli_error("unknown subcommand 'models %s'", argv[1]);
-	best = cli_suggest(argv[1], subs, 3);
-	if (best)
-		fprintf(stderr, "mlctl: did you mean 'models %s'?\n", best);
-	fprintf(stderr, "usage: mlctl models list|show|alias ...\n");
-	return EXIT_USAGE;
+	return cli_dispatch(ctx, argc, argv, "models", subs);
 }

@@ -355,21 +355,9 @@ out:
 
 int cmd_runs(cli_ctx *ctx, int argc, char **argv)
 {
-	static const char *const subs[] = { "list", "show", "compare" };
-	const char *best;
+	static const cli_subcommand subs[] = {
+		{ "list", runs_list }, { "show", runs_show }, { "compare", runs_compare }, { NULL, NULL }
+	};
 
-	if (argc < 2 || strcmp(argv[1], "list") == 0)
-		return runs_list(ctx, argc < 2 ? argc : argc - 1, argc < 2 ? argv : argv + 1);
-	if (strcmp(argv[1], "show") == 0)
-		return runs_show(ctx, argc - 1, argv + 1);
-	if (strcmp(argv[1], "compare") == 0)
-		return runs_compare(ctx, argc - 1, argv + 1);
-	if (argv[1][0] == '-')
-		return runs_list(ctx, argc, argv);
-	cli_error("unknown subcommand 'runs %s'", argv[1]);
-	best = cli_suggest(argv[1], subs, 3);
-	if (best)
-		fprintf(stderr, "mlctl: did you mean 'runs %s'?\n", best);
-	fprintf(stderr, "usage: mlctl runs list|show|compare ...\n");
-	return EXIT_USAGE;
+	return cli_dispatch(ctx, argc, argv, "runs", subs);
 }

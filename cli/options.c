@@ -316,3 +316,27 @@ const char *cli_suggest(const char *word, const char *const *candidates, size_t 
 	}
 	return best_d <= (limit < 3 ? limit : 3) ? best : NULL;
 }
+
+int cli_dispatch(cli_ctx *ctx, int argc, char **argv, const char *group, const cli_subcommand *subs)
+{
+	const char *names[32], *best;
+	size_t n = 0, i;
+
+	if (argc < 2 || argv[1][0] == '-')
+		return subs[0].fn(ctx, argc, argv);
+	for (i = 0; subs[i].name; i++) {
+		if (strcmp(argv[1], subs[i].name) == 0)
+			return subs[i].fn(ctx, argc - 1, argv + 1);
+		if (n < 32)
+			names[n++] = subs[i].name;
+	}
+	cli_error("unknown subcommand '%s %s'", group, argv[1]);
+	best = cli_suggest(argv[1], names, n);
+	if (best)
+		fprintf(stderr, "mlctl: did you mean '%s %s'?\n", group, best);
+	fprintf(stderr, "usage: mlctl %s", group);
+	for (i = 0; i < n; i++)
+		fprintf(stderr, "%s%s", i ? "|" : " ", names[i]);
+	fprintf(stderr, " ...\n");
+	return EXIT_USAGE;
+}
