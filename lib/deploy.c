@@ -506,13 +506,8 @@ static int start_run(char run[MLCTL_RUN_ID_SIZE], mlctl_registry *reg, const mlc
 
 static int finish_run(mlctl_registry *reg, const char *run, int ret)
 {
-	if (ret) {
-		mlctl_error saved = *mlctl_error_last();
-
-		mlctl_run_finish(reg, run, saved.message);
-		*(mlctl_error *)mlctl_error_last() = saved;
-		return ret;
-	}
+	if (ret)
+		return mlctl_run_fail(reg, run, ret);
 	return mlctl_run_finish(reg, run, NULL);
 }
 

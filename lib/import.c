@@ -174,10 +174,7 @@ int mlctl_import_svm(mlctl_train_result **out, mlctl_registry *reg, const char *
 	}
 	ret = import_model(res, reg, model_file, name);
 	if (ret) {
-		mlctl_error saved = *mlctl_error_last();
-
-		mlctl_run_finish(reg, res->run, saved.message);
-		*(mlctl_error *)mlctl_error_last() = saved;
+		mlctl_run_fail(reg, res->run, ret);
 		mlctl_train_result_free(res);
 		return ret;
 	}

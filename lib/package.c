@@ -264,12 +264,7 @@ int mlctl_package(mlctl_package_result **out, mlctl_registry *reg, const mlctl_p
 	res = NULL;
 	goto out;
 fail_run:
-	{
-		mlctl_error saved = *mlctl_error_last();
-
-		mlctl_run_finish(reg, res->run, saved.message);
-		*(mlctl_error *)mlctl_error_last() = saved;
-	}
+	mlctl_run_fail(reg, res->run, ret);
 out:
 	package_entries_free(e, n);
 	mlctl_model_version_free(v);

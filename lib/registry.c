@@ -647,6 +647,15 @@ int mlctl_run_finish(mlctl_registry *reg, const char *run, const char *error)
 			     error ? "failed" : "succeeded", mlctl_now_ms(), error, run);
 }
 
+int mlctl_run_fail(mlctl_registry *reg, const char *run, int code)
+{
+	mlctl_error saved = *mlctl_error_last();
+
+	mlctl_run_finish(reg, run, saved.message[0] ? saved.message : mlctl_strerror(code));
+	mlctl_error_set(saved.code ? saved.code : code, "%s", saved.message);
+	return code;
+}
+
 int mlctl_dataset_record(mlctl_registry *reg, const char *digest, const char *path, const char *format,
 			 int64_t rows, int64_t columns)
 {

@@ -646,11 +646,7 @@ int mlctl_train(mlctl_train_result **out, mlctl_registry *reg, const mlctl_train
 	if (!ret)
 		ret = run_training(&s, run);
 	if (ret) {
-		/* Keep the message: recording the failure may overwrite the last error. */
-		mlctl_error saved = *mlctl_error_last();
-
-		mlctl_run_finish(reg, run, saved.message);
-		*(mlctl_error *)mlctl_error_last() = saved;
+		mlctl_run_fail(reg, run, ret);
 		mlctl_train_result_free(s.res);
 	} else if ((ret = mlctl_run_finish(reg, run, NULL)) == 0) {
 		*out = s.res;

@@ -384,10 +384,7 @@ int mlctl_validate(mlctl_validate_result **out, mlctl_registry *reg, const mlctl
 	if (!ret)
 		ret = record(reg, res, o, b);
 	if (ret) {
-		mlctl_error saved = *mlctl_error_last();
-
-		mlctl_run_finish(reg, res->run, saved.message);
-		*(mlctl_error *)mlctl_error_last() = saved;
+		mlctl_run_fail(reg, res->run, ret);
 		goto out;
 	}
 	if ((ret = mlctl_run_finish(reg, res->run, NULL)))

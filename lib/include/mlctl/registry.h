@@ -132,6 +132,10 @@ int mlctl_run_set_verdict(mlctl_registry *reg, const char *run, const char *verd
 /* Close the run: succeeded when error is NULL, else failed with that message. */
 int mlctl_run_finish(mlctl_registry *reg, const char *run, const char *error);
 
+/* Close the run as failed with the calling thread's last error as its message, and leave
+ * that error in place for the caller (recording may not overwrite it). Returns code. */
+int mlctl_run_fail(mlctl_registry *reg, const char *run, int code);
+
 /* Resolve a unique id prefix (case-insensitive) to a full id. MLCTL_ENOTFOUND or
  * MLCTL_EAMBIGUOUS (listing candidates) otherwise. */
 int mlctl_run_resolve(char out[MLCTL_RUN_ID_SIZE], mlctl_registry *reg, const char *prefix);
