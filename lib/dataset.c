@@ -65,6 +65,7 @@ struct ds_reader {
 	size_t len, pos;
 	bool eof;
 	int err;                    /* sticky error code once something failed */
+	bool bad_row;               /* the last error was one row's: the next row can be read */
 	bool started;               /* BOM checked */
 
 	/* validation of decoded bytes, which runs ahead of the parser */
@@ -549,11 +550,13 @@ static int csv_next(ds_reader *r)
 	ret = csv_read_record(r, &nf, &line);
 	if (ret <= 0)
 		return ret;
-	if (nf != r->ncols)
+	if (nf != r->ncols) {
+		r->bad_row = true; /* the whole record was consumed: reading can go on */
 		return mlctl_error_set(MLCTL_EDATA,
 				       "%s:%zu: row has %zu field%s, the header has %zu: expected %zu %s-separated fields",
 				       r->path, line, nf, nf == 1 ? "" : "s", r->ncols, r->ncols,
 				       r->delim == ',' ? "comma" : "tab");
+	}
 	if ((ret = rec_finish(r, nf)))
 		return ret;
 	memset(&r->out, 0, sizeof(r->out));
@@ -699,7 +702,10 @@ static int libsvm_next(ds_reader *r)
 		if (!*p)
 			continue;
 		memset(&r->out, 0, sizeof(r->out));
-		return libsvm_parse(r, line);
+		ret = libsvm_parse(r, line);
+		/* a malformed line was read whole: reading can go on at the next one */
+		r->bad_row = ret == MLCTL_EDATA;
+		return ret;
 	}
 }
 
@@ -885,14 +891,21 @@ int ds_reader_next(ds_reader *r, const ds_record **out)
 	*out = NULL;
 	if (r->err)
 		return r->err;
+	r->bad_row = false;
 	ret = r->format == DS_FORMAT_LIBSVM ? libsvm_next(r) : csv_next(r);
 	if (ret < 0) {
-		r->err = ret;
+		if (!r->bad_row)
+			r->err = ret;
 		return ret;
 	}
 	if (ret == 1)
 		*out = &r->out;
 	return ret;
+}
+
+bool ds_reader_failed(const ds_reader *r)
+{
+	return r->err != 0;
 }
 
 ds_format ds_reader_format(const ds_reader *r)

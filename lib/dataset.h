@@ -43,8 +43,12 @@ typedef struct ds_reader ds_reader;
 /* Open path ("-" = stdin) for reading; gzip is detected by its magic bytes. For CSV/TSV the
  * header row is read here. Empty files, binary files and wrong delimiters are refused. */
 int ds_reader_open(ds_reader **out, const char *path, ds_format format);
-/* 1 and *out set when a record was read, 0 at end of input, < 0 on error. */
+/* 1 and *out set when a record was read, 0 at end of input, < 0 on error. A malformed row
+ * (wrong field count, bad libsvm pair: MLCTL_EDATA) is read whole and the next call goes on
+ * with the next row; any other error is final (ds_reader_failed() then says so). */
 int ds_reader_next(ds_reader *r, const ds_record **out);
+/* True once the reader hit an error it cannot read past. */
+bool ds_reader_failed(const ds_reader *r);
 /* The same over a memory buffer (borrowed until ds_reader_free): name stands for the path
  * in messages and, with DS_FORMAT_AUTO, gives the extension. For tests and fuzzing. */
 int ds_reader_open_mem(ds_reader **out, const void *data, size_t len, const char *name,

@@ -46,6 +46,11 @@ typedef struct slot {
 	size_t sp_cap;
 	/* results */
 	strbuf out;
+	/* rows the reader refused, each before good record read_rej_pos[k] */
+	strbuf read_rej;
+	size_t *read_rej_pos;
+	size_t nread_rej;
+	/* every bad row of the batch in input order (worker), one "file:line: why" a line */
 	strbuf rejects;
 	size_t nrejected;
 	double *pred;
@@ -269,17 +274,39 @@ static void slot_record(const score_job *j, const slot *s, size_t r, ds_record *
 	}
 }
 
+/* Move the reader's rejects that came before good record r into the slot's reject list,
+ * so that the list is in input order. */
+static int take_read_rejects(slot *s, size_t r, size_t *k, size_t *at)
+{
+	for (; *k < s->nread_rej && s->read_rej_pos[*k] == r; (*k)++) {
+		const char *line = s->read_rej.buf + *at, *nl = strchr(line, '\n');
+		size_t len = (size_t)(nl - line) + 1;
+
+		if (strbuf_add(&s->rejects, line, len))
+			return MLCTL_ENOMEM;
+		*at += len;
+		s->nrejected++;
+	}
+	return 0;
+}
+
 static int process_slot(score_job *j, worker *w, slot *s)
 {
-	size_t r, k, good = 0, ndec = (size_t)j->ndec;
+	size_t r, k, good = 0, ndec = (size_t)j->ndec, rk = 0, rat = 0;
 	double label;
 	int ret;
 
 	s->out.len = 0;
-	for (r = 0; r < s->n; r++) {
+	s->rejects.len = 0;
+	s->nrejected = 0;
+	for (r = 0; r <= s->n; r++) {
 		ds_record rec;
 		size_t nn;
 
+		if (take_read_rejects(s, r, &rk, &rat))
+			return MLCTL_ENOMEM;
+		if (r == s->n)
+			break;
 		slot_record(j, s, r, &rec, w->fields);
 		w->rows[good] = w->nodes + good * j->max_nodes;
 		ret = schema_transform_record(w->rows[good], &nn, &label, w->binding, &rec);
@@ -364,11 +391,18 @@ static int write_slot(score_job *j, slot *s)
 	j->rejected += s->nrejected;
 	if (s->nrejected) {
 		if (j->rejected > j->o->max_errors) {
-			const char *first = s->rejects.buf, *nl = strchr(first, '\n');
+			/* name the bad row that went over the limit */
+			const char *first = s->rejects.buf, *nl;
+			size_t skip = j->o->max_errors - (j->rejected - s->nrejected);
 
-			return mlctl_error_set(MLCTL_EDATA, "%.*s%s", (int)(nl - first), first,
-					       j->o->max_errors ? " (more bad rows than --max-errors allows)" :
-					       " (use --max-errors N to skip bad rows)");
+			while (skip--)
+				first = strchr(first, '\n') + 1;
+			nl = strchr(first, '\n');
+			if (j->o->max_errors)
+				return mlctl_error_set(MLCTL_EDATA, "%.*s (more than --max-errors %zu bad rows)",
+						       (int)(nl - first), first, j->o->max_errors);
+			return mlctl_error_set(MLCTL_EDATA, "%.*s (use --max-errors N to skip bad rows)",
+					       (int)(nl - first), first);
 		}
 		if (j->rejects && fwrite(s->rejects.buf, 1, s->rejects.len, j->rejects) != s->rejects.len)
 			return mlctl_error_errno(MLCTL_EIO, "cannot write %s", j->o->rejects);
@@ -481,7 +515,8 @@ static int slot_init(score_job *j, slot *s)
 	s->sp_start = mlctl_calloc(j->batch + 1, sizeof(*s->sp_start));
 	s->pred = mlctl_calloc(j->batch, sizeof(*s->pred));
 	s->ok = mlctl_calloc(j->batch, sizeof(*s->ok));
-	return s->off && s->lines && s->sp_start && s->pred && s->ok ? 0 : MLCTL_ENOMEM;
+	s->read_rej_pos = mlctl_calloc(j->batch, sizeof(*s->read_rej_pos));
+	return s->off && s->lines && s->sp_start && s->pred && s->ok && s->read_rej_pos ? 0 : MLCTL_ENOMEM;
 }
 
 static void slot_release(slot *s)
@@ -489,6 +524,8 @@ static void slot_release(slot *s)
 	strbuf_release(&s->arena);
 	strbuf_release(&s->out);
 	strbuf_release(&s->rejects);
+	strbuf_release(&s->read_rej);
+	free(s->read_rej_pos);
 	free(s->off);
 	free(s->lines);
 	free(s->sp_index);
@@ -516,18 +553,20 @@ static int read_all(score_job *j)
 		if (j->failed)
 			return 0;
 		s->n = 0;
-		s->nrejected = 0;
+		s->nread_rej = 0;
 		s->arena.len = 0;
-		s->rejects.len = 0;
+		s->read_rej.len = 0;
 		s->sp_start[0] = 0;
-		while (s->n + s->nrejected < j->batch) {
+		while (s->n + s->nread_rej < j->batch) {
 			r = ds_reader_next(j->reader, &rec);
 			if (r == 0)
 				break;
+			if (r < 0 && ds_reader_failed(j->reader))
+				return r; /* not one bad row: the input cannot be read on */
 			ret = r < 0 ? r : copy_record(j, s, rec);
 			if (ret == MLCTL_EDATA) {
-				s->nrejected++;
-				if (strbuf_printf(&s->rejects, "%s\n", mlctl_error_last()->message))
+				s->read_rej_pos[s->nread_rej++] = s->n;
+				if (strbuf_printf(&s->read_rej, "%s\n", mlctl_error_last()->message))
 					return MLCTL_ENOMEM;
 				if (r < 0)
 					r = 1;
@@ -536,7 +575,7 @@ static int read_all(score_job *j)
 			if (ret < 0)
 				return ret;
 		}
-		if (s->n == 0 && s->nrejected == 0)
+		if (s->n == 0 && s->nread_rej == 0)
 			return 0;
 		pthread_mutex_lock(&j->mu);
 		s->state = SLOT_FILLED;
