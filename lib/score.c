@@ -9,8 +9,11 @@
  * The output goes to a temp file renamed at the end, so a killed job leaves no half file.
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -829,6 +832,69 @@ static int record_run(score_job *j, mlctl_registry *reg, mlctl_predict_result *r
 	return ret;
 }
 
+/*
+ * A job killed by SIGINT, SIGTERM (cron's timeout) or SIGHUP removes its temp files on the
+ * way out, so that nothing but the previous output is left. Only signals whose action is
+ * still the default (termination) are caught, the process dies of the same signal after
+ * the unlink, and only one mlctl_predict() in the process at a time does this.
+ */
+static const int cleanup_signals[] = { SIGINT, SIGTERM, SIGHUP };
+static struct sigaction saved_actions[3];
+static bool caught[3];
+static char pending_tmp[2][PATH_MAX];
+static volatile sig_atomic_t npending;
+static atomic_flag cleanup_owner = ATOMIC_FLAG_INIT;
+
+static void cleanup_handler(int sig)
+{
+	sig_atomic_t i;
+
+	for (i = 0; i < npending; i++)
+		unlink(pending_tmp[i]);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Catch the terminating signals for the temp files of af and rej; false when another
+ * thread's job has them. */
+static bool cleanup_arm(const fs_atomic *af, const fs_atomic *rej)
+{
+	const fs_atomic *files[2] = { af, rej };
+	struct sigaction sa;
+	size_t i;
+
+	if (atomic_flag_test_and_set(&cleanup_owner))
+		return false;
+	npending = 0;
+	for (i = 0; i < 2; i++)
+		if (files[i] && strlen(files[i]->tmp) < sizeof(pending_tmp[0])) {
+			memcpy(pending_tmp[npending], files[i]->tmp, strlen(files[i]->tmp) + 1);
+			npending++;
+		}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = cleanup_handler;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < 3; i++) {
+		caught[i] = sigaction(cleanup_signals[i], NULL, &saved_actions[i]) == 0 &&
+			    saved_actions[i].sa_handler == SIG_DFL &&
+			    sigaction(cleanup_signals[i], &sa, NULL) == 0;
+	}
+	return true;
+}
+
+static void cleanup_disarm(bool armed)
+{
+	size_t i;
+
+	if (!armed)
+		return;
+	for (i = 0; i < 3; i++)
+		if (caught[i])
+			sigaction(cleanup_signals[i], &saved_actions[i], NULL);
+	npending = 0;
+	atomic_flag_clear(&cleanup_owner);
+}
+
 static int open_outputs(score_job *j, fs_atomic **af, fs_atomic **rej)
 {
 	const mlctl_predict_options *o = j->o;
@@ -901,6 +967,7 @@ int mlctl_predict(mlctl_predict_result **out, mlctl_registry *reg, const mlctl_p
 	ds_format fmt = DS_FORMAT_AUTO;
 	double t0 = mlctl_monotonic();
 	int ret, lockfd = -1;
+	bool armed = false;
 
 	*out = NULL;
 	if (!(res = mlctl_calloc(1, sizeof(*res))))
@@ -939,7 +1006,9 @@ int mlctl_predict(mlctl_predict_result **out, mlctl_registry *reg, const mlctl_p
 		goto fail_run;
 	if (j.b->profile && (ret = profile_new_like(&j.profile, j.b->profile)))
 		goto fail_run;
-	if ((ret = open_outputs(&j, &af, &rej)))
+	ret = open_outputs(&j, &af, &rej);
+	armed = cleanup_arm(af, rej);
+	if (ret)
 		goto fail_run;
 	if ((ret = score_input(&j, o->threads)))
 		goto fail_run;
@@ -947,11 +1016,17 @@ int mlctl_predict(mlctl_predict_result **out, mlctl_registry *reg, const mlctl_p
 		ret = mlctl_error_errno(MLCTL_EIO, "cannot write standard output");
 		goto fail_run;
 	}
-	if ((rej && (ret = fs_atomic_commit(rej))) || (rej = NULL, af && (ret = fs_atomic_commit(af)))) {
-		af = NULL;
+	/* commit frees its argument whether it succeeds or not */
+	ret = rej ? fs_atomic_commit(rej) : 0;
+	rej = NULL;
+	if (ret)
 		goto fail_run;
-	}
+	ret = af ? fs_atomic_commit(af) : 0;
 	af = NULL;
+	if (ret)
+		goto fail_run;
+	cleanup_disarm(armed);
+	armed = false;
 	res->seconds = mlctl_monotonic() - t0;
 	ds_reader_digest(j.reader, res->input_digest);
 	if ((ret = fill_result(&j, res)))
@@ -973,6 +1048,7 @@ fail_run:
 out:
 	fs_atomic_abort(af);
 	fs_atomic_abort(rej);
+	cleanup_disarm(armed);
 	fs_unlock(lockfd);
 	job_release(&j);
 	mlctl_predict_result_free(res);
