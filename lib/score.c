@@ -975,7 +975,7 @@ int mlctl_predict(mlctl_predict_result **out, mlctl_registry *reg, const mlctl_p
 	j.o = o;
 	j.batch = o->batch_rows ? o->batch_rows : 512;
 	if (o->input_format && !ds_format_parse(o->input_format, &fmt)) {
-		ret = mlctl_error_set(MLCTL_EUSAGE, "--format \"%s\": expected csv, tsv or libsvm", o->input_format);
+		ret = mlctl_error_set(MLCTL_EUSAGE, "--input-format \"%s\": expected csv, tsv or libsvm", o->input_format);
 		goto out;
 	}
 	if (o->lock && (ret = fs_lock(&lockfd, o->lock, o->lock_wait))) {

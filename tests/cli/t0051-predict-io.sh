@@ -47,6 +47,13 @@ expect_rc "--keep of a missing column exits 65" 65
 expect_err "--keep of a missing column is named" '"nosuch" is not in the header'
 run predict churn --input c1k.csv --output p2.csv --format xml
 expect_rc "--format xml exits 64" 64
+run predict churn --input c1k.csv --output "$TMP/nodir/p.csv"
+expect_rc "output in a missing directory: exit 73" 73
+run train c1k.csv --name noproba --label churn --id-column cust_id -q
+run predict noproba --input c1k.csv --output p3.csv --proba
+expect_rc "--proba with a model without probabilities: exit 64" 64
+expect_err "... saying how to train one" "train it with --probability"
+check "... and no output" test ! -e p3.csv
 
 # Labels agree with --no-fast (libsvm's own svm_predict) on every row.
 run predict churn --input churn.csv --output fast.csv --decision
