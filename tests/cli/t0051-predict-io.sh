@@ -126,6 +126,15 @@ check "every predict run is listed (the failed ones too)" test "$(json 'len([r f
 run --json predict churn --input bad.csv --output b.csv --max-errors 9
 check "--json summary: rows, rejected, predicted" test "$(json '(d["rows"], d["rejected"], sum(d["predicted"].values()))')" = "(996, 4, 996)"
 
+# ---- what a deploy target serves ----
+run deploy churn:1 --target prod -q
+expect_rc "deploy churn:1 to prod" 0
+run predict --target prod --input c1k.csv --output tg.csv
+expect_rc "predict --target prod exits 0" 0
+check "--target prod scores with churn:1" cmp -s tg.csv clean.csv
+run predict churn --target prod --input c1k.csv
+expect_rc "a model and --target: exit 64" 64
+
 # ---- a package, no registry anywhere ----
 run package churn:1 -o "$TMP/churn.mlpkg"
 expect_rc "package churn:1" 0
