@@ -277,6 +277,20 @@ static void slot_record(const score_job *j, const slot *s, size_t r, ds_record *
 	}
 }
 
+/* One reject line: the message with any line break in it (a quoted value) made a space,
+ * so that the list stays one bad row per line. */
+static int add_reject(strbuf *sb, const char *msg)
+{
+	size_t start = sb->len, i;
+
+	if (strbuf_puts(sb, msg) || strbuf_add(sb, "\n", 1))
+		return MLCTL_ENOMEM;
+	for (i = start; i + 1 < sb->len; i++)
+		if (sb->buf[i] == '\n' || sb->buf[i] == '\r')
+			sb->buf[i] = ' ';
+	return 0;
+}
+
 /* Move the reader's rejects that came before good record r into the slot's reject list,
  * so that the list is in input order. */
 static int take_read_rejects(slot *s, size_t r, size_t *k, size_t *at)
@@ -316,7 +330,7 @@ static int process_slot(score_job *j, worker *w, slot *s)
 		s->ok[r] = ret == 0;
 		if (ret == MLCTL_EDATA) {
 			s->nrejected++;
-			if (strbuf_printf(&s->rejects, "%s\n", mlctl_error_last()->message))
+			if (add_reject(&s->rejects, mlctl_error_last()->message))
 				return MLCTL_ENOMEM;
 			continue;
 		}
@@ -569,7 +583,7 @@ static int read_all(score_job *j)
 			ret = r < 0 ? r : copy_record(j, s, rec);
 			if (ret == MLCTL_EDATA) {
 				s->read_rej_pos[s->nread_rej++] = s->n;
-				if (strbuf_printf(&s->read_rej, "%s\n", mlctl_error_last()->message))
+				if (add_reject(&s->read_rej, mlctl_error_last()->message))
 					return MLCTL_ENOMEM;
 				if (r < 0)
 					r = 1;
