@@ -86,6 +86,13 @@ run predict churn --input c1k.csv --output clean.csv
 check "good rows score as in the clean file" test \
 	"$(grep -v -e '^c40,' -e '^c50,' b.csv | md5sum)" = \
 	"$(grep -v -e '^c10,' -e '^c20,' -e '^c30,' -e '^c40,' -e '^c50,' -e '^c60,' clean.csv | md5sum)"
+# a bad value with a line break inside quotes: still one reject line, with the row's line
+{ head -3 c1k.csv; sed -n 4p c1k.csv | awk -F, 'BEGIN { OFS = "," } { $3 = "\"12\n8\""; print }'; sed -n 5p c1k.csv; } >nl.csv
+run predict churn --input nl.csv --output nl.out --max-errors 1 --rejects nl.rej
+expect_rc "a multi-line bad value within --max-errors: exit 0" 0
+check "... one reject line naming line 4" test "$(wc -l <nl.rej) $(cut -d: -f2 nl.rej)" = "1 4"
+check "... and the 3 good rows" test "$(cut -d, -f1 nl.out | tr '\n' ' ')" = "cust_id c1 c2 c4 "
+
 # libsvm input: a malformed line is one bad row too
 run train "$DATA/heart_scale" --format libsvm --name heart --scale none -q
 awk 'NR == 5 { $2 = "2:x" } NR == 9 { $0 = $0 " 1:0.5" } NR == 12 { $0 = "+1 nopair" } { print }' \
