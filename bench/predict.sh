@@ -54,14 +54,14 @@ timed() {
 # best3 NAME CMD...: timed, best wall time of 3 runs (for the runs that take a second or two,
 # where another process on the shared cores skews a single run).
 best3() {
-	n=$1
+	bn=$1
 	shift
-	timed "$n" "$@"
+	timed "$bn" "$@"
 	for k in 2 3; do
-		timed "$n.$k" "$@"
-		if awk -v a="$(cat "$n.$k.wall")" -v b="$(cat "$n.wall")" 'BEGIN { exit !(a < b) }'; then
-			cp "$n.$k.wall" "$n.wall"
-			cp "$n.$k.cpu" "$n.cpu"
+		timed "$bn.$k" "$@"
+		if awk -v a="$(cat "$bn.$k.wall")" -v b="$(cat "$bn.wall")" 'BEGIN { exit !(a < b) }'; then
+			cp "$bn.$k.wall" "$bn.wall"
+			cp "$bn.$k.cpu" "$bn.cpu"
 		fi
 	done
 }
