@@ -232,13 +232,19 @@ int fs_write_atomic(const char *path, const void *data, size_t len, int mode)
 int fs_lock(int *out_fd, const char *path, double wait_secs)
 {
 	struct timespec pause = { 0, 20 * 1000 * 1000 };
-	double waited = 0;
+	double start = mlctl_monotonic();
 	int fd;
 
 	*out_fd = -1;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-	if (fd < 0)
-		return mlctl_error_errno(MLCTL_ECREATE, "cannot open lock file %s", path);
+	if (fd < 0) {
+		/* A missing directory too is "cannot create" here (73), not "not found". */
+		int ret = mlctl_error_errno(MLCTL_ECREATE, "cannot create lock file %s", path);
+
+		if (ret == MLCTL_ENOTFOUND)
+			ret = mlctl_error_set(MLCTL_ECREATE, "%s", mlctl_error_last()->message);
+		return ret;
+	}
 	for (;;) {
 		if (flock(fd, LOCK_EX | (wait_secs < 0 ? 0 : LOCK_NB)) == 0)
 			break;
@@ -250,12 +256,11 @@ int fs_lock(int *out_fd, const char *path, double wait_secs)
 			close(fd);
 			return ret;
 		}
-		if (waited >= wait_secs) {
+		if (mlctl_monotonic() - start >= wait_secs) {
 			close(fd);
 			return mlctl_error_set(MLCTL_ELOCKED, "%s is locked by another process", path);
 		}
 		nanosleep(&pause, NULL);
-		waited += 0.02;
 	}
 	*out_fd = fd;
 	return 0;

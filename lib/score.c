@@ -1053,12 +1053,8 @@ int mlctl_predict(mlctl_predict_result **out, mlctl_registry *reg, const mlctl_p
 	res = NULL;
 	goto out;
 fail_run:
-	if (res->run[0]) {
-		mlctl_error saved = *mlctl_error_last();
-
-		mlctl_run_finish(reg, res->run, saved.message);
-		*(mlctl_error *)mlctl_error_last() = saved;
-	}
+	if (res->run[0])
+		mlctl_run_fail(reg, res->run, ret);
 out:
 	fs_atomic_abort(af);
 	fs_atomic_abort(rej);
