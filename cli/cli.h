@@ -96,6 +96,10 @@ typedef struct cli_subcommand {
  * usage error suggesting the closest. group is the command's name, for messages. */
 int cli_dispatch(cli_ctx *ctx, int argc, char **argv, const char *group, const cli_subcommand *subs);
 
+/* Split "a,b,c" into *out (empty items dropped); the strings point into *storage. Free
+ * both. -1 when out of memory. */
+int cli_split_list(const char *s, const char ***out, size_t *n, char **storage);
+
 /* Parse numbers from option values; on failure print a usage error and return false. */
 bool cli_int(const char *opt, const char *value, long min, long max, long *out);
 bool cli_double(const char *opt, const char *value, double *out);

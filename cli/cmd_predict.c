@@ -28,32 +28,6 @@ static const cli_option opts[] = {
 	{ NULL, 0, NULL, NULL }
 };
 
-static int split_keep(const char *s, const char ***out, size_t *n, char **storage)
-{
-	char *copy = strdup(s), *p;
-	const char **v;
-
-	v = calloc(strlen(s) + 1, sizeof(*v));
-	if (!copy || !v) {
-		free(copy);
-		free(v);
-		return -1;
-	}
-	*n = 0;
-	for (p = copy; p;) {
-		char *comma = strchr(p, ',');
-
-		if (comma)
-			*comma = '\0';
-		if (*p)
-			v[(*n)++] = p;
-		p = comma ? comma + 1 : NULL;
-	}
-	*out = v;
-	*storage = copy;
-	return 0;
-}
-
 static json_t *result_json(const mlctl_predict_result *r, const mlctl_predict_options *o)
 {
 	json_t *counts = json_object();
@@ -117,7 +91,7 @@ int cmd_predict(cli_ctx *ctx, int argc, char **argv)
 			free(keep_store);
 			o.keep = NULL;
 			keep_store = NULL;
-			if (split_keep(v, &list, &o.n_keep, &keep_store)) {
+			if (cli_split_list(v, &list, &o.n_keep, &keep_store)) {
 				status = EXIT_SOFTWARE;
 				goto out;
 			}

@@ -41,36 +41,6 @@ static const cli_option opts[] = {
 	{ NULL, 0, NULL, NULL }
 };
 
-/* Split a comma-separated list into a fresh array (the strings point into a copy). */
-static int split_list(const char *s, const char ***out, size_t *n, char **storage)
-{
-	char *copy = strdup(s), *p;
-	const char **v;
-	size_t cap = 1;
-
-	for (p = copy; p && *p; p++)
-		cap += *p == ',';
-	v = calloc(cap, sizeof(*v));
-	if (!copy || !v) {
-		free(copy);
-		free(v);
-		return -1;
-	}
-	*n = 0;
-	for (p = copy; p;) {
-		char *comma = strchr(p, ',');
-
-		if (comma)
-			*comma = '\0';
-		if (*p)
-			v[(*n)++] = p;
-		p = comma ? comma + 1 : NULL;
-	}
-	*out = v;
-	*storage = copy;
-	return 0;
-}
-
 /* The metrics worth a line on a terminal; --json has them all. */
 static bool headline(const char *k)
 {
@@ -199,19 +169,20 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
 				ids[nids++] = v;
 			break;
 		case 17: case 18: case 19: {
+			const char *const **field = r == 17 ? &o.features : r == 18 ? &o.exclude : &o.categorical;
+			size_t *count = r == 17 ? &o.n_features : r == 18 ? &o.n_exclude : &o.n_categorical;
 			const char **list;
-			size_t n;
 
-			if (split_list(v, &list, &n, &store[r - 17])) {
+			/* Given twice, the last one counts. */
+			free((void *)*field);
+			free(store[r - 17]);
+			*field = NULL;
+			store[r - 17] = NULL;
+			if (cli_split_list(v, &list, count, &store[r - 17])) {
 				status = EXIT_SOFTWARE;
 				goto out;
 			}
-			if (r == 17)
-				o.features = list, o.n_features = n;
-			else if (r == 18)
-				o.exclude = list, o.n_exclude = n;
-			else
-				o.categorical = list, o.n_categorical = n;
+			*field = list;
 			break;
 		}
 		case 20: o.format = v; break;

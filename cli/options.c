@@ -340,3 +340,28 @@ int cli_dispatch(cli_ctx *ctx, int argc, char **argv, const char *group, const c
 	fprintf(stderr, " ...\n");
 	return EXIT_USAGE;
 }
+
+int cli_split_list(const char *s, const char ***out, size_t *n, char **storage)
+{
+	char *copy = strdup(s), *p;
+	const char **v = calloc(strlen(s) / 2 + 2, sizeof(*v));
+
+	if (!copy || !v) {
+		free(copy);
+		free(v);
+		return -1;
+	}
+	*n = 0;
+	for (p = copy; p;) {
+		char *comma = strchr(p, ',');
+
+		if (comma)
+			*comma = '\0';
+		if (*p)
+			v[(*n)++] = p;
+		p = comma ? comma + 1 : NULL;
+	}
+	*out = v;
+	*storage = copy;
+	return 0;
+}
