@@ -23,7 +23,7 @@ endif
 PKGS      := sqlite3 yaml-0.1 zlib jansson libmicrohttpd libarchive libsodium
 DEB_PKGS  := build-essential pkg-config libsvm-dev libsqlite3-dev libyaml-dev zlib1g-dev \
              check libjansson-dev libmicrohttpd-dev libarchive-dev libsodium-dev \
-             libopenblas-dev libsvm-tools python3-sklearn python3-flask minisign \
+             libopenblas-dev libsvm-tools python3-sklearn python3-numpy python3-yaml python3-flask minisign \
              mandoc sqlite3 valgrind hyperfine wrk curl clang time libxml2-utils
 
 OPT       ?= -O2
@@ -97,12 +97,12 @@ unit: $(UNIT_BIN)
 # the rows the scorer suite compares with libsvm per file (every row would take hours).
 VALGRIND_SKIP ?=
 valgrind: $(UNIT_BIN)
-	@fail=0; for t in $(UNIT_BIN); do \
+	@pass=0; fail=0; for t in $(UNIT_BIN); do \
 		case " $(VALGRIND_SKIP) " in *" $${t##*/} "*) echo "valgrind: $${t##*/} skipped"; continue ;; esac; \
 		if CK_FORK=no MLCTL_TEST_ROWS=300 valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
-			./$$t >$$t.valgrind.log 2>&1; then echo "valgrind: $${t##*/} clean"; \
-		else echo "valgrind: $${t##*/} FAILED (see $$t.valgrind.log)"; tail -30 $$t.valgrind.log; fail=1; fi; \
-	done; exit $$fail
+			./$$t >$$t.valgrind.log 2>&1; then echo "valgrind: $${t##*/} clean"; pass=$$((pass + 1)); \
+		else echo "valgrind: $${t##*/} FAILED (see $$t.valgrind.log)"; tail -30 $$t.valgrind.log; fail=$$((fail + 1)); fi; \
+	done; echo "valgrind: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
 fuzz-replay: $(FUZZ_RUN)
 	@fail=0; for t in $(FUZZ_RUN); do \
