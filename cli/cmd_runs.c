@@ -61,10 +61,16 @@ json_t *cli_run_json(const mlctl_run *r, bool details)
 	for (i = 0; i < r->nobjects; i++) {
 		const mlctl_run_object *ob = &r->objects[i];
 
-		json_array_append_new(lineage, json_pack("{s:s, s:s, s:s, s:o, s:o}", "role", ob->role, "name", ob->name,
-							 "digest", ob->digest,
-							 "size", ob->size >= 0 ? json_integer(ob->size) : json_null(),
-							 "media_type", cli_json_str(ob->media_type)));
+		json_t *item = json_pack("{s:s, s:s, s:s, s:o, s:o}", "role", ob->role, "name", ob->name,
+					 "digest", ob->digest, "size", ob->size >= 0 ? json_integer(ob->size) : json_null(),
+					 "media_type", cli_json_str(ob->media_type));
+
+		if (ob->dataset_path)
+			json_object_set_new(item, "dataset", json_pack("{s:s, s:o, s:I, s:I}", "path", ob->dataset_path,
+								       "format", cli_json_str(ob->dataset_format),
+								       "rows", (json_int_t)ob->dataset_rows,
+								       "columns", (json_int_t)ob->dataset_columns));
+		json_array_append_new(lineage, item);
 	}
 	json_object_set_new(o, "lineage", lineage);
 	json_object_set_new(o, "children", json_integer((json_int_t)r->nchildren));
@@ -223,9 +229,17 @@ static void print_run(const mlctl_run *r)
 	}
 	if (r->nobjects) {
 		printf("\nlineage:\n");
-		for (i = 0; i < r->nobjects; i++)
-			printf("  %-6s %-12s %.16s  %s\n", r->objects[i].role, r->objects[i].name, r->objects[i].digest,
-			       r->objects[i].size >= 0 ? cli_fmt_bytes((uint64_t)r->objects[i].size) : "");
+		for (i = 0; i < r->nobjects; i++) {
+			const mlctl_run_object *ob = &r->objects[i];
+
+			if (ob->dataset_path)
+				printf("  %-6s %-12s %.16s  %s (%s, %lld rows, %lld columns)\n", ob->role, ob->name, ob->digest,
+				       ob->dataset_path, ob->dataset_format ? ob->dataset_format : "?",
+				       (long long)ob->dataset_rows, (long long)ob->dataset_columns);
+			else
+				printf("  %-6s %-12s %.16s  %s\n", ob->role, ob->name, ob->digest,
+				       ob->size >= 0 ? cli_fmt_bytes((uint64_t)ob->size) : "");
+		}
 	}
 }
 

@@ -777,6 +777,8 @@ void mlctl_run_free(mlctl_run *run)
 		free(run->objects[i].role);
 		free(run->objects[i].name);
 		free(run->objects[i].media_type);
+		free(run->objects[i].dataset_path);
+		free(run->objects[i].dataset_format);
 	}
 	free(run->params);
 	free(run->tags);
@@ -842,8 +844,9 @@ static int read_run_details(mlctl_registry *reg, mlctl_run *run)
 	if (ret)
 		return ret;
 	if ((ret = registry_prepare(&st, reg,
-				    "SELECT r.role, r.name, r.digest, o.size, o.media_type FROM run_objects r"
-				    " LEFT JOIN objects o ON o.digest = r.digest WHERE r.run = ? ORDER BY r.role, r.name",
+				    "SELECT r.role, r.name, r.digest, o.size, o.media_type, d.path, d.format, d.rows, d.columns"
+				    " FROM run_objects r LEFT JOIN objects o ON o.digest = r.digest"
+				    " LEFT JOIN datasets d ON d.digest = r.digest WHERE r.run = ? ORDER BY r.role, r.name",
 				    "s", run->id)))
 		return ret;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -860,6 +863,10 @@ static int read_run_details(mlctl_registry *reg, mlctl_run *run)
 		snprintf(o->digest, sizeof(o->digest), "%s", (const char *)sqlite3_column_text(st, 2));
 		o->size = sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 3);
 		o->media_type = registry_col_str(st, 4);
+		o->dataset_path = registry_col_str(st, 5);
+		o->dataset_format = registry_col_str(st, 6);
+		o->dataset_rows = o->dataset_path ? sqlite3_column_int64(st, 7) : -1;
+		o->dataset_columns = o->dataset_path ? sqlite3_column_int64(st, 8) : -1;
 	}
 	if (!ret && rc != SQLITE_DONE)
 		ret = registry_error(reg, rc, "cannot read lineage");

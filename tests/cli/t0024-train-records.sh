@@ -68,6 +68,13 @@ import sqlite3
 c = sqlite3.connect('file:$MLCTL_REGISTRY/registry.db?mode=ro', uri=True)
 print(c.execute('SELECT path, format, rows, columns FROM datasets WHERE digest = ?', ('$data_digest',)).fetchone())")" \
 	= "('$DATA/iris.csv', 'csv', 150, 5)"
+check "runs show --json: the data set (path, format, rows, columns) in the lineage" \
+	test "$(json "[o['dataset'] for o in d['lineage'] if o['name'] == 'data'][0]")" = \
+	"{'path': '$DATA/iris.csv', 'format': 'csv', 'rows': 150, 'columns': 5}"
+run runs show "$train_run"
+expect_out "runs show: the data set's path, rows and columns in the lineage" \
+	"input +data +[0-9a-f]{16}  $DATA/iris.csv \(csv, 150 rows, 5 columns\)"
+run --json runs show "$train_run"
 profile=$(json "[o['digest'] for o in d['lineage'] if o['name'] == 'profile'][0]")
 profile="$MLCTL_REGISTRY/objects/$(echo "$profile" | cut -c1-2)/$(echo "$profile" | cut -c3-)"
 check "the reference profile covers the four inputs" \

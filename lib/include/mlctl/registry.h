@@ -78,6 +78,10 @@ typedef struct mlctl_run_object {
 	char digest[65];
 	int64_t size;            /* -1 when the object is not in the objects table */
 	char *media_type;
+	/* When the digest is a recorded data set (a run's input data): */
+	char *dataset_path;      /* NULL otherwise */
+	char *dataset_format;
+	int64_t dataset_rows, dataset_columns;
 } mlctl_run_object;
 
 typedef struct mlctl_run {
