@@ -1,7 +1,9 @@
 /*
  * fsutil.c — mkdir -p, whole-file reads, atomic writes and flock-based locks (floor 1).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -142,7 +144,9 @@ int fs_atomic_open(fs_atomic **out, const char *path, int mode)
 	base = base ? base + 1 : path;
 	dir = fs_dirname(path);
 	af->path = mlctl_strdup(path);
-	af->tmp = dir ? mlctl_asprintf("%s/.%s.tmp.XXXXXX", dir, base) : NULL;
+	/* The pid in the name lets fs_atomic_sweep() tell a dead writer's leftover from a
+	 * live writer's file. */
+	af->tmp = dir ? mlctl_asprintf("%s/.%s.tmp.%d.XXXXXX", dir, base, (int)getpid()) : NULL;
 	if (!af->path || !af->tmp) {
 		ret = MLCTL_ENOMEM;
 		goto fail;
@@ -212,6 +216,41 @@ void fs_atomic_abort(fs_atomic *af)
 	free(af->path);
 	free(af->tmp);
 	free(af);
+}
+
+void fs_atomic_sweep(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char *dir = fs_dirname(path), *prefix;
+	struct dirent *e;
+	size_t plen;
+	DIR *d;
+
+	base = base ? base + 1 : path;
+	prefix = mlctl_asprintf(".%s.tmp.", base);
+	if (!dir || !prefix || !(d = opendir(dir))) {
+		free(dir);
+		free(prefix);
+		mlctl_error_clear();
+		return;
+	}
+	plen = strlen(prefix);
+	while ((e = readdir(d))) {
+		char *end, *file;
+		long pid;
+
+		if (strncmp(e->d_name, prefix, plen) != 0)
+			continue;
+		pid = strtol(e->d_name + plen, &end, 10);
+		if (end == e->d_name + plen || *end != '.' || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if ((file = fs_join(dir, e->d_name)))
+			unlink(file);
+		free(file);
+	}
+	closedir(d);
+	free(dir);
+	free(prefix);
 }
 
 int fs_write_atomic(const char *path, const void *data, size_t len, int mode)

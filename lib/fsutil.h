@@ -33,6 +33,10 @@ int fs_atomic_open(fs_atomic **out, const char *path, int mode);
 int fs_atomic_commit(fs_atomic *af);
 void fs_atomic_abort(fs_atomic *af);
 
+/* Remove the temp files a killed fs_atomic_open() writer of path left behind (those whose
+ * process is gone); a live writer's file is left alone. */
+void fs_atomic_sweep(const char *path);
+
 /* fsync a directory so that a rename in it is durable. */
 int fs_fsync_dir(const char *dir);
 

@@ -917,11 +917,14 @@ static int open_outputs(score_job *j, fs_atomic **af, fs_atomic **rej)
 	if (!o->output || strcmp(o->output, "-") == 0) {
 		j->out = stdout;
 	} else {
+		/* What a job killed with SIGKILL left behind goes now. */
+		fs_atomic_sweep(o->output);
 		if ((ret = fs_atomic_open(af, o->output, 0644)))
 			return ret;
 		j->out = (*af)->fp;
 	}
 	if (o->rejects) {
+		fs_atomic_sweep(o->rejects);
 		if ((ret = fs_atomic_open(rej, o->rejects, 0644)))
 			return ret;
 		j->rejects = (*rej)->fp;

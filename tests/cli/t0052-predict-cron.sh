@@ -97,7 +97,11 @@ check "SIGHUP: no temp file left" no_tmp
 cp ref.csv k.csv
 kill_test KILL
 check "SIGKILL: the previous output is intact" cmp -s k.csv ref.csv
-find . -maxdepth 1 -name '.k.csv.tmp.*' -delete
+check "SIGKILL: the dead job's temp file is there" test -n "$(find . -maxdepth 1 -name '.k.csv.tmp.*')"
+run predict iris --input "$DATA/iris.csv" --output k.csv -q
+expect_rc "the next run after SIGKILL succeeds" 0
+check "the next run removed the dead job's temp file" no_tmp
+cp ref.csv k.csv
 cp ref.csv k.csv
 kill_test TERM
 check "SIGTERM: the previous output is intact" cmp -s k.csv ref.csv
@@ -118,5 +122,5 @@ expect_rc "the lock is free again after the killed run" 0
 # not recorded at all
 run --json runs list --kind predict --limit 0
 check "runs: the 5 killed runs are stale" test "$(json 'sum(r["status"] == "stale" for r in d["runs"])')" -eq 5
-check "runs: 5 succeeded, nothing recorded for the runs refused by the lock" \
-	test "$(json '(len(d["runs"]), sum(r["status"] == "succeeded" for r in d["runs"]))')" = "(10, 5)"
+check "runs: 6 succeeded, nothing recorded for the runs refused by the lock" \
+	test "$(json '(len(d["runs"]), sum(r["status"] == "succeeded" for r in d["runs"]))')" = "(11, 6)"
