@@ -19,13 +19,6 @@
 #include "util.h"
 #include "banned.h"
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 int evaluate_classes_init(evaluate_classes *c, const mlctl_schema *s)
 {
 	size_t i;
@@ -40,7 +33,7 @@ int evaluate_classes_init(evaluate_classes *c, const mlctl_schema *s)
 	}
 	for (i = 0; i < c->n; i++)
 		c->values[i] = schema_class_value(s, i);
-	qsort(c->values, c->n, sizeof(*c->values), cmp_double);
+	qsort(c->values, c->n, sizeof(*c->values), mlctl_cmp_double);
 	for (i = 0; i < c->n; i++)
 		c->names[i] = schema_class_for_value(s, c->values[i]);
 	return 0;
@@ -322,22 +315,13 @@ int evaluate_split(int *is_test, const double *y, size_t n, bool stratify, doubl
 
 	if (!(idx = mlctl_calloc(n ? n : 1, sizeof(*idx))))
 		return MLCTL_ENOMEM;
-	for (i = 0; i < n; i++) {
-		idx[i] = i;
+	for (i = 0; i < n; i++)
 		is_test[i] = 0;
-	}
-	/* Group rows by class (a stable sort of the indices by label), then take the same
-	 * share of each class, shuffled; regression draws from all rows at once. */
-	if (stratify) {
-		for (i = 1; i < n; i++) {
-			size_t j = i, v = idx[i];
-
-			while (j > 0 && y[idx[j - 1]] > y[v]) {
-				idx[j] = idx[j - 1];
-				j--;
-			}
-			idx[j] = v;
-		}
+	/* Rows grouped by class, each class shuffled; the same share of each class is held
+	 * out. Regression draws from all rows at once. */
+	if ((ret = rng_class_order(idx, y, n, stratify, &state))) {
+		free(idx);
+		return ret;
 	}
 	for (start = 0; start < n;) {
 		size_t end = start + 1, take, k;
@@ -347,7 +331,6 @@ int evaluate_split(int *is_test, const double *y, size_t n, bool stratify, doubl
 				end++;
 		else
 			end = n;
-		rng_shuffle(&state, idx + start, end - start);
 		take = (size_t)llround(frac * (double)(end - start));
 		for (k = 0; k < take; k++)
 			is_test[idx[start + k]] = 1;

@@ -61,13 +61,6 @@ struct mlctl_profile {
 
 /* ---- statistics --------------------------------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Type-7 quantile of sorted x[0..n) (numpy's "linear"), n > 0. */
 static double quantile7(const double *x, size_t n, double p)
 {
@@ -118,7 +111,7 @@ static void fit_values(prof_input *pi, double *v, size_t n)
 {
 	size_t i;
 
-	qsort(v, n, sizeof(*v), cmp_double);
+	qsort(v, n, sizeof(*v), mlctl_cmp_double);
 	pi->nedges = n ? NEDGES : 0;
 	for (i = 0; n && i < NEDGES; i++)
 		pi->edges[i] = quantile7(v, n, (double)(i + 1) / 10.0);

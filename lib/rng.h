@@ -17,10 +17,18 @@ static inline uint64_t rng_next(uint64_t *state)
 	return z ^ (z >> 31);
 }
 
-/* A uniform integer in [0, n). */
+/* A uniform integer in [0, n), without modulo bias (rejection). */
 static inline size_t rng_below(uint64_t *state, size_t n)
 {
-	return n ? (size_t)(rng_next(state) % n) : 0;
+	uint64_t limit, r;
+
+	if (!n)
+		return 0;
+	limit = UINT64_MAX - UINT64_MAX % n;
+	do
+		r = rng_next(state);
+	while (r >= limit);
+	return (size_t)(r % n);
 }
 
 /* Fisher-Yates shuffle of v[0..n). */
@@ -35,5 +43,13 @@ static inline void rng_shuffle(uint64_t *state, size_t *v, size_t n)
 		v[j] = t;
 	}
 }
+
+/*
+ * The order in which folds and holdouts deal rows: with stratify, rows sorted by label
+ * (then by row), each class's rows shuffled on their own, classes in ascending label order;
+ * without, all rows shuffled. order[] receives n row indices. Shared by tune_folds() and
+ * evaluate_split(), so that both draw from one mechanism.
+ */
+int rng_class_order(size_t *order, const double *y, size_t n, int stratify, uint64_t *state);
 
 #endif

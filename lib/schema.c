@@ -574,13 +574,6 @@ static int fit_scaling(mlctl_schema *s, const ds_table *t, const long *cols)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Classes: numbers when every label is one, else the sorted names numbered 0, 1, 2... */
 static int fit_classes(mlctl_schema *s, const ds_table *t, long lcol)
 {
@@ -605,7 +598,7 @@ static int fit_classes(mlctl_schema *s, const ds_table *t, long lcol)
 			s->numeric_labels = false;
 	}
 	if (s->numeric_labels) {
-		qsort(vals, t->nrows, sizeof(*vals), cmp_double);
+		qsort(vals, t->nrows, sizeof(*vals), mlctl_cmp_double);
 		for (r = 0; r < t->nrows; r++)
 			if (r == 0 || vals[r] != vals[n - 1])
 				vals[n++] = vals[r];

@@ -316,13 +316,6 @@ static int cross_validate(train_state *s, const char *run)
 }
 
 /* Score rows of the final model on a matrix; fills a metrics report. */
-static int cmp_size(const void *a, const void *b)
-{
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 static int score_matrix(metrics_report **out, train_state *s, const schema_matrix *m, double **pred_out)
 {
 	double *pred = mlctl_calloc((size_t)m->prob.l, sizeof(*pred));
@@ -359,7 +352,7 @@ static int sample_matrix(schema_matrix *view, const schema_matrix *m, size_t n, 
 	for (i = 0; i < l; i++)
 		idx[i] = i;
 	rng_shuffle(&state, idx, l);
-	qsort(idx, n, sizeof(*idx), cmp_size);
+	qsort(idx, n, sizeof(*idx), mlctl_cmp_size);
 	view->prob.l = (int)n;
 	view->prob.x = mlctl_calloc(n, sizeof(*view->prob.x));
 	view->prob.y = mlctl_calloc(n, sizeof(*view->prob.y));

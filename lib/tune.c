@@ -2,7 +2,7 @@
  * tune.c — grids of parameters, seeded k-fold assignment, cross-validated predictions and
  * a grid search over a pthread pool (floor 3).
  *
- * Determinism: folds come from splitmix64 seeded by the caller, never from rand(); CV
+ * Determinism: folds come from rng.h's splitmix64 seeded by the caller, never from rand(); CV
  * models are trained with probability off, so libsvm draws nothing from rand() either;
  * every (grid point, fold) job writes only its own held-out rows. Hence the same scores
  * whatever the number of threads or the order in which jobs finish.
@@ -16,6 +16,7 @@
 
 #include "error.h"
 #include "model.h"
+#include "rng.h"
 #include "tune.h"
 #include "util.h"
 #include "banned.h"
@@ -288,50 +289,6 @@ int tune_grid_default(tune_grid **out)
 
 /* ---- folds ---- */
 
-static uint64_t splitmix64(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* Uniform in [0, n) without modulo bias (rejection). */
-static size_t rand_below(uint64_t *state, size_t n)
-{
-	uint64_t limit = UINT64_MAX - UINT64_MAX % n, r;
-
-	do
-		r = splitmix64(state);
-	while (r >= limit);
-	return (size_t)(r % n);
-}
-
-static void shuffle(size_t *a, size_t n, uint64_t *state)
-{
-	size_t i;
-
-	for (i = n; i > 1; i--) {
-		size_t j = rand_below(state, i), t = a[i - 1];
-
-		a[i - 1] = a[j];
-		a[j] = t;
-	}
-}
-
-static const double *sort_y;
-
-static int cmp_by_y(const void *a, const void *b)
-{
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	double x = sort_y[i], y = sort_y[j];
-
-	if (x != y)
-		return x < y ? -1 : 1;
-	return i < j ? -1 : i > j;
-}
-
 /*
  * Stratified: rows sorted by class (ascending label, then row), each class shuffled on
  * its own, then all dealt round-robin in that order so every fold gets each class's
@@ -339,35 +296,20 @@ static int cmp_by_y(const void *a, const void *b)
  */
 int tune_folds(int *out_fold, const double *y, size_t n, int k, bool stratify, uint64_t seed)
 {
-	static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
 	uint64_t state = seed;
-	size_t *order, i, start;
+	size_t *order, i;
+	int ret;
 
 	if (k < 2 || (size_t)k > n)
 		return mlctl_error_set(MLCTL_EUSAGE, "cannot make %d folds of %zu rows", k, n);
 	order = mlctl_calloc(n, sizeof(*order));
 	if (!order)
 		return MLCTL_ENOMEM;
-	for (i = 0; i < n; i++)
-		order[i] = i;
-	if (stratify) {
-		/* qsort has no context argument in C11; the lock keeps sort_y private. */
-		pthread_mutex_lock(&sort_lock);
-		sort_y = y;
-		qsort(order, n, sizeof(*order), cmp_by_y);
-		pthread_mutex_unlock(&sort_lock);
-		for (start = 0; start < n; start = i) {
-			for (i = start + 1; i < n && y[order[i]] == y[order[start]]; i++)
-				;
-			shuffle(order + start, i - start, &state);
-		}
-	} else {
-		shuffle(order, n, &state);
-	}
-	for (i = 0; i < n; i++)
-		out_fold[order[i]] = (int)(i % (size_t)k);
+	if ((ret = rng_class_order(order, y, n, stratify, &state)) == 0)
+		for (i = 0; i < n; i++)
+			out_fold[order[i]] = (int)(i % (size_t)k);
 	free(order);
-	return 0;
+	return ret;
 }
 
 /* ---- cross-validated predictions ---- */

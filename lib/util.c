@@ -223,6 +223,20 @@ bool mlctl_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 	return true;
 }
 
+int mlctl_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+int mlctl_cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 int64_t mlctl_now_ms(void)
 {
 	struct timespec ts;

@@ -43,6 +43,10 @@ bool mlctl_parse_double(const char *s, double *out);
 /* Parse a whole string as a decimal integer in [min, max]; false otherwise. */
 bool mlctl_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 
+/* qsort comparators: ascending doubles (NaN compares equal to everything), ascending size_t. */
+int mlctl_cmp_double(const void *a, const void *b);
+int mlctl_cmp_size(const void *a, const void *b);
+
 /* Wall-clock time in milliseconds since the epoch, and a monotonic clock in seconds. */
 int64_t mlctl_now_ms(void);
 double mlctl_monotonic(void);
