@@ -257,11 +257,6 @@ void evaluate_ctx_init(evaluate_ctx *c, const mlctl_schema *s, const char *metri
 	snprintf(c->cv_key, sizeof(c->cv_key), "cv_%s", metric);
 }
 
-void evaluate_ctx_release(evaluate_ctx *c)
-{
-	(void)c;
-}
-
 const char *evaluate_grid_key(evaluate_ctx *c, size_t axis, const char *param)
 {
 	if (axis >= 8)

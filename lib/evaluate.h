@@ -50,7 +50,6 @@ typedef struct evaluate_ctx {
 } evaluate_ctx;
 
 void evaluate_ctx_init(evaluate_ctx *c, const mlctl_schema *s, const char *metric);
-void evaluate_ctx_release(evaluate_ctx *c);
 /* "grid_<param>" (borrowed from c). */
 const char *evaluate_grid_key(evaluate_ctx *c, size_t axis, const char *param);
 /* tune_score_fn: the metric named in ctx; NaN when it cannot be computed. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bundle.h"
 #include "error.h"
@@ -217,7 +218,8 @@ int mlctl_package(mlctl_package_result **out, mlctl_registry *reg, const mlctl_p
 	mlctl_model_version *v = NULL;
 	mlctl_package_result *res;
 	pkg_entry *e = NULL;
-	char *defname = NULL, *comment = NULL, digest[MLCTL_DIGEST_HEX];
+	char *defname = NULL, *comment = NULL;
+	struct stat st;
 	size_t n = 0;
 	int ret;
 
@@ -241,9 +243,14 @@ int mlctl_package(mlctl_package_result **out, mlctl_registry *reg, const mlctl_p
 	if ((ret = mlctl_run_start(res->run, reg, &ro)))
 		goto out;
 	if ((ret = pkg_write(res->path, e, n, package_mtime(v))) ||
-	    (ret = mlctl_store_put_file(res->digest, reg, res->path, "application/x-mlpkg")) ||
-	    (ret = hash_file_hex(digest, (size_t *)&res->size, res->path)))
+	    (ret = mlctl_store_put_file(res->digest, reg, res->path, "application/x-mlpkg")))
 		goto fail_run;
+	/* The store hashed the file already; only its size is left to read. */
+	if (stat(res->path, &st) != 0) {
+		ret = mlctl_error_errno(MLCTL_EIO, "cannot stat %s", res->path);
+		goto fail_run;
+	}
+	res->size = (uint64_t)st.st_size;
 	if (o->sign_key) {
 		res->signature = mlctl_asprintf("%s.minisig", res->path);
 		comment = mlctl_asprintf("mlctl package %s:%d sha256:%s", v->name, v->version, res->digest);

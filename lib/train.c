@@ -110,13 +110,14 @@ static int log_options(train_state *s, const char *run)
 {
 	const mlctl_train_options *o = s->o;
 	mlctl_kv kv[64];
-	char seed[32], cv[16], hold[32], threads[16];
+	char seed[32], cv[16], hold[32], threads[16], libsvm[16];
 	size_t n = 0, i;
 
 	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)o->seed);
 	snprintf(cv, sizeof(cv), "%d", o->cv);
 	snprintf(hold, sizeof(hold), "%g", o->holdout);
 	snprintf(threads, sizeof(threads), "%d", o->threads);
+	snprintf(libsvm, sizeof(libsvm), "%d", mlctl_libsvm_version());
 	kv[n++] = (mlctl_kv){ "data", (char *)o->data };
 	kv[n++] = (mlctl_kv){ "seed", seed };
 	kv[n++] = (mlctl_kv){ "scale", (char *)(o->scale ? o->scale : "minmax") };
@@ -134,13 +135,7 @@ static int log_options(train_state *s, const char *run)
 		kv[n++] = (mlctl_kv){ "holdout", hold };
 	if (o->test_data)
 		kv[n++] = (mlctl_kv){ "test_data", (char *)o->test_data };
-	kv[n++] = (mlctl_kv){ "libsvm_version", NULL };
-	{
-		static char v[16];
-
-		snprintf(v, sizeof(v), "%d", mlctl_libsvm_version());
-		kv[n - 1].value = v;
-	}
+	kv[n++] = (mlctl_kv){ "libsvm_version", libsvm };
 	for (i = 0; i < o->n_svm && n < 60; i++)
 		kv[n++] = (mlctl_kv){ (char *)o->svm[i].key, (char *)o->svm[i].value };
 	return mlctl_run_log_params(s->reg, run, kv, n);
@@ -311,7 +306,6 @@ static int cross_validate(train_state *s, const char *run)
 		ret = result_add_metric(s->res, ectx.cv_key, s->tuned->points[s->tuned->best].score);
 	if (!ret)
 		s->res->metrics[s->res->nmetrics - 1].step = (int64_t)s->tuned->npoints;
-	evaluate_ctx_release(&ectx);
 	return ret;
 }
 
