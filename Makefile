@@ -30,7 +30,7 @@ OPT       ?= -O2
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Wno-format-truncation
 CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DMLCTL_VERSION='"$(VERSION)"' \
              -Ilib -Ilib/include $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-CFLAGS    += -std=c11 $(OPT) -g -fPIC $(WARN) $(SANFLAGS)
+CFLAGS    += -std=c11 $(OPT) -g -fPIC -ffp-contract=off $(WARN) $(SANFLAGS)
 LDFLAGS   += $(SANFLAGS)
 LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lsvm -lpthread -lm -ldl
 

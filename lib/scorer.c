@@ -1,20 +1,24 @@
 /*
  * scorer.c — fast batch scoring of libsvm models on dense data (floor 3).
  *
- * svm_predict() evaluates every support vector against every row with a sparse merge and
- * then sums the coefficients pair by pair, one row at a time. Here the support vectors are
- * held as a dense row-major matrix, grouped by class as libsvm stores them, and a batch of
- * rows is scored with two matrix products per block of support vectors:
+ * svm_predict() evaluates every support vector against one row with a sparse merge, then
+ * sums the coefficients pair by pair. Here a tile of rows is held densely (transposed: one
+ * vector lane per row) and scored against blocks of support vectors, grouped by class as
+ * libsvm stores them:
  *
- *	K = X · SV_blockᵀ		(rows x block: dot products)
- *	K = kernel(K)			(linear, poly, rbf via the norm expansion, sigmoid)
- *	P_class += K · C_block		(rows x (nr_class-1): partial decision sums)
+ *	K = kernel(X, SV_block)		(rows x block: squared distances or dot products,
+ *					 then exp / powi / tanh)
+ *	S_pair += K · C_block		(the coefficient sums of every class pair that the
+ *					 block's class takes part in)
  *
- * where C holds, for each support vector of class i, its nr_class-1 coefficients
- * (sv_coef[0..nr_class-2][sv]). The decision value of the pair (i, j) is then
- * P_i[j-1] + P_j[i] - rho, exactly the two sums libsvm adds. Voting, the Platt sigmoid
- * and the pairwise coupling follow libsvm 3.24 step for step; only the order of the
- * floating-point sums differs, so decision values agree to the last few bits.
+ * The kernels (svkern.c) add their terms one by one in index order, as libsvm's
+ * k_function() does (rbf: sum of (x - s)^2, never the cancelling ||x||^2 + ||s||^2 - 2x.s,
+ * so any magnitude of data scores right), and each pair's sum runs over class i's support
+ * vectors and then class j's in storage order, exactly libsvm's loop. So a row's decision
+ * values depend on that row and the model only — not on the batch, the tile, the thread or
+ * the BLAS — and equal svm_predict_values()'s bit for bit except through exp(), where the
+ * vector exp of libmvec may differ from libm's in the last bit or two. Voting, the Platt
+ * sigmoid and the pairwise coupling follow libsvm 3.24 step for step.
  */
 #include <math.h>
 #include <stdint.h>
@@ -22,20 +26,19 @@
 #include <string.h>
 #include <time.h>
 
-
 #include "error.h"
 #include "util.h"
-#include "blas.h"
+#include "svkern.h"
 #include "vmath.h"
 #include "scorer.h"
 #include "banned.h"
 
-/* Rows scored per batch and support vectors per kernel block (blocks never span two
- * classes, so a class smaller than this is one block). Measured on letter (15022 SVs,
- * 26 classes, d = 16): 256 x 256 to 512 x 2048 are within ~10% of each other; 256 x 1024
- * was among the fastest. */
-#define SCORER_BATCH_ROWS 256
-#define SCORER_BLOCK_SVS 1024
+/* Rows scored per tile and support vectors per kernel block (blocks never span two
+ * classes, so a class smaller than this is one block). Neither changes any result. */
+#define SCORER_BATCH_ROWS 64
+#define SCORER_BLOCK_SVS 256
+/* The pair sums of one tile may not exceed this (many classes: fewer rows per tile). */
+#define SCORER_MAX_ACC_BYTES ((size_t)64 << 20)
 
 /* The dense support-vector matrix may not exceed this (dimensions beyond it are not
  * "dense data" and svm_predict() is the better path). */
@@ -52,19 +55,23 @@ struct fast_scorer {
 	size_t ngroup;		/* classes for classification, otherwise 1 */
 	size_t ncoef;		/* coefficients per SV: nr_class-1, otherwise 1 */
 	size_t ndec;
+	size_t nsum;		/* pair sums per row: ndec for classification, otherwise 1 */
 	size_t *start;		/* ngroup + 1: first SV of each group, and l */
+	size_t *pair;		/* ngroup x ncoef: the pair sum coefficient c of group g feeds */
 	double *sv;		/* l x d, row-major */
-	double *sv_sq;		/* l: squared norms (rbf only) */
 	double *coef;		/* l x ncoef, row-major */
 	size_t batch_rows, block_svs;
 };
 
 /* Per-call scratch, so that one scorer serves several threads at once. */
 struct scratch {
-	double *x;		/* batch_rows x d */
-	double *x_sq;		/* batch_rows */
-	double *k;		/* batch_rows x block_svs */
-	double *p;		/* ngroup x batch_rows x ncoef */
+	size_t rows;		/* rows per tile: a multiple of SVK_LANES */
+	double *xt;		/* d x rows: the tile, transposed */
+	const struct svm_node **tail;	/* rows: first feature beyond d, or NULL */
+	const struct svm_node **head;	/* rows: the row if it has features below 1, or NULL */
+	double *k;		/* block_svs x rows */
+	double *sum;		/* nsum x rows: pair sums */
+	double **accp;		/* ncoef: the sum rows one group feeds */
 	double *pair;		/* nr_class x nr_class: pairwise probabilities */
 	double *qmat;		/* nr_class x nr_class: coupling matrix */
 	double *qp;		/* nr_class */
@@ -136,24 +143,31 @@ static int scorer_layout(fast_scorer *s, const struct svm_model *m)
 	return 0;
 }
 
+/* The pair sum index of classes i < j, in libsvm's order of decision values. */
+static size_t pair_index(size_t nc, size_t i, size_t j)
+{
+	return i * nc - i * (i + 1) / 2 + (j - i - 1);
+}
+
 static void scorer_fill(fast_scorer *s, const struct svm_model *m)
 {
-	size_t i, c;
+	size_t i, c, g;
 
 	for (i = 0; i < s->l; i++) {
 		const struct svm_node *x;
 		double *row = s->sv + i * s->d;
-		double sq = 0;
 
-		for (x = m->SV[i]; x->index != -1; x++) {
+		for (x = m->SV[i]; x->index != -1; x++)
 			row[x->index - 1] = x->value;
-			sq += x->value * x->value;
-		}
-		if (s->sv_sq)
-			s->sv_sq[i] = sq;
 		for (c = 0; c < s->ncoef; c++)
 			s->coef[i * s->ncoef + c] = m->sv_coef[c][i];
 	}
+	/* A support vector of class g holds sv_coef[c] for the pair (c, g) when c < g, and
+	 * for the pair (g, c + 1) otherwise (libsvm's coef1/coef2 in svm_predict_values). */
+	for (g = 0; g < s->ngroup; g++)
+		for (c = 0; c < s->ncoef; c++)
+			s->pair[g * s->ncoef + c] = !s->classify ? 0 :
+				c < g ? pair_index(s->ngroup, c, g) : pair_index(s->ngroup, g, c + 1);
 }
 
 int scorer_create(fast_scorer **out, const struct svm_model *m)
@@ -181,6 +195,7 @@ int scorer_create(fast_scorer **out, const struct svm_model *m)
 	s->ngroup = s->classify ? (size_t)m->nr_class : 1;
 	s->ncoef = s->classify ? (size_t)m->nr_class - 1 : 1;
 	s->ndec = s->classify ? (size_t)m->nr_class * ((size_t)m->nr_class - 1) / 2 : 1;
+	s->nsum = s->ndec;
 	s->batch_rows = SCORER_BATCH_ROWS;
 	s->block_svs = SCORER_BLOCK_SVS;
 	if (s->classify && (!m->nSV || !m->label)) {
@@ -188,7 +203,8 @@ int scorer_create(fast_scorer **out, const struct svm_model *m)
 		goto out_free;
 	}
 	s->start = mlctl_calloc(s->ngroup + 1, sizeof(*s->start));
-	if (!s->start) {
+	s->pair = mlctl_calloc(s->ngroup * s->ncoef + 1, sizeof(*s->pair));
+	if (!s->start || !s->pair) {
 		ret = MLCTL_ENOMEM;
 		goto out_free;
 	}
@@ -197,16 +213,11 @@ int scorer_create(fast_scorer **out, const struct svm_model *m)
 		goto out_free;
 	s->sv = mlctl_calloc(s->l * s->d + 1, sizeof(*s->sv));
 	s->coef = mlctl_calloc(s->l * s->ncoef + 1, sizeof(*s->coef));
-	if (s->kernel_type == RBF)
-		s->sv_sq = mlctl_calloc(s->l + 1, sizeof(*s->sv_sq));
-	if (!s->sv || !s->coef || (s->kernel_type == RBF && !s->sv_sq)) {
+	if (!s->sv || !s->coef) {
 		ret = MLCTL_ENOMEM;
 		goto out_free;
 	}
 	scorer_fill(s, m);
-	/* OpenBLAS is loaded now, pinned to one thread: the caller runs its own workers,
-	 * OpenBLAS' threads on top would oversubscribe the cores (see blas.c). */
-	blas_init();
 	*out = s;
 	return 0;
 out_free:
@@ -221,7 +232,6 @@ size_t scorer_ndec(const fast_scorer *s)
 
 void scorer_set_blocking(fast_scorer *s, size_t batch_rows, size_t block_svs)
 {
-	/* Bounded so that every BLAS dimension fits in an int. */
 	const size_t max = (size_t)1 << 16;
 
 	if (batch_rows)
@@ -235,42 +245,61 @@ void scorer_free(fast_scorer *s)
 	if (!s)
 		return;
 	free(s->start);
+	free(s->pair);
 	free(s->sv);
-	free(s->sv_sq);
 	free(s->coef);
 	free(s);
 }
 
 static void scratch_release(struct scratch *w)
 {
-	free(w->x);
-	free(w->x_sq);
+	free(w->xt);
+	free(w->tail);
+	free(w->head);
 	free(w->k);
-	free(w->p);
+	free(w->sum);
+	free(w->accp);
 	free(w->pair);
 	free(w->qmat);
 	free(w->qp);
 	free(w->vote);
 }
 
-static int scratch_init(struct scratch *w, const fast_scorer *s)
+/* Rows per tile for n rows: batch_rows (at most n) rounded up to whole lanes, fewer when there
+ * are so many class pairs that their sums would take more than SCORER_MAX_ACC_BYTES. */
+static size_t tile_rows(const fast_scorer *s, size_t n)
 {
-	size_t nc = (size_t)s->m->nr_class;
+	size_t want = n < s->batch_rows ? n : s->batch_rows;
+	size_t rows = (want + SVK_LANES - 1) / SVK_LANES * SVK_LANES;
+	size_t cap = SCORER_MAX_ACC_BYTES / sizeof(double) / s->nsum / SVK_LANES * SVK_LANES;
+
+	if (cap < SVK_LANES)
+		cap = SVK_LANES;
+	rows = rows < cap ? rows : cap;
+	return rows ? rows : SVK_LANES;
+}
+
+static int scratch_init(struct scratch *w, const fast_scorer *s, size_t n)
+{
+	size_t nc = (size_t)s->m->nr_class, block;
 
 	memset(w, 0, sizeof(*w));
-	if (s->batch_rows > SIZE_MAX / sizeof(double) / s->d ||
-	    s->batch_rows > SIZE_MAX / sizeof(double) / s->block_svs ||
-	    s->batch_rows * s->ncoef > SIZE_MAX / sizeof(double) / s->ngroup)
+	w->rows = tile_rows(s, n);
+	block = s->block_svs < s->l ? s->block_svs : s->l;
+	if (s->d > SIZE_MAX / sizeof(double) / w->rows || block > SIZE_MAX / sizeof(double) / w->rows)
 		return mlctl_error_set(MLCTL_EUSAGE, "scorer blocks too large");
-	w->x = mlctl_calloc(s->batch_rows * s->d, sizeof(*w->x));
-	w->x_sq = mlctl_calloc(s->batch_rows, sizeof(*w->x_sq));
-	w->k = mlctl_calloc(s->batch_rows * s->block_svs, sizeof(*w->k));
-	w->p = mlctl_calloc(s->ngroup * s->batch_rows * s->ncoef + 1, sizeof(*w->p));
+	w->xt = svk_alloc(s->d * w->rows);
+	w->tail = mlctl_calloc(w->rows, sizeof(*w->tail));
+	w->head = mlctl_calloc(w->rows, sizeof(*w->head));
+	w->k = svk_alloc((block ? block : 1) * w->rows);
+	w->sum = svk_alloc((s->nsum ? s->nsum : 1) * w->rows);
+	w->accp = mlctl_calloc(s->ncoef + 1, sizeof(*w->accp));
 	w->pair = mlctl_calloc(nc * nc, sizeof(*w->pair));
 	w->qmat = mlctl_calloc(nc * nc, sizeof(*w->qmat));
 	w->qp = mlctl_calloc(nc, sizeof(*w->qp));
 	w->vote = mlctl_calloc(nc, sizeof(*w->vote));
-	if (!w->x || !w->x_sq || !w->k || !w->p || !w->pair || !w->qmat || !w->qp || !w->vote) {
+	if (!w->xt || !w->tail || !w->head || !w->k || !w->sum || !w->accp || !w->pair || !w->qmat || !w->qp ||
+	    !w->vote) {
 		scratch_release(w);
 		return MLCTL_ENOMEM;
 	}
@@ -278,51 +307,90 @@ static int scratch_init(struct scratch *w, const fast_scorer *s)
 }
 
 /*
- * Densify rows into w->x (nb x d). Features beyond d meet no support vector, so they
- * drop out of the dot products, but they still count in ||x||² as they do in libsvm's
- * rbf. The squared norm is summed in index order, as libsvm's dot(x, x) does.
+ * Lay nb rows into the transposed tile w->xt (d x w->rows; the rows past nb stay zero).
+ * Features beyond d meet no support vector: they drop out of dot products, and for rbf
+ * their squares are added after the others (w->tail), as libsvm's merge adds them last.
+ * Features below index 1 (which libsvm's merge meets first) mark the row in w->head.
  */
 static void densify(const fast_scorer *s, struct scratch *w, const struct svm_node *const *rows,
 		    size_t nb)
 {
-	size_t i, d = s->d;
+	size_t i, ld = w->rows;
 
-	memset(w->x, 0, nb * d * sizeof(*w->x));
+	memset(w->xt, 0, s->d * ld * sizeof(*w->xt));
 	for (i = 0; i < nb; i++) {
 		const struct svm_node *x;
-		double *row = w->x + i * d;
-		double sq = 0;
 
+		w->tail[i] = NULL;
+		w->head[i] = rows[i]->index != -1 && rows[i]->index < 1 ? rows[i] : NULL;
 		for (x = rows[i]; x->index != -1; x++) {
-			if (x->index >= 1 && (size_t)x->index <= d)
-				row[x->index - 1] = x->value;
-			sq += x->value * x->value;
+			if (x->index >= 1 && (size_t)x->index <= s->d) {
+				w->xt[(size_t)(x->index - 1) * ld + i] = x->value;
+			} else if (x->index > 0) {
+				w->tail[i] = x;
+				break;
+			}
 		}
-		w->x_sq[i] = sq;
 	}
 }
 
-/* Turn the dot products of an nb x ns block (support vectors s0..) into kernel values. */
-static void kernel_transform(const fast_scorer *s, struct scratch *w, size_t nb, size_t s0,
-			     size_t ns)
+/*
+ * The rbf distances of row i of the tile to support vectors s0.. (ns of them) for a row
+ * with features below index 1: the terms in libsvm's order, those features first.
+ */
+static void row_dist2_head(const fast_scorer *s, struct scratch *w, size_t i, size_t s0, size_t ns)
 {
-	double g = s->gamma, c0 = s->coef0;
-	size_t i;
+	size_t j, p, ld = w->rows;
+	const struct svm_node *x;
+
+	for (j = 0; j < ns; j++) {
+		const double *sv = s->sv + (s0 + j) * s->d;
+		double sum = 0;
+
+		for (x = w->head[i]; x->index != -1 && x->index < 1; x++)
+			sum += x->value * x->value;
+		for (p = 0; p < s->d; p++) {
+			double t = w->xt[p * ld + i] - sv[p];
+
+			sum += t * t;
+		}
+		w->k[j * ld + i] = sum;
+	}
+}
+
+/* Turn the sums of an nb-row tile against support vectors s0.. (ns of them) into kernel
+ * values. */
+static void kernel_transform(const fast_scorer *s, struct scratch *w, size_t nb, size_t s0, size_t ns)
+{
+	double g = s->gamma, c0 = s->coef0, *k = w->k;
+	size_t i, j, ld = w->rows, n = ns * ld;
 
 	switch (s->kernel_type) {
 	case LINEAR:
 		break;
 	case POLY:
-		for (i = 0; i < nb * ns; i++)
-			w->k[i] = powi(g * w->k[i] + c0, s->degree);
+		for (i = 0; i < n; i++)
+			k[i] = powi(g * k[i] + c0, s->degree);
 		break;
 	case RBF:
-		for (i = 0; i < nb; i++)
-			vmath_rbf(w->k + i * ns, ns, w->x_sq[i], s->sv_sq + s0, g);
+		for (i = 0; i < nb; i++) {
+			const struct svm_node *t;
+
+			if (w->head[i])
+				row_dist2_head(s, w, i, s0, ns);
+			if (!w->tail[i])
+				continue;
+			for (j = 0; j < ns; j++)
+				for (t = w->tail[i]; t->index != -1; t++)
+					k[j * ld + i] += t->value * t->value;
+		}
+		for (i = 0; i < n; i++)
+			k[i] = -g * k[i];
+		vmath_exp(k, n);
 		break;
 	case SIGMOID:
-		for (i = 0; i < nb * ns; i++)
-			w->k[i] = tanh(g * w->k[i] + c0);
+		for (i = 0; i < n; i++)
+			k[i] = tanh(g * k[i] + c0);
 		break;
 	}
 }
@@ -339,29 +407,32 @@ static void prof_add(double *slot, double *t)
 	*t = now;
 }
 
-/* Partial decision sums of one batch: w->p[group][row][coef]. */
-static void batch_sums(const fast_scorer *s, struct scratch *w, size_t nb, scorer_profile *prof)
+/* The pair sums of one tile: w->sum[pair][row]. */
+static void tile_sums(const fast_scorer *s, struct scratch *w, size_t nb, scorer_profile *prof)
 {
-	int d = (int)s->d, nc = (int)s->ncoef;
-	size_t g, s0;
+	size_t g, c, s0, ld = w->rows;
+	size_t nr = (nb + SVK_LANES - 1) / SVK_LANES * SVK_LANES;
 	double t = prof ? now_sec() : 0;
 
-	memset(w->p, 0, s->ngroup * nb * s->ncoef * sizeof(*w->p));
+	memset(w->sum, 0, s->nsum * ld * sizeof(*w->sum));
 	if (!s->ncoef)
-		return;	/* a one-class classifier: nothing to sum */
+		return;	/* a classifier of one class: nothing to sum */
 	for (g = 0; g < s->ngroup; g++) {
-		double *p = w->p + g * nb * s->ncoef;
-
+		for (c = 0; c < s->ncoef; c++)
+			w->accp[c] = w->sum + s->pair[g * s->ncoef + c] * ld;
 		for (s0 = s->start[g]; s0 < s->start[g + 1]; s0 += s->block_svs) {
 			size_t ns = s->start[g + 1] - s0;
 
 			if (ns > s->block_svs)
 				ns = s->block_svs;
-			blas_dgemm(true, (int)nb, (int)ns, d, 1.0, w->x, d, s->sv + s0 * s->d, d, 0.0, w->k, (int)ns);
+			if (s->kernel_type == RBF)
+				svk_dist2(w->k, ld, w->xt, ld, nr, s->sv + s0 * s->d, ns, s->d);
+			else
+				svk_dot(w->k, ld, w->xt, ld, nr, s->sv + s0 * s->d, ns, s->d);
 			prof_add(prof ? &prof->dot : NULL, &t);
 			kernel_transform(s, w, nb, s0, ns);
 			prof_add(prof ? &prof->kernel : NULL, &t);
-			blas_dgemm(false, (int)nb, nc, (int)ns, 1.0, w->k, (int)ns, s->coef + s0 * s->ncoef, nc, 1.0, p, nc);
+			svk_reduce(w->accp, nr, w->k, ld, ns, s->coef + s0 * s->ncoef, s->ncoef);
 			prof_add(prof ? &prof->reduce : NULL, &t);
 		}
 	}
@@ -460,14 +531,14 @@ static double row_probability(const fast_scorer *s, struct scratch *w, const dou
 }
 
 /* Decision values, vote and label of row r of the batch (libsvm's svm_predict_values). */
-static double row_decide(const fast_scorer *s, struct scratch *w, size_t nb, size_t r, double *dec)
+static double row_decide(const fast_scorer *s, struct scratch *w, size_t r, double *dec)
 {
 	const struct svm_model *m = s->m;
 	int i, j, nc = m->nr_class, best = 0;
-	size_t pk = 0, stride = nb * s->ncoef;
+	size_t pk = 0, ld = w->rows;
 
 	if (!s->classify) {
-		dec[0] = w->p[r] - m->rho[0];
+		dec[0] = w->sum[r] - m->rho[0];
 		if (s->svm_type == ONE_CLASS)
 			return dec[0] > 0 ? 1 : -1;
 		return dec[0];
@@ -475,10 +546,7 @@ static double row_decide(const fast_scorer *s, struct scratch *w, size_t nb, siz
 	memset(w->vote, 0, (size_t)nc * sizeof(*w->vote));
 	for (i = 0; i < nc; i++)
 		for (j = i + 1; j < nc; j++) {
-			const double *pi = w->p + (size_t)i * stride + r * s->ncoef;
-			const double *pj = w->p + (size_t)j * stride + r * s->ncoef;
-
-			dec[pk] = pi[j - 1] + pj[i] - m->rho[pk];
+			dec[pk] = w->sum[pk * ld + r] - m->rho[pk];
 			if (dec[pk] > 0)
 				++w->vote[i];
 			else
@@ -502,7 +570,7 @@ int scorer_predict_profile(const fast_scorer *s, const struct svm_node *const *r
 
 	if (prob && !svm_check_probability_model(s->m))
 		return mlctl_error_set(MLCTL_EUSAGE, "probabilities asked of a model trained without them");
-	ret = scratch_init(&w, s);
+	ret = scratch_init(&w, s, n);
 	if (ret < 0)
 		return ret;
 	dtmp = mlctl_calloc(s->ndec + 1, sizeof(*dtmp));
@@ -510,18 +578,18 @@ int scorer_predict_profile(const fast_scorer *s, const struct svm_node *const *r
 		ret = MLCTL_ENOMEM;
 		goto out_scratch;
 	}
-	for (r0 = 0; r0 < n; r0 += s->batch_rows) {
-		size_t nb = n - r0 < s->batch_rows ? n - r0 : s->batch_rows;
+	for (r0 = 0; r0 < n; r0 += w.rows) {
+		size_t nb = n - r0 < w.rows ? n - r0 : w.rows;
 		double t = prof ? now_sec() : 0;
 
 		densify(s, &w, rows + r0, nb);
 		prof_add(prof ? &prof->densify : NULL, &t);
-		batch_sums(s, &w, nb, prof);
+		tile_sums(s, &w, nb, prof);
 		t = prof ? now_sec() : 0;
 		for (r = 0; r < nb; r++) {
 			double *dv = dec ? dec + (r0 + r) * s->ndec : dtmp;
 
-			labels[r0 + r] = row_decide(s, &w, nb, r, dv);
+			labels[r0 + r] = row_decide(s, &w, r, dv);
 			/* Probability regression models answer as svm_predict() does. */
 			if (want_prob)
 				labels[r0 + r] = row_probability(s, &w, dv, prob + (r0 + r) * nc);
