@@ -3,7 +3,7 @@
  * same model and rows, single-threaded, with where the scorer's time goes and a check that
  * both agree. Built by bench/scorer.mk; bench/scorer.sh prepares the letter model.
  *
- *	scorer_bench MODEL DATA [-b] [-r ROWS_PER_BATCH] [-s SVS_PER_BLOCK] [-n MAX_ROWS]
+ *	scorer_bench MODEL DATA [-b] [-r ROWS_PER_BATCH] [-s SVS_PER_BLOCK] [-n MAX_ROWS] [-k KERNELS]
  *
  * DATA is in libsvm format. -b scores probabilities (the model must have them).
  */
@@ -95,6 +95,7 @@ static void read_rows(const char *path, struct rows *r, size_t max)
 int main(int argc, char **argv)
 {
 	size_t batch = 0, block = 0, max = (size_t)-1, i, n, ndec, nc;
+	const char *kernels = NULL;
 	struct svm_model *m;
 	fast_scorer *s;
 	struct rows r;
@@ -103,19 +104,20 @@ int main(int argc, char **argv)
 	size_t mismatch = 0;
 	int c, want_prob = 0;
 
-	while ((c = getopt(argc, argv, "br:s:n:")) != -1) {
+	while ((c = getopt(argc, argv, "br:s:n:k:")) != -1) {
 		switch (c) {
 		case 'b': want_prob = 1; break;
 		case 'r': batch = strtoul(optarg, NULL, 10); break;
 		case 's': block = strtoul(optarg, NULL, 10); break;
+		case 'k': kernels = optarg; break;
 		case 'n': max = strtoul(optarg, NULL, 10); break;
 		default:
-			fprintf(stderr, "usage: scorer_bench MODEL DATA [-b] [-r ROWS] [-s SVS] [-n MAX]\n");
+			fprintf(stderr, "usage: scorer_bench MODEL DATA [-b] [-r ROWS] [-s SVS] [-n MAX] [-k KERNELS]\n");
 			return 2;
 		}
 	}
 	if (argc - optind != 2) {
-		fprintf(stderr, "usage: scorer_bench MODEL DATA [-b] [-r ROWS] [-s SVS] [-n MAX]\n");
+		fprintf(stderr, "usage: scorer_bench MODEL DATA [-b] [-r ROWS] [-s SVS] [-n MAX] [-k KERNELS]\n");
 		return 2;
 	}
 	m = svm_load_model(argv[optind]);
@@ -130,6 +132,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	scorer_set_blocking(s, batch, block);
+	printf("kernels: %s\n", scorer_set_kernels(s, kernels));
 	ndec = scorer_ndec(s);
 	nc = (size_t)m->nr_class;
 	l1 = calloc(n, sizeof(*l1));

@@ -61,6 +61,7 @@ struct fast_scorer {
 	double *sv;		/* l x d, row-major */
 	double *coef;		/* l x ncoef, row-major */
 	size_t batch_rows, block_svs;
+	const svk_ops *ops;	/* the kernels for this CPU */
 };
 
 /* Per-call scratch, so that one scorer serves several threads at once. */
@@ -198,6 +199,7 @@ int scorer_create(fast_scorer **out, const struct svm_model *m)
 	s->nsum = s->ndec;
 	s->batch_rows = SCORER_BATCH_ROWS;
 	s->block_svs = SCORER_BLOCK_SVS;
+	s->ops = svk_select(SVK_ISA_BEST);
 	if (s->classify && (!m->nSV || !m->label)) {
 		ret = mlctl_error_set(MLCTL_EUSAGE, "classification model without nSV or labels");
 		goto out_free;
@@ -238,6 +240,20 @@ void scorer_set_blocking(fast_scorer *s, size_t batch_rows, size_t block_svs)
 		s->batch_rows = batch_rows < max ? batch_rows : max;
 	if (block_svs)
 		s->block_svs = block_svs < max ? block_svs : max;
+}
+
+const char *scorer_set_kernels(fast_scorer *s, const char *isa)
+{
+	static const struct { const char *name; svk_isa isa; } sets[] = {
+		{ "best", SVK_ISA_BEST }, { "baseline", SVK_ISA_BASE },
+		{ "avx2", SVK_ISA_AVX2 }, { "avx512", SVK_ISA_AVX512 },
+	};
+	size_t i;
+
+	for (i = 0; isa && i < sizeof(sets) / sizeof(sets[0]); i++)
+		if (strcmp(isa, sets[i].name) == 0)
+			s->ops = svk_select(sets[i].isa);
+	return s->ops->name;
 }
 
 void scorer_free(fast_scorer *s)
@@ -426,13 +442,13 @@ static void tile_sums(const fast_scorer *s, struct scratch *w, size_t nb, scorer
 			if (ns > s->block_svs)
 				ns = s->block_svs;
 			if (s->kernel_type == RBF)
-				svk_dist2(w->k, ld, w->xt, ld, nr, s->sv + s0 * s->d, ns, s->d);
+				s->ops->dist2(w->k, ld, w->xt, ld, nr, s->sv + s0 * s->d, ns, s->d);
 			else
-				svk_dot(w->k, ld, w->xt, ld, nr, s->sv + s0 * s->d, ns, s->d);
+				s->ops->dot(w->k, ld, w->xt, ld, nr, s->sv + s0 * s->d, ns, s->d);
 			prof_add(prof ? &prof->dot : NULL, &t);
 			kernel_transform(s, w, nb, s0, ns);
 			prof_add(prof ? &prof->kernel : NULL, &t);
-			svk_reduce(w->accp, nr, w->k, ld, ns, s->coef + s0 * s->ncoef, s->ncoef);
+			s->ops->reduce(w->accp, nr, w->k, ld, ns, s->coef + s0 * s->ncoef, s->ncoef);
 			prof_add(prof ? &prof->reduce : NULL, &t);
 		}
 	}

@@ -55,4 +55,11 @@ int scorer_predict_profile(const fast_scorer *s, const struct svm_node *const *r
  * For tuning; not to be called while another thread scores with s. */
 void scorer_set_blocking(fast_scorer *s, size_t batch_rows, size_t block_svs);
 
+/* Use the kernels of one instruction set ("baseline", "avx2", "avx512", or "best", the
+ * default: the widest the CPU has; a set the CPU lacks falls back to the next below it) and
+ * return the name of the set now in use (isa NULL: only return it). Results within one set
+ * are independent of batch and blocking; two sets may differ in the last bits. For tests and
+ * benchmarks; not to be called while another thread scores with s. */
+const char *scorer_set_kernels(fast_scorer *s, const char *isa);
+
 #endif

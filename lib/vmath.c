@@ -17,6 +17,17 @@
 
 __m128d _ZGVbN2v_exp(__m128d x);
 __attribute__((target("avx2"))) __m256d _ZGVdN4v_exp(__m256d x);
+__attribute__((target("avx512f"))) __m512d _ZGVeN8v_exp(__m512d x);
+
+__attribute__((target("avx512f")))
+static size_t exp_avx512(double *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i += 8)
+		_mm512_storeu_pd(v + i, _ZGVeN8v_exp(_mm512_loadu_pd(v + i)));
+	return i;
+}
 
 __attribute__((target("avx2")))
 static size_t exp_avx2(double *v, size_t n)
@@ -64,6 +75,8 @@ static size_t exp_sse2(double *v, size_t n)
 
 static size_t exp_vector(double *v, size_t n)
 {
+	if (__builtin_cpu_supports("avx512f"))
+		return exp_avx512(v, n);
 	if (__builtin_cpu_supports("avx2"))
 		return exp_avx2(v, n);
 	return exp_sse2(v, n);

@@ -228,8 +228,7 @@ static size_t compare_model(const char *model_path, const char *data, bool want_
 		if (i % 16 == 0)
 			expect(want == svm_predict(m, r.x[i]), "libsvm disagrees with itself");
 		for (k = 0; k < ndec; k++)
-			expect(m->param.kernel_type == RBF ? close_enough(dec[i * ndec + k], ref_dec[k]) :
-			       dec[i * ndec + k] == ref_dec[k],
+			expect(close_enough(dec[i * ndec + k], ref_dec[k]),
 			       "%s row %zu dec %zu: %.17g vs libsvm %.17g", data, i, k,
 			       dec[i * ndec + k], ref_dec[k]);
 		if (want_prob) {
@@ -241,9 +240,24 @@ static size_t compare_model(const char *model_path, const char *data, bool want_
 					      prob[i * nc + k], ref_prob[k]);
 		}
 		/* A regression's "label" is its decision value, summed in another order. */
-		expect(m->param.svm_type >= EPSILON_SVR && m->param.kernel_type == RBF ?
-		       close_enough(lab[i], want) : lab[i] == want,
+		expect(m->param.svm_type >= EPSILON_SVR ? close_enough(lab[i], want) : lab[i] == want,
 			      "%s row %zu: label %.17g, libsvm %.17g", data, i, lab[i], want);
+	}
+	/* The baseline kernels add libsvm's terms in libsvm's order with libsvm's roundings:
+	 * without exp() in the way, the decision values are libsvm's bit for bit. */
+	if (m->param.kernel_type != RBF) {
+		ck_assert_str_eq(scorer_set_kernels(s, "baseline"), "baseline");
+		ck_assert_int_eq(scorer_predict(s, (const struct svm_node *const *)r.x, n, lab, dec, NULL), 0);
+		for (i = 0; i < n; i++) {
+			double want = svm_predict_values(m, r.x[i], ref_dec);
+
+			for (k = 0; k < ndec; k++)
+				expect(dec[i * ndec + k] == ref_dec[k],
+				       "%s row %zu dec %zu: baseline %.17g vs libsvm %.17g", data, i, k,
+				       dec[i * ndec + k], ref_dec[k]);
+			expect(m->param.svm_type >= EPSILON_SVR || lab[i] == want,
+			       "%s row %zu: baseline label %.17g, libsvm %.17g", data, i, lab[i], want);
+		}
 	}
 	free(lab);
 	free(dec);
@@ -437,11 +451,12 @@ START_TEST(test_scorer_blocking)
 {
 	static const size_t shapes[][2] = { { 0, 0 }, { 1, 1 }, { 7, 13 }, { 97, 1000 }, { 300, 5 }, { 4096, 100000 } };
 	static const size_t slices[] = { 1, 3, 97, 250, 1000 };
+	static const char *const sets[] = { "baseline", "avx2", "avx512" };
 	struct svm_model *m;
 	fast_scorer *s;
 	struct rows r;
 	double *lab1, *lab2, *dec1, *dec2;
-	size_t i, k, n, ndec;
+	size_t i, k, n, ndec, set;
 
 	letter_data(2000);
 	train(_i ? "-t 2 -b 1" : "-t 1 -g 0.5 -r 1");
@@ -456,24 +471,30 @@ START_TEST(test_scorer_blocking)
 	dec1 = calloc(n * ndec, sizeof(*dec1));
 	dec2 = calloc(n * ndec, sizeof(*dec2));
 	ck_assert(lab1 && lab2 && dec1 && dec2);
-	ck_assert_int_eq(scorer_predict(s, (const struct svm_node *const *)r.x, n, lab1, dec1, NULL), 0);
-	for (k = 1; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
-		size_t at = 0, step = slices[k % (sizeof(slices) / sizeof(slices[0]))];
+	/* Every instruction set this CPU has (one it lacks falls back to one below). */
+	for (set = 0; set < sizeof(sets) / sizeof(sets[0]); set++) {
+		scorer_set_kernels(s, sets[set]);
+		scorer_set_blocking(s, 64, 256);
+		ck_assert_int_eq(scorer_predict(s, (const struct svm_node *const *)r.x, n, lab1, dec1, NULL), 0);
+		for (k = 1; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
+			size_t at = 0, step = slices[k % (sizeof(slices) / sizeof(slices[0]))];
 
-		scorer_set_blocking(s, shapes[k][0], shapes[k][1]);
-		memset(dec2, 0, n * ndec * sizeof(*dec2));
-		for (at = 0; at < n; at += step) {
-			size_t len = n - at < step ? n - at : step;
+			scorer_set_blocking(s, shapes[k][0], shapes[k][1]);
+			memset(dec2, 0, n * ndec * sizeof(*dec2));
+			for (at = 0; at < n; at += step) {
+				size_t len = n - at < step ? n - at : step;
 
-			ck_assert_int_eq(scorer_predict(s, (const struct svm_node *const *)r.x + at, len,
-							lab2 + at, dec2 + at * ndec, NULL), 0);
+				ck_assert_int_eq(scorer_predict(s, (const struct svm_node *const *)r.x + at, len,
+								lab2 + at, dec2 + at * ndec, NULL), 0);
+			}
+			for (i = 0; i < n; i++)
+				expect(lab1[i] == lab2[i], "row %zu: label %g, blocked %zu x %zu %g", i, lab1[i],
+				       shapes[k][0], shapes[k][1], lab2[i]);
+			for (i = 0; i < n * ndec; i++)
+				expect(dec1[i] == dec2[i], "%s: dec %zu of row %zu: %.17g, blocked %zu x %zu in slices of %zu: %.17g",
+				       scorer_set_kernels(s, NULL), i % ndec, i / ndec, dec1[i], shapes[k][0], shapes[k][1],
+				       step, dec2[i]);
 		}
-		for (i = 0; i < n; i++)
-			expect(lab1[i] == lab2[i], "row %zu: label %g, blocked %zu x %zu %g", i, lab1[i],
-			       shapes[k][0], shapes[k][1], lab2[i]);
-		for (i = 0; i < n * ndec; i++)
-			expect(dec1[i] == dec2[i], "dec %zu of row %zu: %.17g, blocked %zu x %zu in slices of %zu: %.17g",
-			       i % ndec, i / ndec, dec1[i], shapes[k][0], shapes[k][1], step, dec2[i]);
 	}
 	/* Zero rows is a valid call. */
 	ck_assert_int_eq(scorer_predict(s, (const struct svm_node *const *)r.x, 0, lab2, NULL, NULL), 0);
