@@ -160,30 +160,37 @@ static json_t *deployment_json(const mlctl_deployment *d)
 			 "time", cli_json_time(d->time_ms));
 }
 
-/* Reconcile every target that has deployments, so that `deploy status` with no name also
- * shows what each current link points at after a deploy was killed mid-way. */
-static int reconcile_all(mlctl_registry *reg)
+/*
+ * status --json: the latest deployment, with what current points at now ("current") and
+ * whether the two agree ("in_sync"). They differ after a deploy or rollback was killed
+ * between switching the link and recording it; status only reports that (a read command
+ * writes nothing); the next deploy or rollback of the target records it under its lock.
+ */
+static json_t *status_json(const mlctl_deployment *d, const char *current)
 {
-	mlctl_deployment_list *l = NULL;
-	size_t i;
-	int ret;
+	json_t *o = deployment_json(d);
 
-	if ((ret = mlctl_deployment_list_get(&l, reg, NULL)))
-		return ret;
-	for (i = 0; i < l->n && !ret; i++)
-		ret = mlctl_deploy_reconcile(reg, l->d[i].target);
-	mlctl_deployment_list_free(l);
-	return ret;
+	json_object_set_new(o, "current", cli_json_str(current));
+	json_object_set_new(o, "in_sync", json_boolean(current && strcmp(current, d->release) == 0));
+	return o;
 }
 
-/* status: the latest deployment of each target (or one), checked against the link. */
+static void warn_out_of_sync(const char *target, const char *current, const char *recorded)
+{
+	cli_warn("target %s: current -> releases/%s, but the registry's latest record is %s: a deploy or rollback was interrupted; the next one on %s records it",
+		 target, current ? current : "(none)", recorded ? recorded : "(none)", target);
+}
+
+/* status: the latest deployment of each target (or one), checked against the link;
+ * history: every deployment of one target. Both only read. */
 static int deploy_status_or_history(cli_ctx *ctx, int argc, char **argv, bool history)
 {
 	static const cli_option opts[] = { { NULL, 0, NULL, NULL } };
 	mlctl_deployment_list *l = NULL;
+	char **current = NULL;
 	const char *v;
 	cli_parser p;
-	size_t i, shown;
+	size_t i, shown = 0;
 	int r, ret, status = 0;
 
 	cli_parser_init(&p, ctx, history ? "mlctl deploy history TARGET" : "mlctl deploy status [TARGET]",
@@ -199,10 +206,6 @@ static int deploy_status_or_history(cli_ctx *ctx, int argc, char **argv, bool hi
 		status = cli_usage_error(&p, "wrong number of arguments");
 		goto out;
 	}
-	if ((ret = p.npos == 1 ? mlctl_deploy_reconcile(ctx->reg, p.pos[0]) : reconcile_all(ctx->reg))) {
-		status = cli_fail(ret);
-		goto out;
-	}
 	if ((ret = mlctl_deployment_list_get(&l, ctx->reg, p.npos ? p.pos[0] : NULL))) {
 		status = cli_fail(ret);
 		goto out;
@@ -214,18 +217,36 @@ static int deploy_status_or_history(cli_ctx *ctx, int argc, char **argv, bool hi
 		 * shows an empty table. */
 		ret = mlctl_target_path(&dir, ctx->reg, p.pos[0]);
 		free(dir);
+		dir = NULL;
+		if (!ret && !history)
+			ret = mlctl_deploy_current(&dir, ctx->reg, p.pos[0]);
 		if (ret) {
 			status = cli_fail(ret);
 			goto out;
 		}
+		if (dir)
+			warn_out_of_sync(p.pos[0], dir, NULL);
+		free(dir);
 	}
 	/* The status of one target is its latest deployment only. */
 	shown = !history && p.npos && l->n > 1 ? 1 : l->n;
+	if (!history && shown && !(current = calloc(shown, sizeof(*current)))) {
+		status = cli_fail(MLCTL_ENOMEM);
+		goto out;
+	}
+	for (i = 0; !history && i < shown; i++) {
+		if ((ret = mlctl_deploy_current(&current[i], ctx->reg, l->d[i].target))) {
+			status = cli_fail(ret);
+			goto out;
+		}
+		if (!current[i] || strcmp(current[i], l->d[i].release) != 0)
+			warn_out_of_sync(l->d[i].target, current[i], l->d[i].release);
+	}
 	if (ctx->json) {
 		json_t *arr = json_array();
 
 		for (i = 0; i < shown; i++)
-			json_array_append_new(arr, deployment_json(&l->d[i]));
+			json_array_append_new(arr, history ? deployment_json(&l->d[i]) : status_json(&l->d[i], current[i]));
 		status = cli_json_print(json_pack("{s:o}", history ? "history" : "targets", arr));
 	} else if (!ctx->quiet) {
 		cli_table *t = history ? cli_table_new(6, "TIME", "ACTION", "MODEL", "RELEASE", "WHO", "RUN") :
@@ -246,6 +267,9 @@ static int deploy_status_or_history(cli_ctx *ctx, int argc, char **argv, bool hi
 		cli_table_free(t);
 	}
 out:
+	for (i = 0; current && i < shown; i++)
+		free(current[i]);
+	free(current);
 	mlctl_deployment_list_free(l);
 	cli_parser_release(&p);
 	return status;

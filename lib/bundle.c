@@ -1,9 +1,11 @@
 /*
  * bundle.c — loading a model with its preprocessing and profile (floor 3).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bundle.h"
 #include "error.h"
@@ -96,10 +98,66 @@ void bundle_free(mlctl_bundle *b)
 	free(b);
 }
 
+/* The text of the symbolic link path, in a buffer that grows until it holds all of it. */
+static int read_link(char **out, const char *path)
+{
+	size_t size = 256;
+	char *buf = NULL, *nb;
+	ssize_t n;
+
+	*out = NULL;
+	for (;;) {
+		if (!(nb = realloc(buf, size))) {
+			free(buf);
+			return MLCTL_ENOMEM;
+		}
+		buf = nb;
+		if ((n = readlink(path, buf, size)) < 0) {
+			free(buf);
+			return mlctl_error_errno(MLCTL_EIO, "cannot read the link %s", path);
+		}
+		if ((size_t)n < size)
+			break;
+		if (size > SIZE_MAX / 2) {
+			free(buf);
+			return mlctl_error_set(MLCTL_EDATA, "%s: the link is too long", path);
+		}
+		size *= 2;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	return 0;
+}
+
+/*
+ * The release directory target's current link names, resolved once: "<dir>/releases/X".
+ * Every file of the bundle is then read from that directory, so that a deploy switching
+ * current in the middle of the reads cannot mix two releases.
+ */
+static int resolve_current(char **out, const char *dir, const char *target)
+{
+	char *link = fs_join(dir, "current"), *buf = NULL;
+	int ret;
+
+	*out = NULL;
+	if (!link)
+		return MLCTL_ENOMEM;
+	ret = read_link(&buf, link);
+	if (ret == MLCTL_ENOTFOUND)
+		ret = mlctl_error_set(MLCTL_ENOTFOUND, "target %s has no current release (%s)", target, link);
+	else if (!ret && (strncmp(buf, "releases/", 9) != 0 || !buf[9] || strchr(buf + 9, '/')))
+		ret = mlctl_error_set(MLCTL_EDATA, "%s -> %s: not a release of target %s", link, buf, target);
+	else if (!ret && !(*out = fs_join(dir, buf)))
+		ret = MLCTL_ENOMEM;
+	free(buf);
+	free(link);
+	return ret;
+}
+
 int bundle_resolve(mlctl_bundle **out, mlctl_registry *reg, const char *model, const char *target)
 {
 	mlctl_model_version *v = NULL;
-	char *dir = NULL, *cur = NULL;
+	char *dir = NULL, *rel = NULL;
 	int ret;
 
 	*out = NULL;
@@ -108,12 +166,12 @@ int bundle_resolve(mlctl_bundle **out, mlctl_registry *reg, const char *model, c
 			return mlctl_error_set(MLCTL_ENOREGISTRY, "--target needs a registry");
 		if ((ret = mlctl_target_path(&dir, reg, target)))
 			return ret;
-		cur = fs_join(dir, "current");
-		ret = cur ? bundle_from_dir(out, cur) : MLCTL_ENOMEM;
-		if (ret == MLCTL_ENOTFOUND)
-			ret = mlctl_error_set(MLCTL_ENOTFOUND, "target %s has no current release (%s)", target, cur);
+		if (!(ret = resolve_current(&rel, dir, target)))
+			ret = bundle_from_dir(out, rel);
+		if (ret == MLCTL_ENOTFOUND && rel)
+			ret = mlctl_error_set(MLCTL_ENOTFOUND, "target %s: its current release %s is missing", target, rel);
 		free(dir);
-		free(cur);
+		free(rel);
 		return ret;
 	}
 	if (!model)

@@ -41,8 +41,9 @@ int bundle_from_dir(mlctl_bundle **out, const char *dir);
 int bundle_from_package(mlctl_bundle **out, const char *path, const char *pubkey);
 
 /*
- * Resolve what to score with: target (the release a deploy target's "current" points at),
- * else model: a .mlpkg package file (verified) or a registry reference. reg may be NULL
+ * Resolve what to score with: target (the release a deploy target's "current" points at:
+ * the link is read once and every file is read from that release directory, so that a
+ * concurrent deploy cannot mix two releases), else model: a .mlpkg package file (verified) or a registry reference. reg may be NULL
  * for package files.
  */
 int bundle_resolve(mlctl_bundle **out, mlctl_registry *reg, const char *model, const char *target);

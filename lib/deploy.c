@@ -7,8 +7,10 @@
  *
  * A release is extracted under a temp name and renamed into place, so a release directory
  * is always complete; current is replaced by rename(2), so it always names a complete
- * release. The registry is written after the switch; if a kill falls between the two,
- * the next deploy, rollback or status sees the difference and records it (reconcile).
+ * release. The registry is written after the switch, in one transaction (the deployment
+ * and the alias NAME@TARGET); if a kill falls between the switch and that transaction,
+ * the next deploy or rollback sees the difference under the target lock and records it
+ * (reconcile). `deploy status` only reports it: a read writes nothing.
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <dirent.h>
@@ -169,31 +171,6 @@ static int target_dir(char **out, mlctl_registry *reg, const char *target, const
 }
 
 #define PACKAGE_FILE_MAX ((size_t)1 << 30)
-#define KEY_FILE_MAX ((size_t)64 << 10)
-
-/* Check the signature "<path>.minisig" of a package already read into memory. */
-static int verify_signature(const char *pubkey, const char *path, const char *data, size_t len)
-{
-	char *sigpath = mlctl_asprintf("%s.minisig", path), *pk = NULL, *sig = NULL;
-	size_t pklen, siglen;
-	int ret;
-
-	if (!sigpath)
-		return MLCTL_ENOMEM;
-	if (!fs_exists(sigpath)) {
-		ret = mlctl_error_set(MLCTL_EVERDICT, "%s: no signature (%s is missing)", path, sigpath);
-		goto out;
-	}
-	if ((ret = fs_read_file(&pk, &pklen, pubkey, KEY_FILE_MAX)) ||
-	    (ret = fs_read_file(&sig, &siglen, sigpath, KEY_FILE_MAX)))
-		goto out;
-	ret = sign_verify_mem(pk, pklen, data, len, sig, siglen, sigpath, NULL);
-out:
-	free(pk);
-	free(sig);
-	free(sigpath);
-	return ret;
-}
 
 /* The bytes of the package of a registry version, as `mlctl package` writes them. */
 static int build_package(char **buf, size_t *len, mlctl_registry *reg, const mlctl_deploy_options *o,
@@ -228,29 +205,25 @@ out:
 /*
  * Read the package to deploy into memory, once: built from the registry, or a file whose
  * signature (with --pubkey), digest and contents are all checked on the same bytes, so
- * that the file cannot change between the checks and the use.
+ * that the file cannot change between the checks and the use. The bytes go to the store.
  */
-static int load_package(pkg_contents **c, manifest **m, char digest[65], mlctl_registry *reg,
-			const mlctl_deploy_options *o, const char *dir)
+static int load_package(package_file **out, mlctl_registry *reg, const mlctl_deploy_options *o, const char *dir)
 {
-	pkg_limits lim = PKG_LIMITS_INIT;
 	char *buf = NULL, stored[MLCTL_DIGEST_HEX];
 	size_t len = 0;
 	int ret;
 
-	if (mlctl_model_ref_is_registry(o->model) && !(fs_exists(o->model) && !fs_is_dir(o->model)))
-		ret = build_package(&buf, &len, reg, o, dir);
-	else if (!(ret = fs_read_file(&buf, &len, o->model, PACKAGE_FILE_MAX)) && o->pubkey)
-		ret = verify_signature(o->pubkey, o->model, buf, len);
-	if (ret)
-		goto out;
-	hash_buf_hex(digest, buf, len);
-	if ((ret = pkg_read_mem(c, buf, len, o->model, package_entries, package_nentries, &lim)) ||
-	    (ret = package_check(m, *c, o->model)))
-		goto out;
-	ret = mlctl_store_put(stored, reg, buf, len, "application/x-mlpkg");
-out:
-	free(buf);
+	*out = NULL;
+	if (mlctl_model_ref_is_registry(o->model) && !(fs_exists(o->model) && !fs_is_dir(o->model))) {
+		if ((ret = build_package(&buf, &len, reg, o, dir)) || (ret = package_file_from_mem(out, buf, len, o->model)))
+			return ret;
+	} else if ((ret = package_file_load(out, o->model, o->pubkey, NULL))) {
+		return ret;
+	}
+	if ((ret = mlctl_store_put(stored, reg, (*out)->data, (*out)->len, "application/x-mlpkg"))) {
+		package_file_free(*out);
+		*out = NULL;
+	}
 	return ret;
 }
 
@@ -294,10 +267,14 @@ static int learn_version(mlctl_registry *reg, const pkg_contents *c, const manif
 	return mlctl_model_register_as(reg, &spec);
 }
 
-/* True when name:version has a passing validation here, or in the package's manifest. */
-/* The newest finished validation of name:version decides: here, or (for a package from
- * elsewhere) the last one its manifest carries. A pass followed by a fail is a fail. */
-static int check_validated(mlctl_registry *reg, const manifest *m)
+/*
+ * The newest finished validation of name:version decides: one this registry recorded, or
+ * for a package from elsewhere the last one its manifest carries, but only when signed
+ * says that the manifest came with a signature verified against --pubkey. A manifest
+ * that arrived unsigned is input, never evidence: anyone can write "verdict: pass" into
+ * it and re-tar it. A pass followed by a fail is a fail.
+ */
+static int check_validated(mlctl_registry *reg, const manifest *m, bool signed_manifest)
 {
 	mlctl_run_filter f = MLCTL_RUN_FILTER_INIT;
 	mlctl_run_list *l = NULL;
@@ -323,6 +300,10 @@ static int check_validated(mlctl_registry *reg, const manifest *m)
 	if (!verdict[0] && m->nvalidations) {
 		const manifest_validation *v = &m->validations[m->nvalidations - 1];
 
+		if (!signed_manifest)
+			return mlctl_error_set(MLCTL_EVERDICT,
+					       "%s:%lld: the package's validations are not trusted: it is unsigned or its signature was not verified (deploy it with --pubkey KEY), and this registry has no validation of it",
+					       m->name, (long long)m->version);
 		snprintf(verdict, sizeof(verdict), "%s", v->verdict);
 		snprintf(run, sizeof(run), "%s", v->run);
 	}
@@ -511,85 +492,9 @@ static int finish_run(mlctl_registry *reg, const char *run, int ret)
 	return mlctl_run_finish(reg, run, NULL);
 }
 
-int mlctl_deploy(mlctl_deploy_result **out, mlctl_registry *reg, const mlctl_deploy_options *o)
-{
-	mlctl_deploy_result *res;
-	mlctl_deployment d = { 0 };
-	pkg_contents *c = NULL;
-	manifest *m = NULL;
-	char *lockpath = NULL;
-	int lockfd = -1, ret;
-
-	*out = NULL;
-	if (!o->model || !o->target)
-		return mlctl_error_set(MLCTL_EUSAGE, "deploy needs a model and --target");
-	if (!(res = mlctl_calloc(1, sizeof(*res))) || !(res->target = mlctl_strdup(o->target))) {
-		mlctl_deploy_result_free(res);
-		return MLCTL_ENOMEM;
-	}
-	if ((ret = target_dir(&res->path, reg, o->target, o->path)))
-		goto out;
-	if (!(lockpath = fs_join(res->path, ".lock"))) {
-		ret = MLCTL_ENOMEM;
-		goto out;
-	}
-	if ((ret = fs_lock(&lockfd, lockpath, lock_wait(o)))) {
-		if (ret == MLCTL_ELOCKED)
-			mlctl_error_set(ret, "target %s is being deployed by another process (%s): try again later",
-					o->target, lockpath);
-		goto out;
-	}
-	clean_leftovers(res->path);
-	if ((ret = mlctl_deploy_reconcile(reg, o->target)) || (ret = start_run(res->run, reg, o, "deploy")))
-		goto out;
-	if ((ret = load_package(&c, &m, res->package_digest, reg, o, res->path)))
-		goto out_run;
-	/* Refused before the registry learns anything from the package. */
-	if (o->require_validated && (ret = check_validated(reg, m)))
-		goto out_run;
-	if ((ret = learn_version(reg, c, m, res->run)))
-		goto out_run;
-	res->model = mlctl_asprintf("%s:%lld", m->name, (long long)m->version);
-	res->release = mlctl_asprintf("%s-%lld-%.12s", m->name, (long long)m->version, res->package_digest);
-	res->previous = current_release(res->path);
-	if (!res->model || !res->release) {
-		ret = MLCTL_ENOMEM;
-		goto out_run;
-	}
-	res->unchanged = res->previous && strcmp(res->previous, res->release) == 0;
-	if ((ret = install_release(res->path, res->release, c, res->package_digest)) ||
-	    (ret = switch_current(res->path, res->release)))
-		goto out_run;
-	d.target = (char *)o->target;
-	d.name = m->name;
-	d.version = (int)m->version;
-	snprintf(d.package_digest, sizeof(d.package_digest), "%s", res->package_digest);
-	d.release = res->release;
-	d.action = "deploy";
-	snprintf(d.run, sizeof(d.run), "%s", res->run);
-	if ((ret = mlctl_deployment_record(reg, &d)) ||
-	    (ret = mlctl_run_set_model(reg, res->run, m->name, (int)m->version)) ||
-	    (ret = mlctl_run_log_object(reg, res->run, "input", "package", res->package_digest)) ||
-	    (ret = mlctl_run_log_param(reg, res->run, "release", res->release)))
-		goto out_run;
-	res->pruned = prune(res->path, o->keep > 0 ? o->keep : 5, res->release, res->previous);
-out_run:
-	ret = finish_run(reg, res->run, ret);
-out:
-	fs_unlock(lockfd);
-	free(lockpath);
-	pkg_contents_free(c);
-	manifest_free(m);
-	if (ret) {
-		mlctl_deploy_result_free(res);
-		return ret;
-	}
-	*out = res;
-	return 0;
-}
-
-/* Record what current points at when the registry says otherwise. */
-int mlctl_deploy_reconcile(mlctl_registry *reg, const char *target)
+/* Under the target lock: record what current points at when the registry says otherwise
+ * (a deploy or rollback killed between the switch and its record). */
+static int reconcile_locked(mlctl_registry *reg, const char *target)
 {
 	mlctl_deployment_list *l = NULL;
 	mlctl_deployment d = { 0 };
@@ -629,6 +534,128 @@ out:
 	return ret;
 }
 
+int mlctl_deploy(mlctl_deploy_result **out, mlctl_registry *reg, const mlctl_deploy_options *o)
+{
+	mlctl_deploy_result *res;
+	mlctl_deployment d = { 0 };
+	package_file *pf = NULL;
+	const pkg_contents *c;
+	const manifest *m;
+	char *lockpath = NULL;
+	int lockfd = -1, ret;
+
+	*out = NULL;
+	if (!o->model || !o->target)
+		return mlctl_error_set(MLCTL_EUSAGE, "deploy needs a model and --target");
+	if (!(res = mlctl_calloc(1, sizeof(*res))) || !(res->target = mlctl_strdup(o->target))) {
+		mlctl_deploy_result_free(res);
+		return MLCTL_ENOMEM;
+	}
+	if ((ret = target_dir(&res->path, reg, o->target, o->path)))
+		goto out;
+	if (!(lockpath = fs_join(res->path, ".lock"))) {
+		ret = MLCTL_ENOMEM;
+		goto out;
+	}
+	if ((ret = fs_lock(&lockfd, lockpath, lock_wait(o)))) {
+		if (ret == MLCTL_ELOCKED)
+			mlctl_error_set(ret, "target %s is being deployed by another process (%s): try again later",
+					o->target, lockpath);
+		goto out;
+	}
+	clean_leftovers(res->path);
+	if ((ret = reconcile_locked(reg, o->target)) || (ret = start_run(res->run, reg, o, "deploy")))
+		goto out;
+	if ((ret = load_package(&pf, reg, o, res->path)))
+		goto out_run;
+	c = pf->contents;
+	m = pf->manifest;
+	memcpy(res->package_digest, pf->digest, sizeof(res->package_digest));
+	/* Refused before the registry learns anything from the package. */
+	if (o->require_validated && (ret = check_validated(reg, m, pf->signature_checked)))
+		goto out_run;
+	if ((ret = learn_version(reg, c, m, res->run)))
+		goto out_run;
+	res->model = mlctl_asprintf("%s:%lld", m->name, (long long)m->version);
+	res->release = mlctl_asprintf("%s-%lld-%.12s", m->name, (long long)m->version, res->package_digest);
+	res->previous = current_release(res->path);
+	if (!res->model || !res->release) {
+		ret = MLCTL_ENOMEM;
+		goto out_run;
+	}
+	res->unchanged = res->previous && strcmp(res->previous, res->release) == 0;
+	/* The run's bookkeeping comes before the switch, so that after it the registry is
+	 * written once: the deployment and the alias in one transaction. A kill after the
+	 * switch leaves either both (and a run that shows as stale) or neither, which the
+	 * next deploy or rollback reconciles. */
+	if ((ret = mlctl_run_set_model(reg, res->run, m->name, (int)m->version)) ||
+	    (ret = mlctl_run_log_object(reg, res->run, "input", "package", res->package_digest)) ||
+	    (ret = mlctl_run_log_param(reg, res->run, "release", res->release)))
+		goto out_run;
+	if ((ret = install_release(res->path, res->release, c, res->package_digest)) ||
+	    (ret = switch_current(res->path, res->release)))
+		goto out_run;
+	d.target = (char *)o->target;
+	d.name = m->name;
+	d.version = (int)m->version;
+	snprintf(d.package_digest, sizeof(d.package_digest), "%s", res->package_digest);
+	d.release = res->release;
+	d.action = "deploy";
+	snprintf(d.run, sizeof(d.run), "%s", res->run);
+	if ((ret = mlctl_deployment_record(reg, &d)))
+		goto out_run;
+	res->pruned = prune(res->path, o->keep > 0 ? o->keep : 5, res->release, res->previous);
+out_run:
+	ret = finish_run(reg, res->run, ret);
+out:
+	fs_unlock(lockfd);
+	free(lockpath);
+	package_file_free(pf);
+	if (ret) {
+		mlctl_deploy_result_free(res);
+		return ret;
+	}
+	*out = res;
+	return 0;
+}
+
+int mlctl_deploy_current(char **out, mlctl_registry *reg, const char *target)
+{
+	char *dir = NULL;
+	int ret;
+
+	*out = NULL;
+	if ((ret = mlctl_target_path(&dir, reg, target)))
+		return ret;
+	*out = current_release(dir);
+	free(dir);
+	return 0;
+}
+
+int mlctl_deploy_reconcile(mlctl_registry *reg, const char *target)
+{
+	char *dir = NULL, *lockpath = NULL;
+	int lockfd = -1, ret;
+
+	if ((ret = mlctl_target_path(&dir, reg, target)))
+		return ret;
+	if (!(lockpath = fs_join(dir, ".lock"))) {
+		ret = MLCTL_ENOMEM;
+		goto out;
+	}
+	if ((ret = fs_lock(&lockfd, lockpath, 5))) {
+		if (ret == MLCTL_ELOCKED)
+			mlctl_error_set(ret, "target %s is being deployed by another process: try again later", target);
+		goto out;
+	}
+	ret = reconcile_locked(reg, target);
+	fs_unlock(lockfd);
+out:
+	free(lockpath);
+	free(dir);
+	return ret;
+}
+
 int mlctl_deploy_rollback(mlctl_deploy_result **out, mlctl_registry *reg, const mlctl_deploy_options *o)
 {
 	mlctl_deployment_list *l = NULL;
@@ -655,7 +682,7 @@ int mlctl_deploy_rollback(mlctl_deploy_result **out, mlctl_registry *reg, const 
 		goto out;
 	}
 	clean_leftovers(res->path);
-	if ((ret = mlctl_deploy_reconcile(reg, o->target)) || (ret = mlctl_deployment_list_get(&l, reg, o->target)))
+	if ((ret = reconcile_locked(reg, o->target)) || (ret = mlctl_deployment_list_get(&l, reg, o->target)))
 		goto out;
 	res->previous = current_release(res->path);
 	for (i = 0; i < l->n; i++) {
@@ -689,7 +716,9 @@ int mlctl_deploy_rollback(mlctl_deploy_result **out, mlctl_registry *reg, const 
 		goto out_run;
 	}
 	snprintf(res->package_digest, sizeof(res->package_digest), "%s", l->d[i].package_digest);
-	if ((ret = switch_current(res->path, res->release)))
+	/* As in deploy: after the switch, one transaction (the deployment and the alias). */
+	if ((ret = mlctl_run_set_model(reg, res->run, l->d[i].name, l->d[i].version)) ||
+	    (ret = switch_current(res->path, res->release)))
 		goto out_run;
 	d.target = (char *)o->target;
 	d.name = l->d[i].name;
@@ -698,8 +727,7 @@ int mlctl_deploy_rollback(mlctl_deploy_result **out, mlctl_registry *reg, const 
 	d.release = res->release;
 	d.action = "rollback";
 	snprintf(d.run, sizeof(d.run), "%s", res->run);
-	if (!(ret = mlctl_deployment_record(reg, &d)))
-		ret = mlctl_run_set_model(reg, res->run, d.name, d.version);
+	ret = mlctl_deployment_record(reg, &d);
 out_run:
 	ret = finish_run(reg, res->run, ret);
 out:

@@ -345,13 +345,109 @@ fail:
 	return ret;
 }
 
-int mlctl_package_verify(mlctl_package_info **out, const char *path, const char *pubkey, const char *sig)
+#define PACKAGE_FILE_MAX ((size_t)1 << 30)
+#define KEY_FILE_MAX ((size_t)64 << 10)
+
+void package_file_free(package_file *f)
+{
+	if (!f)
+		return;
+	free(f->data);
+	free(f->trusted_comment);
+	pkg_contents_free(f->contents);
+	manifest_free(f->manifest);
+	free(f);
+}
+
+/* Check the signature sigpath of the bytes f holds with the public key file pubkey. */
+static int check_signature(package_file *f, const char *path, const char *pubkey, const char *sigpath)
+{
+	char *pk = NULL, *sig = NULL;
+	size_t pklen, siglen;
+	int ret;
+
+	if (!fs_exists(sigpath))
+		return mlctl_error_set(MLCTL_EVERDICT, "%s: no signature (%s is missing)", path, sigpath);
+	if ((ret = fs_read_file(&pk, &pklen, pubkey, KEY_FILE_MAX)) ||
+	    (ret = fs_read_file(&sig, &siglen, sigpath, KEY_FILE_MAX)))
+		goto out;
+	if ((ret = sign_verify_mem(pk, pklen, f->data, f->len, sig, siglen, sigpath, &f->trusted_comment)))
+		goto out;
+	f->signature_checked = true;
+out:
+	free(pk);
+	free(sig);
+	return ret;
+}
+
+/* Hash, read and check the bytes f holds. */
+static int check_bytes(package_file *f, const char *origin)
 {
 	pkg_limits lim = PKG_LIMITS_INIT;
-	mlctl_package_info *info;
-	pkg_contents *c = NULL;
-	manifest *m = NULL;
+	int ret;
+
+	hash_buf_hex(f->digest, f->data, f->len);
+	if ((ret = pkg_read_mem(&f->contents, f->data, f->len, origin, package_entries, package_nentries, &lim)))
+		return ret;
+	return package_check(&f->manifest, f->contents, origin);
+}
+
+int package_file_from_mem(package_file **out, char *data, size_t len, const char *origin)
+{
+	package_file *f;
+	int ret;
+
+	*out = NULL;
+	if (!(f = mlctl_calloc(1, sizeof(*f)))) {
+		free(data);
+		return MLCTL_ENOMEM;
+	}
+	f->data = data;
+	f->len = len;
+	if ((ret = check_bytes(f, origin))) {
+		package_file_free(f);
+		return ret;
+	}
+	*out = f;
+	return 0;
+}
+
+int package_file_load(package_file **out, const char *path, const char *pubkey, const char *sig)
+{
+	package_file *f;
 	char *sigpath = NULL;
+	int ret;
+
+	*out = NULL;
+	if (!(f = mlctl_calloc(1, sizeof(*f))))
+		return MLCTL_ENOMEM;
+	if ((ret = fs_read_file(&f->data, &f->len, path, PACKAGE_FILE_MAX)))
+		goto fail;
+	if (pubkey) {
+		if (!(sigpath = sig ? mlctl_strdup(sig) : mlctl_asprintf("%s.minisig", path))) {
+			ret = MLCTL_ENOMEM;
+			goto fail;
+		}
+		if ((ret = check_signature(f, path, pubkey, sigpath)))
+			goto fail;
+	}
+	if ((ret = check_bytes(f, path)))
+		goto fail;
+	free(sigpath);
+	*out = f;
+	return 0;
+fail:
+	free(sigpath);
+	package_file_free(f);
+	return ret;
+}
+
+int mlctl_package_verify(mlctl_package_info **out, const char *path, const char *pubkey, const char *sig)
+{
+	mlctl_package_info *info;
+	package_file *f = NULL;
+	const pkg_contents *c;
+	const pkg_entry *me;
 	size_t i;
 	int ret;
 
@@ -362,26 +458,16 @@ int mlctl_package_verify(mlctl_package_info **out, const char *path, const char 
 		ret = MLCTL_ENOMEM;
 		goto out;
 	}
-	if ((ret = hash_file_hex(info->digest, NULL, path)))
+	/* One read: the digest, the signature and the contents are all of the same bytes. */
+	if ((ret = package_file_load(&f, path, pubkey, sig)))
 		goto out;
-	if (pubkey) {
-		sigpath = sig ? mlctl_strdup(sig) : mlctl_asprintf("%s.minisig", path);
-		if (!sigpath) {
-			ret = MLCTL_ENOMEM;
-			goto out;
-		}
-		if (!fs_exists(sigpath)) {
-			ret = mlctl_error_set(MLCTL_EVERDICT, "%s: no signature (%s is missing)", path, sigpath);
-			goto out;
-		}
-		if ((ret = sign_verify(pubkey, path, sigpath, &info->trusted_comment)))
-			goto out;
-		info->signature_checked = true;
-	}
-	if ((ret = pkg_read(&c, path, package_entries, package_nentries, &lim)) || (ret = package_check(&m, c, path)))
-		goto out;
-	info->name = mlctl_strdup(m->name);
-	info->version = (int)m->version;
+	c = f->contents;
+	memcpy(info->digest, f->digest, sizeof(info->digest));
+	info->signature_checked = f->signature_checked;
+	info->trusted_comment = f->trusted_comment;
+	f->trusted_comment = NULL;
+	info->name = mlctl_strdup(f->manifest->name);
+	info->version = (int)f->manifest->version;
 	info->files = mlctl_calloc(c->n, sizeof(*info->files));
 	if (!info->name || !info->files) {
 		ret = MLCTL_ENOMEM;
@@ -394,21 +480,16 @@ int mlctl_package_verify(mlctl_package_info **out, const char *path, const char 
 		}
 		info->nfiles++;
 	}
-	{
-		const pkg_entry *me = pkg_find(c, "MANIFEST.yaml");
-
-		if (!(info->manifest = mlctl_calloc(me->len + 1, 1))) {
-			ret = MLCTL_ENOMEM;
-			goto out;
-		}
-		memcpy(info->manifest, me->data, me->len);
+	me = pkg_find(c, "MANIFEST.yaml");
+	if (!(info->manifest = mlctl_calloc(me->len + 1, 1))) {
+		ret = MLCTL_ENOMEM;
+		goto out;
 	}
+	memcpy(info->manifest, me->data, me->len);
 	*out = info;
 	info = NULL;
 out:
-	pkg_contents_free(c);
-	manifest_free(m);
-	free(sigpath);
+	package_file_free(f);
 	mlctl_package_info_free(info);
 	return ret;
 }
@@ -467,23 +548,16 @@ int package_bundle(mlctl_bundle **out, const pkg_contents *c, const manifest *m,
 
 int bundle_from_package(mlctl_bundle **out, const char *path, const char *pubkey)
 {
-	mlctl_package_info *info = NULL;
-	pkg_limits lim = PKG_LIMITS_INIT;
-	pkg_contents *c = NULL;
-	manifest *m = NULL;
+	package_file *f = NULL;
 	int ret;
 
 	*out = NULL;
-	if (pubkey && (ret = mlctl_package_verify(&info, path, pubkey, NULL)))
-		return ret;
-	mlctl_package_info_free(info);
-	if ((ret = pkg_read(&c, path, package_entries, package_nentries, &lim)) || (ret = package_check(&m, c, path)) ||
-	    (ret = package_bundle(out, c, m, path)))
+	if ((ret = package_file_load(&f, path, pubkey, NULL)) ||
+	    (ret = package_bundle(out, f->contents, f->manifest, path)))
 		goto out;
-	hash_file_hex((*out)->package_digest, NULL, path);
+	memcpy((*out)->package_digest, f->digest, sizeof((*out)->package_digest));
 out:
-	pkg_contents_free(c);
-	manifest_free(m);
+	package_file_free(f);
 	return ret;
 }
 

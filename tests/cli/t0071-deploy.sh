@@ -4,8 +4,8 @@
 # and its history, rollback (and refusing one with nothing to roll back to or only a
 # damaged release), --require-validated, a signed package deployed into a registry that
 # never saw the model, the target lock (--wait 0 exits 75, a waiting deploy goes on when
-# the lock is released), --keep, --path, and reconciling a link switched behind the
-# registry's back.
+# the lock is released), --keep, --path, and a link switched behind the registry's back
+# (status reports it, the next rollback records it).
 . "$(dirname "$0")/lib.sh"
 
 export USER=deployer
@@ -45,7 +45,7 @@ expect_out "status: prod serves iris:2" "^prod +iris:2 +$R2 .* deployer$"
 run --json deploy status prod
 check "status --json: release = the link" test "$(json 'd["targets"][0]["release"]')" = "$(basename "$(cur)")"
 check "status --json: keys" test "$(json 'sorted(d["targets"][0].keys())')" = \
-	"['action', 'id', 'name', 'package_sha256', 'release', 'run', 'target', 'time', 'user', 'version']"
+	"['action', 'current', 'id', 'in_sync', 'name', 'package_sha256', 'release', 'run', 'target', 'time', 'user', 'version']"
 check "status --json: one entry with model, who and time" test "$(json 'len(d["targets"]), d["targets"][0]["name"], d["targets"][0]["version"], d["targets"][0]["user"], d["targets"][0]["time"][:2]')" = \
 	"1 iris 2 deployer 20"
 
@@ -180,10 +180,15 @@ check "later deploys remember the path" test -d "$TMP/srv/model/releases/$(basen
 # (The concurrent deploys above left iris:1 or iris:3 current; the link goes to iris:2.)
 ln -s "releases/$R2" "$T/current.new" && mv -T "$T/current.new" "$T/current"
 run --json deploy status
-check "status reconciles: it reports what current points at" \
-	test "$(json '[t["release"] for t in d["targets"] if t["target"] == "prod"][0]')" = "$R2"
+check "status reports what current points at, and that the record differs" \
+	test "$(json '[(t["current"], t["in_sync"]) for t in d["targets"] if t["target"] == "prod"][0]')" = "('$R2', False)"
 run deploy history prod
-expect_out "the reconciled switch is in the history" "^[-0-9: ]+ +reconcile +iris:2 +$R2 "
+check "status recorded nothing" sh -c "! grep -q reconcile '$TMP/out'"
+run deploy rollback prod
+expect_rc "the next rollback goes on" 0
+run deploy history prod
+expect_out "it recorded the switch it found first (reconcile)" "^[-0-9: ]+ +reconcile +iris:2 +$R2 "
+expect_out "and then its own" "^[-0-9: ]+ +rollback +"
 
 # ---- usage ----
 run deploy iris:1

@@ -1,8 +1,9 @@
 #!/bin/sh
 # t0072-deploy-crash.sh — kill -9 deploys and rollbacks at random moments, 60 times. After
 # every kill the target's current link names a complete release (predict --target scores
-# with it, which checks every file's digest against the manifest), and the next command
-# (deploy status) records and reports exactly what current points at. Deploys rotate over
+# with it, which checks every file's digest against the manifest), deploy status reports
+# exactly what current points at (and says when the record lags behind: it never writes),
+# and the alias iris@prod is the version of the latest deployment record. Deploys rotate over
 # three packages with --keep 1, so that kills land in extraction, the switch, the record
 # and the pruning of old releases. The random delays come from a seed printed on failure.
 . "$(dirname "$0")/lib.sh"
@@ -47,8 +48,17 @@ while read -r delay; do
 		why="predict --target failed on $rel: $(head -c 300 "$TMP/err")"
 	elif ! "$MLCTL" --json deploy status >"$TMP/out" 2>"$TMP/err"; then
 		why="deploy status failed: $(head -c 300 "$TMP/err")"
-	elif [ "$(json 'd["targets"][0]["release"]')" != "$rel" ]; then
-		why="deploy status says $(json 'd["targets"][0]["release"]'), current is $rel"
+	elif [ "$(json 'd["targets"][0]["current"]')" != "$rel" ]; then
+		why="deploy status says current is $(json 'd["targets"][0]["current"]'), it is $rel"
+	elif [ "$(json 'd["targets"][0]["in_sync"]')" = True ] && [ "$(json 'd["targets"][0]["release"]')" != "$rel" ]; then
+		why="deploy status says in sync with $(json 'd["targets"][0]["release"]'), current is $rel"
+	else
+		# The deployment record and the alias are written in one transaction: whatever
+		# the kill interrupted, iris@prod is the version of the latest record.
+		recorded=$(json 'd["targets"][0]["version"]')
+		"$MLCTL" --json models show iris >"$TMP/out" 2>"$TMP/err"
+		alias=$(json '[v["version"] for v in d["versions"] if "prod" in v.get("aliases", [])]')
+		[ "$alias" = "[$recorded]" ] || why="the latest record is iris:$recorded, but iris@prod is $alias"
 	fi
 	if [ -n "$why" ]; then
 		bad=$((bad + 1))
@@ -73,7 +83,8 @@ for r in "$T"/releases/*; do
 	check "release $(basename "$r") is complete" sh -c "cd '$r' && test -f MANIFEST.yaml -a -f model/libsvm.model -a -f model/preprocess.yaml -a -f reference/profile.yaml -a -f .package-sha256"
 done
 run --json deploy status prod
-check "status after the storm = current" test "$(json 'd["targets"][0]["release"]')" = "$(basename "$(readlink "$T/current")")"
+check "status after the storm = current, and in sync (the deploys recorded what they found)" \
+	test "$(json 'd["targets"][0]["release"], d["targets"][0]["in_sync"]')" = "$(basename "$(readlink "$T/current")") True"
 run deploy rollback prod
 expect_rc "rollback after the storm" 0
 check "it went back to iris:1" sh -c "readlink '$T/current' | grep -q '^releases/iris-1-'"

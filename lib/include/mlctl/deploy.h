@@ -43,8 +43,20 @@ int mlctl_deploy(mlctl_deploy_result **out, mlctl_registry *reg, const mlctl_dep
  * is none. */
 int mlctl_deploy_rollback(mlctl_deploy_result **out, mlctl_registry *reg, const mlctl_deploy_options *opts);
 
-/* Bring the registry in line with what target's current link points at (after a crash
- * between the switch and the record). Called by deploy, rollback and status. */
+/*
+ * The release target's current link points at ("churn-3-1a2b3c…") in *out (the caller
+ * frees it), or NULL when there is no link. Reads only: compare it with the latest
+ * deployment (mlctl_deployment_list_get) to see a switch the registry has not recorded.
+ * MLCTL_ENOTFOUND for an unknown target.
+ */
+int mlctl_deploy_current(char **out, mlctl_registry *reg, const char *target);
+
+/*
+ * Bring the registry in line with what target's current link points at (after a kill
+ * between the switch and the record): takes the target lock (waiting up to 5 seconds,
+ * then MLCTL_ELOCKED) and records a "reconcile" deployment when they differ. Deploy and
+ * rollback do this themselves under their lock; `deploy status` never does.
+ */
 int mlctl_deploy_reconcile(mlctl_registry *reg, const char *target);
 
 void mlctl_deploy_result_free(mlctl_deploy_result *r);
