@@ -5,14 +5,17 @@
  * Inputs are the feature columns in table order. A numeric input gives one feature; a
  * categorical one gives one 0/1 indicator per category of its sorted training vocabulary.
  * Missing numbers are imputed with the training mean; a missing category is the category
- * "<missing>" when training saw one, else all indicators are 0. Each feature is then
- * scaled: minmax exactly as svm-scale -l -1 -u 1 does (a constant feature is dropped, the
- * training minimum maps to -1 and the maximum to 1, indicators therefore to -1/1 too),
- * standard to mean 0 and population sd 1 (indicators kept 0/1, constant features 0), or
- * none. Zero values are left out of the rows, as svm-scale leaves them out.
+ * "<missing>" when training saw one, else all indicators are 0. Each numeric feature is
+ * then scaled: minmax exactly as svm-scale -l -1 -u 1 does (a constant feature is dropped,
+ * the training minimum maps to -1 and the maximum to 1), standard to mean 0 and population
+ * sd 1 (constant features 0), or none. Indicators stay 0/1 under every scaling, as the
+ * LIBSVM guide advises: rescaled to -1/+1 they would count four times as much in every RBF
+ * distance as the numeric features, which costs accuracy. Zero values are left out of the
+ * rows, as svm-scale leaves them out.
  *
  * Every parameter is serialised with mlctl_fmt_double, so a loaded schema transforms to
- * bit-identical nodes.
+ * bit-identical nodes. schema_version 1 files (written before indicators stayed 0/1) still
+ * load and transform as they did: their indicators are min-max scaled like numbers.
  */
 #include <math.h>
 #include <stdio.h>
@@ -54,6 +57,7 @@ struct mlctl_schema {
 	sch_input *inputs;
 	int nfeatures;
 	sch_feature *feat;      /* feat[k - 1] for feature index k */
+	bool scaled_indicators; /* a schema_version 1 file: minmax rescales indicators too */
 };
 
 /* A text cell seen without copying: trimmed of surrounding blanks. */
@@ -219,12 +223,12 @@ static double scale_value(const mlctl_schema *s, int index, double v, bool indic
 {
 	const sch_feature *f = &s->feat[index - 1];
 
+	if (indicator && !(s->scaled_indicators && s->scale == SCHEMA_SCALE_MINMAX))
+		return v;
 	switch (s->scale) {
 	case SCHEMA_SCALE_MINMAX:
 		return scale_minmax(f, v);
 	case SCHEMA_SCALE_STANDARD:
-		if (indicator)
-			return v;
 		if (!(f->sd > 0))
 			return 0;
 		return (v - f->mean) / f->sd;
@@ -1066,7 +1070,7 @@ int schema_save(char **out, size_t *len, const mlctl_schema *s)
 
 	ymlw_begin(&w);
 	ymlw_map(&w);
-	ymlw_ksize(&w, "schema_version", 1);
+	ymlw_ksize(&w, "schema_version", 2);
 	ymlw_kplain(&w, "task", task_name(s->task));
 	ymlw_kplain(&w, "scale", schema_scale_name(s->scale));
 	ymlw_plain(&w, "label");
@@ -1217,8 +1221,9 @@ static int load_header(ymlr *r, yaml_node_t *root, mlctl_schema *s)
 	if ((ret = ymlr_map(r, root, "the schema")) ||
 	    (ret = ymlr_ksize(r, root, "schema_version", &version)))
 		return ret;
-	if (version != 1)
-		return ymlr_error(r, root, "schema_version %zu is not supported (expected 1)", version);
+	if (version != 1 && version != 2)
+		return ymlr_error(r, root, "schema_version %zu is not supported (expected 1 or 2)", version);
+	s->scaled_indicators = version == 1;
 	if ((ret = ymlr_kstr(r, root, "task", &task)) || (ret = ymlr_kstr(r, root, "scale", &scale)) ||
 	    (ret = ymlr_kstr(r, root, "labels", &labels)))
 		return ret;
