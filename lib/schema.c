@@ -17,6 +17,7 @@
  * bit-identical nodes. schema_version 1 files (written before indicators stayed 0/1) still
  * load and transform as they did: their indicators are min-max scaled like numbers.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -602,6 +603,17 @@ static int fit_classes(mlctl_schema *s, const ds_table *t, long lcol)
 			s->numeric_labels = false;
 	}
 	if (s->numeric_labels) {
+		/* libsvm keeps class labels as int: 1.2 and 1.7 would both become class 1 */
+		for (r = 0; r < t->nrows; r++) {
+			if (vals[r] != floor(vals[r]) || vals[r] < INT_MIN || vals[r] > INT_MAX) {
+				ret = mlctl_error_set(MLCTL_EDATA,
+						      "%s:%zu: label column \"%s\": \"%s\" is not a class: a classifier needs "
+						      "text labels or integers in int range (for a numeric target use "
+						      "--type epsilon-svr or nu-svr)",
+						      t->path, t->lines[r], s->label, ds_cell(t, r, lcol));
+				goto out;
+			}
+		}
 		qsort(vals, t->nrows, sizeof(*vals), mlctl_cmp_double);
 		for (r = 0; r < t->nrows; r++)
 			if (r == 0 || vals[r] != vals[n - 1])
@@ -660,6 +672,52 @@ static int fit_labels(mlctl_schema *s, const ds_table *t)
 		if ((ret = label_value(s, ds_cell(t, r, lcol), &ctx, &v)))
 			return ret;
 	}
+	return 0;
+}
+
+/*
+ * The task a label asks for when --type does not say: classification when any label is
+ * text, or when every label is an integer and there are at most SCHEMA_INFER_MAX_CLASSES
+ * distinct values or at most 1 per SCHEMA_INFER_ROWS_PER_CLASS rows (5%); otherwise
+ * regression. Missing labels are skipped here; schema_fit reports them.
+ */
+int schema_infer_task(schema_inference *out, const ds_table *t, const schema_options *o)
+{
+	long lcol = ds_table_col(t, o->label ? o->label : "label");
+	double *vals;
+	size_t r, n = 0, k = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->task = SCHEMA_TASK_CLASSIFY;
+	if (lcol < 0)
+		return 0; /* schema_fit names the missing column */
+	if (!(vals = mlctl_calloc(t->nrows + 1, sizeof(*vals))))
+		return MLCTL_ENOMEM;
+	out->integers = true;
+	for (r = 0; r < t->nrows; r++) {
+		const char *cell = ds_cell(t, r, lcol);
+
+		if (ds_is_missing(cell))
+			continue;
+		if (!parse_num(cell, &vals[n])) {
+			out->text = true;
+			break;
+		}
+		if (vals[n] != floor(vals[n]) || vals[n] < INT_MIN || vals[n] > INT_MAX)
+			out->integers = false;
+		n++;
+	}
+	if (!out->text) {
+		qsort(vals, n, sizeof(*vals), mlctl_cmp_double);
+		for (r = 0; r < n; r++)
+			if (r == 0 || vals[r] != vals[r - 1])
+				k++;
+		out->ndistinct = k;
+		if (!out->integers ||
+		    (k > SCHEMA_INFER_MAX_CLASSES && k > n / SCHEMA_INFER_ROWS_PER_CLASS))
+			out->task = SCHEMA_TASK_REGRESS;
+	}
+	free(vals);
 	return 0;
 }
 

@@ -291,8 +291,12 @@ static void roundtrip(const char *file, const char *label, schema_scale scale)
 	char *yaml = NULL, *yaml2 = NULL;
 	size_t len, len2;
 
+	schema_inference inf;
+
 	o.label = label;
 	o.scale = scale;
+	ck_assert_int_eq(schema_infer_task(&inf, t, &o), 0); /* concrete: a regression */
+	o.task = inf.task;
 	s = fit(t, &o);
 	ck_assert_int_eq(schema_save(&yaml, &len, s), 0);
 	ck_assert_msg(schema_load(&s2, yaml, len, "preprocess.yaml") == 0, "%s",
@@ -537,6 +541,59 @@ START_TEST(test_schema_label_errors)
 }
 END_TEST
 
+/* The task a label asks for: text, or few distinct integers (at most 20, or at most one
+ * per 20 rows), is classification; anything else regression. A classifier refuses a
+ * numeric label that is not an integer, naming file, line, column and value. */
+START_TEST(test_schema_infer_task)
+{
+	static const struct { const char *labels; size_t repeat; schema_task want; size_t k; } cases[] = {
+		{ "a b c", 1, SCHEMA_TASK_CLASSIFY, 0 },
+		{ "1 2 x", 1, SCHEMA_TASK_CLASSIFY, 0 },
+		{ "-1 1", 1, SCHEMA_TASK_CLASSIFY, 2 },
+		{ "1.5 2.5", 1, SCHEMA_TASK_REGRESS, 2 },
+		/* 21 distinct integers: regression in 21 rows, classes in 21 * 20 rows */
+		{ "0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20", 1, SCHEMA_TASK_REGRESS, 21 },
+		{ "0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20", 20, SCHEMA_TASK_CLASSIFY, 21 },
+		{ "0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20", 19, SCHEMA_TASK_REGRESS, 21 },
+		{ "1e10 2", 1, SCHEMA_TASK_REGRESS, 2 },   /* not in int range */
+	};
+	schema_options o = SCHEMA_OPTIONS_INIT;
+	schema_inference inf;
+	mlctl_schema *s = NULL;
+	size_t i, r;
+	ds_table *t;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *csv = strdup("x,label\n"), *labels = strdup(cases[i].labels), *tok, *save = NULL;
+		size_t len = strlen(csv);
+
+		for (r = 0; r < cases[i].repeat; r++) {
+			free(labels);
+			labels = strdup(cases[i].labels);
+			for (tok = strtok_r(labels, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+				csv = realloc(csv, len + strlen(tok) + 8);
+				len += (size_t)snprintf(csv + len, strlen(tok) + 8, "1,%s\n", tok);
+			}
+		}
+		t = load(write_tmp("infer.csv", csv));
+		ck_assert_int_eq(schema_infer_task(&inf, t, &o), 0);
+		ck_assert_msg(inf.task == cases[i].want, "%s x%zu: task %d", cases[i].labels, cases[i].repeat, inf.task);
+		if (cases[i].k)
+			ck_assert_uint_eq(inf.ndistinct, cases[i].k);
+		ds_table_free(t);
+		free(csv);
+		free(labels);
+	}
+	t = load(write_tmp("frac.csv", "x,label\n1,1\n2,1.2\n3,1.7\n"));
+	ck_assert_int_eq(schema_fit(&s, t, &o), MLCTL_EDATA);
+	ck_assert_ptr_nonnull(strstr(mlctl_error_last()->message,
+			 "frac.csv:3: label column \"label\": \"1.2\" is not a class: a classifier needs text labels "
+			 "or integers in int range (for a numeric target use --type epsilon-svr or nu-svr)"));
+	ck_assert_ptr_null(s);
+	ds_table_free(t);
+}
+END_TEST
+
 START_TEST(test_schema_selection_and_forced_categorical)
 {
 	ds_table *t = load(data_path("iris.csv"));
@@ -621,6 +678,7 @@ static Suite *schema_suite(void)
 	tcase_add_test(tc, test_schema_stream_errors);
 	tcase_add_test(tc, test_schema_stream_libsvm_matches_table);
 	tcase_add_test(tc, test_schema_label_errors);
+	tcase_add_test(tc, test_schema_infer_task);
 	tcase_add_test(tc, test_schema_selection_and_forced_categorical);
 	tcase_add_test(tc, test_schema_load_malformed);
 	tcase_add_test(tc, test_schema_subset_rows);
