@@ -10,7 +10,7 @@
 
 static const cli_option opts[] = {
 	{ "name", 0, "NAME", "model name to register a new version of (required)" },
-	{ "type", 's', "TYPE", "c-svc (default), nu-svc, one-class, epsilon-svr, nu-svr" },
+	{ "type", 's', "TYPE", "c-svc, nu-svc, one-class, epsilon-svr, nu-svr (default: from the label)" },
 	{ "kernel", 't', "KERNEL", "rbf (default), linear, poly, sigmoid" },
 	{ "cost", 'C', "C", "cost parameter C (default 1)" },
 	{ "gamma", 'g', "G", "kernel gamma (default 1/features)" },
@@ -62,6 +62,7 @@ static void print_result(const mlctl_train_result *r, const char *data)
 
 	printf("Trained %s version %d (run %s)\n", r->name, r->version, r->run);
 	printf("  data      %s: %zu rows, %zu input columns, %d features\n", data, r->rows, r->columns, r->features);
+	printf("  task      %s (%s%s%s)\n", r->task, r->svm_type, *r->task_reason ? ", " : "", r->task_reason);
 	printf("  model     %s, %s kernel:", r->svm_type, r->kernel);
 	for (i = 0; i < r->nparams; i++)
 		if (strcmp(r->params[i].key, "type") && strcmp(r->params[i].key, "kernel"))
@@ -110,6 +111,8 @@ static json_t *result_json(cli_ctx *ctx, const mlctl_train_result *r, const mlct
 	if (!doc)
 		return NULL;
 	json_object_set_new(doc, "classes", json_integer((json_int_t)r->nclasses));
+	json_object_set_new(doc, "task", json_pack("{s:s, s:s, s:b, s:s}", "kind", r->task, "svm_type", r->svm_type,
+						   "inferred", r->task_inferred, "reason", r->task_reason));
 	json_object_set_new(doc, "seed", json_integer((json_int_t)o->seed));
 	json_object_set_new(doc, "cv", json_integer(o->tune || o->cv ? (o->cv ? o->cv : 5) : 0));
 	json_object_set_new(doc, "holdout", o->holdout > 0 ? json_real(o->holdout) : json_null());

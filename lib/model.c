@@ -4,10 +4,11 @@
  *
  * libsvm has three pieces of process-wide state this file has to tame: its print function
  * (silenced once), rand() in probability training (seeded under a lock), and, in
- * svm_save_model/svm_load_model, setlocale() plus a static line buffer (serialised under a
- * second lock). svm_load_model trusts its input completely, so model_load() first checks
- * the text with a strict parser of its own (model_validate) and hands libsvm only text
- * that it knows libsvm reads safely.
+ * svm_load_model, setlocale() plus a static line buffer (serialised under a second lock).
+ * svm_load_model trusts its input completely, so model_load() first checks the text with a
+ * strict parser of its own (model_validate) and hands libsvm only text that it knows
+ * libsvm reads safely. The model text is written here, not by svm_save_model, whose %.8g
+ * support-vector values would describe a different model from the one trained.
  */
 #include <errno.h>
 #include <limits.h>
@@ -29,7 +30,7 @@ static pthread_once_t libsvm_once = PTHREAD_ONCE_INIT;
 static locale_t model_c_locale;
 /* Held around srand()+svm_train() when libsvm's probability code draws from rand(). */
 static pthread_mutex_t rand_lock = PTHREAD_MUTEX_INITIALIZER;
-/* Held around svm_save_model()/svm_load_model(): setlocale() and a static line buffer. */
+/* Held around svm_load_model(): setlocale() and a static line buffer. */
 static pthread_mutex_t file_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void print_nothing(const char *s)
@@ -391,7 +392,129 @@ void model_free(struct svm_model *m)
 		svm_free_and_destroy_model(&m);
 }
 
-/* ---- save and load through a temp file ---- */
+/* ---- the model text ---- */
+
+/* svm_save_model's names for svm_type and kernel_type. */
+static const char *const libsvm_type_names[] = { "c_svc", "nu_svc", "one_class", "epsilon_svr", "nu_svr" };
+static const char *const libsvm_kernel_names[] = { "linear", "polynomial", "rbf", "sigmoid", "precomputed" };
+
+/* " %.17g" of each of v[0..n) after key, on one line. */
+static int put_doubles(strbuf *sb, const char *key, const double *v, int n)
+{
+	char num[40];
+	int i, ret = strbuf_puts(sb, key);
+
+	for (i = 0; i < n && !ret; i++) {
+		snprintf(num, sizeof(num), " %.17g", v[i]);
+		ret = strbuf_puts(sb, num);
+	}
+	return ret ? ret : strbuf_puts(sb, "\n");
+}
+
+static int put_ints(strbuf *sb, const char *key, const int *v, int n)
+{
+	char num[16];
+	int i, ret = strbuf_puts(sb, key);
+
+	for (i = 0; i < n && !ret; i++) {
+		snprintf(num, sizeof(num), " %d", v[i]);
+		ret = strbuf_puts(sb, num);
+	}
+	return ret ? ret : strbuf_puts(sb, "\n");
+}
+
+static int put_header(strbuf *sb, const struct svm_model *m)
+{
+	const struct svm_parameter *p = &m->param;
+	int k = m->nr_class, npairs = k * (k - 1) / 2, ret;
+
+	if ((ret = strbuf_printf(sb, "svm_type %s\nkernel_type %s\n", libsvm_type_names[p->svm_type],
+				 libsvm_kernel_names[p->kernel_type])))
+		return ret;
+	if (p->kernel_type == POLY && (ret = strbuf_printf(sb, "degree %d\n", p->degree)))
+		return ret;
+	if ((p->kernel_type == POLY || p->kernel_type == RBF || p->kernel_type == SIGMOID) &&
+	    (ret = put_doubles(sb, "gamma", &p->gamma, 1)))
+		return ret;
+	if ((p->kernel_type == POLY || p->kernel_type == SIGMOID) &&
+	    (ret = put_doubles(sb, "coef0", &p->coef0, 1)))
+		return ret;
+	if ((ret = strbuf_printf(sb, "nr_class %d\ntotal_sv %d\n", k, m->l)) ||
+	    (ret = put_doubles(sb, "rho", m->rho, npairs)))
+		return ret;
+	if (m->label && (ret = put_ints(sb, "label", m->label, k)))
+		return ret;
+	if (m->probA && (ret = put_doubles(sb, "probA", m->probA, npairs)))
+		return ret;
+	if (m->probB && (ret = put_doubles(sb, "probB", m->probB, npairs)))
+		return ret;
+	if (m->nSV && (ret = put_ints(sb, "nr_sv", m->nSV, k)))
+		return ret;
+	return strbuf_puts(sb, "SV\n");
+}
+
+/* One SV line: nr_class - 1 coefficients, then index:value pairs, each followed by a
+ * space as svm_save_model writes them. */
+static int put_sv(strbuf *sb, const struct svm_model *m, int i)
+{
+	const struct svm_node *x = m->SV[i];
+	char num[64];
+	int j, ret = 0;
+
+	for (j = 0; j < m->nr_class - 1 && !ret; j++) {
+		snprintf(num, sizeof(num), "%.17g ", m->sv_coef[j][i]);
+		ret = strbuf_puts(sb, num);
+	}
+	if (m->param.kernel_type == PRECOMPUTED) {
+		snprintf(num, sizeof(num), "0:%d ", (int)x->value);
+		ret = ret ? ret : strbuf_puts(sb, num);
+	} else {
+		for (; x && x->index != -1 && !ret; x++) {
+			snprintf(num, sizeof(num), "%d:%.17g ", x->index, x->value);
+			ret = strbuf_puts(sb, num);
+		}
+	}
+	return ret ? ret : strbuf_puts(sb, "\n");
+}
+
+/*
+ * The text svm_save_model writes, but with every support-vector value as %.17g where
+ * libsvm writes %.8g: a model read back is the model that was trained and evaluated, to
+ * the last bit. Numbers are formatted in the C locale through uselocale(), which changes
+ * this thread's locale only and is restored before returning.
+ */
+int model_save(char **out, size_t *len, const struct svm_model *m)
+{
+	strbuf sb = MLCTL_STRBUF_INIT;
+	locale_t old;
+	int i, ret;
+
+	*out = NULL;
+	*len = 0;
+	libsvm_init();
+	if (!model_c_locale)
+		return mlctl_error_errno(MLCTL_ERROR, "cannot create the C locale to write the model");
+	if (m->param.svm_type < C_SVC || m->param.svm_type > NU_SVR || m->param.kernel_type < LINEAR ||
+	    m->param.kernel_type > PRECOMPUTED || m->nr_class < 1 || m->l < 0)
+		return mlctl_error_set(MLCTL_ERROR, "cannot save a model with svm_type %d, kernel_type %d, "
+				       "%d classes", m->param.svm_type, m->param.kernel_type, m->nr_class);
+	old = uselocale(model_c_locale);
+	ret = put_header(&sb, m);
+	for (i = 0; i < m->l && !ret; i++)
+		ret = put_sv(&sb, m, i);
+	uselocale(old);
+	if (ret) {
+		strbuf_release(&sb);
+		return ret;
+	}
+	if (!(*out = strbuf_detach(&sb, len))) {
+		strbuf_release(&sb);
+		return mlctl_error_oom();
+	}
+	return 0;
+}
+
+/* ---- load through a temp file ---- */
 
 /* Create an empty private temp file; *path is a fresh allocation. With fdp, the file
  * stays open there; otherwise it is closed. */
@@ -435,34 +558,6 @@ static int write_all(int fd, const char *data, size_t len, const char *path)
 	return 0;
 }
 
-int model_save(char **out, size_t *len, const struct svm_model *m)
-{
-	char *path = NULL;
-	locale_t old;
-	int ret, rc;
-
-	*out = NULL;
-	*len = 0;
-	libsvm_init();
-	ret = temp_file(&path, NULL);
-	if (ret)
-		return ret;
-	pthread_mutex_lock(&file_lock);
-	old = uselocale(model_c_locale ? model_c_locale : LC_GLOBAL_LOCALE);
-	rc = svm_save_model(path, m);
-	uselocale(old);
-	pthread_mutex_unlock(&file_lock);
-	if (rc != 0) {
-		ret = mlctl_error_set(MLCTL_EIO, "cannot write the model to the temp file %s", path);
-		goto out_unlink;
-	}
-	ret = fs_read_file(out, len, path, 0);
-out_unlink:
-	unlink(path);
-	free(path);
-	return ret;
-}
-
 /* Fill in what svm_load_model leaves uninitialised (training-only fields). */
 static void loaded_defaults(struct svm_model *m)
 {
@@ -492,7 +587,7 @@ int model_load(struct svm_model **out, const char *text, size_t len, const char 
 	struct svm_model *m;
 	char *path = NULL;
 	locale_t old;
-	int fd, ret;
+	int fd = -1, ret;
 
 	*out = NULL;
 	libsvm_init();

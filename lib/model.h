@@ -49,7 +49,9 @@ bool model_is_classifier(int svm_type);
 int model_train(struct svm_model **out, const struct svm_problem *prob,
 		const struct svm_parameter *p, int nfeatures, uint64_t seed);
 
-/* svm_save_model's text, in the C locale, in a fresh buffer. */
+/* svm_save_model's text, in the C locale, in a fresh buffer (*out, owned by the caller),
+ * except that support-vector values are written with %.17g, not %.8g: loading the text
+ * gives back the model's doubles exactly. svm-predict and svm_load_model read it. */
 int model_save(char **out, size_t *len, const struct svm_model *m);
 
 /* Load svm_save_model text. Validates the text first (header keys, counts, indices) so

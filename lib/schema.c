@@ -5,15 +5,19 @@
  * Inputs are the feature columns in table order. A numeric input gives one feature; a
  * categorical one gives one 0/1 indicator per category of its sorted training vocabulary.
  * Missing numbers are imputed with the training mean; a missing category is the category
- * "<missing>" when training saw one, else all indicators are 0. Each feature is then
- * scaled: minmax exactly as svm-scale -l -1 -u 1 does (a constant feature is dropped, the
- * training minimum maps to -1 and the maximum to 1, indicators therefore to -1/1 too),
- * standard to mean 0 and population sd 1 (indicators kept 0/1, constant features 0), or
- * none. Zero values are left out of the rows, as svm-scale leaves them out.
+ * "<missing>" when training saw one, else all indicators are 0. Each numeric feature is
+ * then scaled: minmax exactly as svm-scale -l -1 -u 1 does (a constant feature is dropped,
+ * the training minimum maps to -1 and the maximum to 1), standard to mean 0 and population
+ * sd 1 (constant features 0), or none. Indicators stay 0/1 under every scaling, as the
+ * LIBSVM guide advises: rescaled to -1/+1 they would count four times as much in every RBF
+ * distance as the numeric features, which costs accuracy. Zero values are left out of the
+ * rows, as svm-scale leaves them out.
  *
  * Every parameter is serialised with mlctl_fmt_double, so a loaded schema transforms to
- * bit-identical nodes.
+ * bit-identical nodes. schema_version 1 files (written before indicators stayed 0/1) still
+ * load and transform as they did: their indicators are min-max scaled like numbers.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +58,7 @@ struct mlctl_schema {
 	sch_input *inputs;
 	int nfeatures;
 	sch_feature *feat;      /* feat[k - 1] for feature index k */
+	bool scaled_indicators; /* a schema_version 1 file: minmax rescales indicators too */
 };
 
 /* A text cell seen without copying: trimmed of surrounding blanks. */
@@ -219,12 +224,12 @@ static double scale_value(const mlctl_schema *s, int index, double v, bool indic
 {
 	const sch_feature *f = &s->feat[index - 1];
 
+	if (indicator && !(s->scaled_indicators && s->scale == SCHEMA_SCALE_MINMAX))
+		return v;
 	switch (s->scale) {
 	case SCHEMA_SCALE_MINMAX:
 		return scale_minmax(f, v);
 	case SCHEMA_SCALE_STANDARD:
-		if (indicator)
-			return v;
 		if (!(f->sd > 0))
 			return 0;
 		return (v - f->mean) / f->sd;
@@ -598,6 +603,17 @@ static int fit_classes(mlctl_schema *s, const ds_table *t, long lcol)
 			s->numeric_labels = false;
 	}
 	if (s->numeric_labels) {
+		/* libsvm keeps class labels as int: 1.2 and 1.7 would both become class 1 */
+		for (r = 0; r < t->nrows; r++) {
+			if (vals[r] != floor(vals[r]) || vals[r] < INT_MIN || vals[r] > INT_MAX) {
+				ret = mlctl_error_set(MLCTL_EDATA,
+						      "%s:%zu: label column \"%s\": \"%s\" is not a class: a classifier needs "
+						      "text labels or integers in int range (for a numeric target use "
+						      "--type epsilon-svr or nu-svr)",
+						      t->path, t->lines[r], s->label, ds_cell(t, r, lcol));
+				goto out;
+			}
+		}
 		qsort(vals, t->nrows, sizeof(*vals), mlctl_cmp_double);
 		for (r = 0; r < t->nrows; r++)
 			if (r == 0 || vals[r] != vals[n - 1])
@@ -656,6 +672,52 @@ static int fit_labels(mlctl_schema *s, const ds_table *t)
 		if ((ret = label_value(s, ds_cell(t, r, lcol), &ctx, &v)))
 			return ret;
 	}
+	return 0;
+}
+
+/*
+ * The task a label asks for when --type does not say: classification when any label is
+ * text, or when every label is an integer and there are at most SCHEMA_INFER_MAX_CLASSES
+ * distinct values or at most 1 per SCHEMA_INFER_ROWS_PER_CLASS rows (5%); otherwise
+ * regression. Missing labels are skipped here; schema_fit reports them.
+ */
+int schema_infer_task(schema_inference *out, const ds_table *t, const schema_options *o)
+{
+	long lcol = ds_table_col(t, o->label ? o->label : "label");
+	double *vals;
+	size_t r, n = 0, k = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->task = SCHEMA_TASK_CLASSIFY;
+	if (lcol < 0)
+		return 0; /* schema_fit names the missing column */
+	if (!(vals = mlctl_calloc(t->nrows + 1, sizeof(*vals))))
+		return MLCTL_ENOMEM;
+	out->integers = true;
+	for (r = 0; r < t->nrows; r++) {
+		const char *cell = ds_cell(t, r, lcol);
+
+		if (ds_is_missing(cell))
+			continue;
+		if (!parse_num(cell, &vals[n])) {
+			out->text = true;
+			break;
+		}
+		if (vals[n] != floor(vals[n]) || vals[n] < INT_MIN || vals[n] > INT_MAX)
+			out->integers = false;
+		n++;
+	}
+	if (!out->text) {
+		qsort(vals, n, sizeof(*vals), mlctl_cmp_double);
+		for (r = 0; r < n; r++)
+			if (r == 0 || vals[r] != vals[r - 1])
+				k++;
+		out->ndistinct = k;
+		if (!out->integers ||
+		    (k > SCHEMA_INFER_MAX_CLASSES && k > n / SCHEMA_INFER_ROWS_PER_CLASS))
+			out->task = SCHEMA_TASK_REGRESS;
+	}
+	free(vals);
 	return 0;
 }
 
@@ -1066,7 +1128,7 @@ int schema_save(char **out, size_t *len, const mlctl_schema *s)
 
 	ymlw_begin(&w);
 	ymlw_map(&w);
-	ymlw_ksize(&w, "schema_version", 1);
+	ymlw_ksize(&w, "schema_version", 2);
 	ymlw_kplain(&w, "task", task_name(s->task));
 	ymlw_kplain(&w, "scale", schema_scale_name(s->scale));
 	ymlw_plain(&w, "label");
@@ -1217,8 +1279,9 @@ static int load_header(ymlr *r, yaml_node_t *root, mlctl_schema *s)
 	if ((ret = ymlr_map(r, root, "the schema")) ||
 	    (ret = ymlr_ksize(r, root, "schema_version", &version)))
 		return ret;
-	if (version != 1)
-		return ymlr_error(r, root, "schema_version %zu is not supported (expected 1)", version);
+	if (version != 1 && version != 2)
+		return ymlr_error(r, root, "schema_version %zu is not supported (expected 1 or 2)", version);
+	s->scaled_indicators = version == 1;
 	if ((ret = ymlr_kstr(r, root, "task", &task)) || (ret = ymlr_kstr(r, root, "scale", &scale)) ||
 	    (ret = ymlr_kstr(r, root, "labels", &labels)))
 		return ret;

@@ -46,9 +46,29 @@ typedef struct schema_matrix {
 	size_t missing_cells;       /* cells imputed */
 } schema_matrix;
 
+/* What schema_infer_task() found in the label column. */
+typedef struct schema_inference {
+	schema_task task;       /* SCHEMA_TASK_CLASSIFY or SCHEMA_TASK_REGRESS */
+	bool text;              /* some label is not a number */
+	bool integers;          /* every label is an integer in int range (when !text) */
+	size_t ndistinct;       /* distinct numeric labels (when !text) */
+} schema_inference;
+
+/* The inference rule, documented in mlctl-train(1): integer labels are classes when there
+ * are at most this many distinct values, or at most one per this many rows. */
+#define SCHEMA_INFER_MAX_CLASSES 20
+#define SCHEMA_INFER_ROWS_PER_CLASS 20
+
+/* Infer the task from the label column of t named by o->label (default "label") when the
+ * user did not give one: text labels, or few distinct integers, are classification,
+ * anything else regression. A table without that column gives classification (schema_fit
+ * then reports the column). 0, or MLCTL_ENOMEM. */
+int schema_infer_task(schema_inference *out, const ds_table *t, const schema_options *o);
+
 /* Learn the schema from a training table (types, vocabularies, means, scale ranges,
  * labels). Fails with MLCTL_EDATA naming file/line/column for bad values, a missing label
- * column, or a classification label with fewer than two classes. */
+ * column, a classification label with fewer than two classes, or a numeric classification
+ * label that is not an integer in int range (libsvm's class labels are int). */
 int schema_fit(mlctl_schema **out, const ds_table *t, const schema_options *opts);
 
 /* Transform rows [rows[0..n)) of t (all rows when rows is NULL) into a matrix. with_labels

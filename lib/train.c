@@ -94,6 +94,8 @@ void mlctl_train_result_free(mlctl_train_result *r)
 	free(r->svm_type);
 	free(r->kernel);
 	free(r->metric);
+	free(r->task);
+	free(r->task_reason);
 	for (i = 0; i < r->nparams; i++) {
 		free(r->params[i].key);
 		free(r->params[i].value);
@@ -501,7 +503,7 @@ static void state_release(train_state *s)
 	metrics_report_free(s->test_report);
 }
 
-static int schema_options_from(schema_options *so, const mlctl_train_options *o)
+static int schema_options_from(schema_options *so, bool *type_given, const mlctl_train_options *o)
 {
 	const char *type = NULL;
 	size_t i;
@@ -520,6 +522,7 @@ static int schema_options_from(schema_options *so, const mlctl_train_options *o)
 	for (i = 0; i < o->n_svm; i++)
 		if (strcmp(o->svm[i].key, "type") == 0)
 			type = o->svm[i].value;
+	*type_given = type != NULL;
 	if (type && (strcmp(type, "epsilon-svr") == 0 || strcmp(type, "nu-svr") == 0))
 		so->task = SCHEMA_TASK_REGRESS;
 	else if (type && strcmp(type, "one-class") == 0)
@@ -529,17 +532,58 @@ static int schema_options_from(schema_options *so, const mlctl_train_options *o)
 	return 0;
 }
 
+/*
+ * Without --type, the label decides (schema_infer_task): classification is c-svc,
+ * regression epsilon-svr. Either way the result says which task was trained and why, for
+ * the summary line and --json.
+ */
+static int choose_task(train_state *s, schema_options *so, bool type_given)
+{
+	schema_inference inf;
+	int ret;
+
+	s->res->task_inferred = !type_given;
+	if (type_given)
+		return 0;
+	if ((ret = schema_infer_task(&inf, s->table, so)))
+		return ret;
+	so->task = inf.task;
+	if (inf.task == SCHEMA_TASK_REGRESS)
+		s->res->task_reason = inf.integers ?
+			mlctl_asprintf("label has %zu distinct values", inf.ndistinct) :
+			mlctl_strdup("label has values that are not integers");
+	return s->res->task_reason || inf.task != SCHEMA_TASK_REGRESS ? 0 : MLCTL_ENOMEM;
+}
+
+/* The task's name and, when nothing else explains it, its reason (classes, --type). */
+static int describe_task(train_state *s)
+{
+	mlctl_train_result *r = s->res;
+	schema_task t = schema_get_task(s->schema);
+
+	r->task = mlctl_strdup(t == SCHEMA_TASK_REGRESS ? "regression" :
+			       t == SCHEMA_TASK_ONECLASS ? "one-class" : "classification");
+	if (!r->task_reason) {
+		if (t == SCHEMA_TASK_CLASSIFY)
+			r->task_reason = mlctl_asprintf("%zu classes%s", r->nclasses, r->task_inferred ? "" : ", given by --type");
+		else
+			r->task_reason = mlctl_strdup(r->task_inferred ? "" : "given by --type");
+	}
+	return r->task && r->task_reason ? 0 : MLCTL_ENOMEM;
+}
+
 static int run_training(train_state *s, const char *run)
 {
 	const mlctl_train_options *o = s->o;
 	schema_options so = SCHEMA_OPTIONS_INIT;
 	ds_format fmt = DS_FORMAT_AUTO;
 	double t0 = mlctl_monotonic();
+	bool type_given = false;
 	int ret;
 
 	if (o->format && !ds_format_parse(o->format, &fmt))
 		return mlctl_error_set(MLCTL_EUSAGE, "--format \"%s\": expected csv, tsv or libsvm", o->format);
-	if ((ret = schema_options_from(&so, o)))
+	if ((ret = schema_options_from(&so, &type_given, o)))
 		return ret;
 	if ((ret = log_options(s, run)))
 		return ret;
@@ -549,6 +593,8 @@ static int run_training(train_state *s, const char *run)
 	if ((ret = mlctl_dataset_record(s->reg, s->table->digest, o->data, ds_format_name(s->table->format),
 					(int64_t)s->table->nrows, (int64_t)s->table->ncols)) ||
 	    (ret = mlctl_run_log_object(s->reg, run, "input", "data", s->table->digest)))
+		return ret;
+	if ((ret = choose_task(s, &so, type_given)))
 		return ret;
 	/* The split needs the label (for stratification), which a first fit on all rows
 	 * validates; the schema is then fitted again on the training rows alone. */
@@ -582,6 +628,10 @@ static int run_training(train_state *s, const char *run)
 	if ((ret = profile_from_table(&s->profile, s->table, s->schema, s->train_rows, s->ntrain)))
 		return ret;
 	if ((ret = setup_params(s)))
+		return ret;
+	if (!type_given && so.task == SCHEMA_TASK_REGRESS)
+		s->param.svm_type = EPSILON_SVR;
+	if ((ret = describe_task(s)))
 		return ret;
 	s->res->metric = mlctl_strdup(o->metric ? o->metric : default_metric(schema_get_task(s->schema)));
 	if (!s->res->metric)

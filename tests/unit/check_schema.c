@@ -130,15 +130,48 @@ START_TEST(test_schema_minmax_matches_svm_scale_heart)
 }
 END_TEST
 
+/* The nodes of m whose feature index is numeric in s (indicators left out), as a matrix
+ * sharing nothing with m. */
+static schema_matrix *numeric_part(const schema_matrix *m, const mlctl_schema *s, bool *numeric)
+{
+	schema_matrix *n = calloc(1, sizeof(*n));
+	size_t i, used = 0, total = 0;
+	const struct svm_node *x;
+
+	ck_assert_ptr_nonnull(n);
+	for (i = 0; i < (size_t)m->prob.l; i++)
+		for (x = m->prob.x[i]; ; x++) {
+			total++;
+			if (x->index == -1)
+				break;
+		}
+	n->nodes = calloc(total, sizeof(*n->nodes));
+	n->prob.x = calloc((size_t)m->prob.l, sizeof(*n->prob.x));
+	ck_assert(n->nodes && n->prob.x);
+	n->prob.l = m->prob.l;
+	for (i = 0; i < (size_t)m->prob.l; i++) {
+		n->prob.x[i] = n->nodes + used;
+		for (x = m->prob.x[i]; x->index != -1; x++)
+			if (numeric[x->index])
+				n->nodes[used++] = *x;
+		n->nodes[used++].index = -1;
+	}
+	(void)s;
+	return n;
+}
+
 START_TEST(test_schema_minmax_matches_svm_scale_churn_onehot)
 {
-	/* one-hot indicators are scaled as svm-scale scales a 0/1 column: to -1/1 */
+	/* numeric columns are scaled exactly as svm-scale scales them; one-hot indicators
+	 * stay 0/1 (the LIBSVM guide's encoding), whatever the scaling */
+	static const schema_scale scales[] = { SCHEMA_SCALE_MINMAX, SCHEMA_SCALE_STANDARD, SCHEMA_SCALE_NONE };
 	ds_table *t = load(data_path("mlc_churn.csv"));
 	schema_options o = SCHEMA_OPTIONS_INIT;
 	mlctl_schema *s;
-	schema_matrix *m = NULL;
+	schema_matrix *m = NULL, *num;
+	bool numeric[128] = { false };
+	size_t r, i, sc;
 	FILE *f;
-	size_t r;
 	int k;
 
 	o.label = "churn";
@@ -146,33 +179,85 @@ START_TEST(test_schema_minmax_matches_svm_scale_churn_onehot)
 	ck_assert(schema_input_is_categorical(s, 0)); /* state */
 	ck_assert_uint_eq(schema_input_ncategories(s, 0), 51);
 	ck_assert(!schema_input_is_categorical(s, 1));
+	k = schema_nfeatures(s);
+	ck_assert_int_eq(k, 51 + 1 + 3 + 2 + 2 + 14);
+	for (i = 0; i < schema_ninputs(s); i++)
+		if (!schema_input_is_categorical(s, i))
+			numeric[schema_input_first_index(s, i)] = true;
 	ck_assert_int_eq(schema_transform_table(&m, s, t, NULL, 0, true), 0);
-	/* the same design matrix before scaling, written as libsvm for svm-scale */
+	/* the numeric columns before scaling, at their feature indices, for svm-scale */
 	f = fopen(tmp_path("churn.svm"), "w");
 	for (r = 0; r < t->nrows; r++) {
-		size_t i, c;
-
 		fprintf(f, "%g", m->prob.y[r]);
-		for (i = 0; i < schema_ninputs(s); i++) {
-			const char *cell = ds_cell(t, r, ds_table_col(t, schema_input_name(s, i)));
-			int first = schema_input_first_index(s, i);
-
-			if (!schema_input_is_categorical(s, i)) {
-				fprintf(f, " %d:%s", first, cell);
-				continue;
-			}
-			for (c = 0; c < schema_input_ncategories(s, i); c++)
-				fprintf(f, " %d:%d", first + (int)c,
-					!strcmp(cell, schema_input_category(s, i, c)));
-		}
+		for (i = 0; i < schema_ninputs(s); i++)
+			if (!schema_input_is_categorical(s, i))
+				fprintf(f, " %d:%s", schema_input_first_index(s, i),
+					ds_cell(t, r, ds_table_col(t, schema_input_name(s, i))));
 		fputc('\n', f);
 	}
 	fclose(f);
-	compare_with_svm_scale(tmp_path("churn.svm"), m);
-	k = schema_nfeatures(s);
-	ck_assert_int_eq(k, 51 + 1 + 3 + 2 + 2 + 14);
+	num = numeric_part(m, s, numeric);
+	compare_with_svm_scale(tmp_path("churn.svm"), num);
+	schema_matrix_free(num);
 	schema_matrix_free(m);
 	schema_free(s);
+
+	for (sc = 0; sc < sizeof(scales) / sizeof(scales[0]); sc++) {
+		o.scale = scales[sc];
+		s = fit(t, &o);
+		ck_assert_int_eq(schema_transform_table(&m, s, t, NULL, 0, true), 0);
+		for (r = 0; r < t->nrows; r++) {
+			const struct svm_node *x;
+			int ones = 0;
+
+			/* zeros are left out, so every indicator node present is a 1 */
+			for (x = m->prob.x[r]; x->index != -1; x++) {
+				if (numeric[x->index])
+					continue;
+				ck_assert_msg(x->value == 1, "%s: row %zu, indicator %d is %.17g, not 0 or 1",
+					      schema_scale_name(scales[sc]), r, x->index, x->value);
+				ones++;
+			}
+			/* state, area_code, international_plan, voice_mail_plan: one category each */
+			ck_assert_int_eq(ones, 4);
+		}
+		schema_matrix_free(m);
+		schema_free(s);
+	}
+	ds_table_free(t);
+}
+END_TEST
+
+/* A preprocess.yaml of schema_version 1 (before indicators stayed 0/1) still transforms as
+ * it did when it was written: min-max indicators at -1/1. */
+START_TEST(test_schema_version1_scales_indicators)
+{
+	const char *p = write_tmp("v1.csv", "x,color,label\n1,red,a\n2,blue,b\n3,red,a\n");
+	ds_table *t = load(p);
+	schema_options o = SCHEMA_OPTIONS_INIT;
+	mlctl_schema *s, *old = NULL;
+	schema_matrix *m = NULL;
+	char *yaml = NULL, *v;
+	size_t len;
+
+	s = fit(t, &o);
+	ck_assert_int_eq(schema_save(&yaml, &len, s), 0);
+	ck_assert_ptr_nonnull((v = strstr(yaml, "schema_version: 2\n")));
+	ck_assert_int_eq(schema_transform_table(&m, s, t, NULL, 0, true), 0);
+	/* row 1: x -1 (left in), blue 0 (left out), red 1 */
+	ck_assert(m->prob.x[0][0].index == 1 && m->prob.x[0][0].value == -1);
+	ck_assert(m->prob.x[0][1].index == 3 && m->prob.x[0][1].value == 1);
+	ck_assert_int_eq(m->prob.x[0][2].index, -1);
+	schema_matrix_free(m);
+	v[strlen("schema_version: ")] = '1';
+	ck_assert_int_eq(schema_load(&old, yaml, len, "v1.yaml"), 0);
+	ck_assert_int_eq(schema_transform_table(&m, old, t, NULL, 0, true), 0);
+	ck_assert(m->prob.x[0][1].index == 2 && m->prob.x[0][1].value == -1);
+	ck_assert(m->prob.x[0][2].index == 3 && m->prob.x[0][2].value == 1);
+	schema_matrix_free(m);
+	schema_free(old);
+	schema_free(s);
+	free(yaml);
 	ds_table_free(t);
 }
 END_TEST
@@ -206,8 +291,12 @@ static void roundtrip(const char *file, const char *label, schema_scale scale)
 	char *yaml = NULL, *yaml2 = NULL;
 	size_t len, len2;
 
+	schema_inference inf;
+
 	o.label = label;
 	o.scale = scale;
+	ck_assert_int_eq(schema_infer_task(&inf, t, &o), 0); /* concrete: a regression */
+	o.task = inf.task;
 	s = fit(t, &o);
 	ck_assert_int_eq(schema_save(&yaml, &len, s), 0);
 	ck_assert_msg(schema_load(&s2, yaml, len, "preprocess.yaml") == 0, "%s",
@@ -452,6 +541,59 @@ START_TEST(test_schema_label_errors)
 }
 END_TEST
 
+/* The task a label asks for: text, or few distinct integers (at most 20, or at most one
+ * per 20 rows), is classification; anything else regression. A classifier refuses a
+ * numeric label that is not an integer, naming file, line, column and value. */
+START_TEST(test_schema_infer_task)
+{
+	static const struct { const char *labels; size_t repeat; schema_task want; size_t k; } cases[] = {
+		{ "a b c", 1, SCHEMA_TASK_CLASSIFY, 0 },
+		{ "1 2 x", 1, SCHEMA_TASK_CLASSIFY, 0 },
+		{ "-1 1", 1, SCHEMA_TASK_CLASSIFY, 2 },
+		{ "1.5 2.5", 1, SCHEMA_TASK_REGRESS, 2 },
+		/* 21 distinct integers: regression in 21 rows, classes in 21 * 20 rows */
+		{ "0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20", 1, SCHEMA_TASK_REGRESS, 21 },
+		{ "0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20", 20, SCHEMA_TASK_CLASSIFY, 21 },
+		{ "0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20", 19, SCHEMA_TASK_REGRESS, 21 },
+		{ "1e10 2", 1, SCHEMA_TASK_REGRESS, 2 },   /* not in int range */
+	};
+	schema_options o = SCHEMA_OPTIONS_INIT;
+	schema_inference inf;
+	mlctl_schema *s = NULL;
+	size_t i, r;
+	ds_table *t;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *csv = strdup("x,label\n"), *labels = strdup(cases[i].labels), *tok, *save = NULL;
+		size_t len = strlen(csv);
+
+		for (r = 0; r < cases[i].repeat; r++) {
+			free(labels);
+			labels = strdup(cases[i].labels);
+			for (tok = strtok_r(labels, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+				csv = realloc(csv, len + strlen(tok) + 8);
+				len += (size_t)snprintf(csv + len, strlen(tok) + 8, "1,%s\n", tok);
+			}
+		}
+		t = load(write_tmp("infer.csv", csv));
+		ck_assert_int_eq(schema_infer_task(&inf, t, &o), 0);
+		ck_assert_msg(inf.task == cases[i].want, "%s x%zu: task %d", cases[i].labels, cases[i].repeat, inf.task);
+		if (cases[i].k)
+			ck_assert_uint_eq(inf.ndistinct, cases[i].k);
+		ds_table_free(t);
+		free(csv);
+		free(labels);
+	}
+	t = load(write_tmp("frac.csv", "x,label\n1,1\n2,1.2\n3,1.7\n"));
+	ck_assert_int_eq(schema_fit(&s, t, &o), MLCTL_EDATA);
+	ck_assert_ptr_nonnull(strstr(mlctl_error_last()->message,
+			 "frac.csv:3: label column \"label\": \"1.2\" is not a class: a classifier needs text labels "
+			 "or integers in int range (for a numeric target use --type epsilon-svr or nu-svr)"));
+	ck_assert_ptr_null(s);
+	ds_table_free(t);
+}
+END_TEST
+
 START_TEST(test_schema_selection_and_forced_categorical)
 {
 	ds_table *t = load(data_path("iris.csv"));
@@ -528,6 +670,7 @@ static Suite *schema_suite(void)
 	tcase_add_test(tc, test_schema_minmax_matches_svm_scale_wine);
 	tcase_add_test(tc, test_schema_minmax_matches_svm_scale_heart);
 	tcase_add_test(tc, test_schema_minmax_matches_svm_scale_churn_onehot);
+	tcase_add_test(tc, test_schema_version1_scales_indicators);
 	tcase_add_test(tc, test_schema_yaml_roundtrip_bit_identical);
 	tcase_add_test(tc, test_schema_roundtrip_regression);
 	tcase_add_test(tc, test_schema_standard_matches_numpy_population_sd);
@@ -535,6 +678,7 @@ static Suite *schema_suite(void)
 	tcase_add_test(tc, test_schema_stream_errors);
 	tcase_add_test(tc, test_schema_stream_libsvm_matches_table);
 	tcase_add_test(tc, test_schema_label_errors);
+	tcase_add_test(tc, test_schema_infer_task);
 	tcase_add_test(tc, test_schema_selection_and_forced_categorical);
 	tcase_add_test(tc, test_schema_load_malformed);
 	tcase_add_test(tc, test_schema_subset_rows);

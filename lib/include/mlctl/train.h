@@ -27,7 +27,10 @@ typedef struct mlctl_train_options {
 	size_t n_categorical;
 	const char *scale;                /* "minmax" (default), "standard", "none" */
 	const mlctl_kv *svm;              /* libsvm parameters by name: type, kernel, C, gamma,
-					     degree, coef0, nu, epsilon, cache, tolerance, shrinking */
+					     degree, coef0, nu, epsilon, cache, tolerance, shrinking.
+					     Without a type, the label decides: text labels or
+					     integers with at most 20 distinct values (or at most
+					     one per 20 rows) train c-svc, anything else epsilon-svr */
 	size_t n_svm;
 	const char *const *class_weights; /* "LABEL=WEIGHT" */
 	size_t n_class_weights;
@@ -68,6 +71,10 @@ typedef struct mlctl_train_result {
 	mlctl_metric *metrics;            /* cv_*, holdout_*, n_sv, train_seconds, ... */
 	char model_digest[65];
 	char dataset_digest[65];
+	char *task;                       /* "classification", "regression" or "one-class" */
+	char *task_reason;                /* e.g. "3 classes", "label has 214 distinct values",
+					     "given by --type"; may be "" */
+	bool task_inferred;               /* no --type: the task was inferred from the label */
 } mlctl_train_result;
 
 /*
