@@ -20,14 +20,19 @@ enum {
 	EXIT_TEMPFAIL = 75, EXIT_CONFIG = 78
 };
 
-/* What a command needs set up before it runs. */
-enum { CLI_NEEDS_REGISTRY = 1 };
+/*
+ * What a command needs set up before it runs: CLI_NEEDS_REGISTRY opens the registry for
+ * writing; CLI_READS_REGISTRY opens it read-only, so the command works on a registry
+ * mounted read-only, and a subcommand that writes (models alias, gc without --dry-run)
+ * reopens it for writing with cli_open_registry().
+ */
+enum { CLI_NEEDS_REGISTRY = 1, CLI_READS_REGISTRY = 2 };
 
 typedef struct cli_ctx {
 	const char *registry_dir;  /* --registry */
 	bool json;                 /* --json */
 	bool quiet;                /* -q */
-	mlctl_registry *reg;       /* opened for CLI_NEEDS_REGISTRY commands */
+	mlctl_registry *reg;       /* opened for CLI_NEEDS_/CLI_READS_REGISTRY commands */
 	int argc;                  /* the whole command line, for recording runs */
 	char **argv;
 	const char *command;       /* "train" */
@@ -140,8 +145,12 @@ void cli_progress_done(void);
 /* A run as JSON (details: params, metrics, tags, lineage too). */
 json_t *cli_run_json(const mlctl_run *r, bool details);
 
-/* Open the registry into ctx->reg (for commands that open it late). */
+/* Open the registry into ctx->reg for writing (for commands that open it late), reopening
+ * it when it was opened read-only. */
 int cli_open_registry(cli_ctx *ctx);
+/* Open it in a mode (mlctl_registry_open_mode()); an open handle is kept unless it is
+ * read-only and writing is asked for. */
+int cli_open_registry_mode(cli_ctx *ctx, mlctl_registry_mode mode);
 
 int cmd_init(cli_ctx *ctx, int argc, char **argv);
 int cmd_train(cli_ctx *ctx, int argc, char **argv);

@@ -46,6 +46,11 @@ int cmd_gc(cli_ctx *ctx, int argc, char **argv)
 		status = cli_usage_error(&p, "gc takes no arguments");
 		goto out;
 	}
+	/* A dry run only reads (it works on a read-only registry); gc itself writes. */
+	if (!o.dry_run && (ret = cli_open_registry(ctx))) {
+		status = cli_fail(ret);
+		goto out;
+	}
 	if ((ret = mlctl_gc(&res, ctx->reg, &o))) {
 		status = cli_fail(ret);
 		goto out;

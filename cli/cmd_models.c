@@ -305,6 +305,11 @@ static int models_alias(cli_ctx *ctx, int argc, char **argv)
 		status = cli_usage_error(&p, "expected NAME@ALIAS, got '%s'", p.pos[0]);
 		goto out;
 	}
+	/* Moving or removing an alias writes: the registry was opened read-only. */
+	if ((ret = cli_open_registry(ctx))) {
+		status = cli_fail(ret);
+		goto out;
+	}
 	if (del) {
 		if ((ret = mlctl_alias_delete(ctx->reg, name, alias))) {
 			status = cli_fail(ret);

@@ -154,13 +154,19 @@ int cmd_predict(cli_ctx *ctx, int argc, char **argv)
 	o.argv = ctx->argv;
 	o.progress = cli_progress;
 	o.progress_payload = ctx;
-	/* A package file scores without any registry; everything else needs one. */
-	ret = cli_open_registry(ctx);
+	/* A package file scores without any registry; everything else needs one. A registry
+	 * that cannot be written (mounted read-only on a scoring host) is read, and the run is
+	 * not recorded. */
+	ret = cli_open_registry_mode(ctx, MLCTL_REGISTRY_READWRITE_OR_READONLY);
 	if (ret == MLCTL_ENOREGISTRY && o.model && !mlctl_model_ref_is_registry(o.model))
 		ret = 0;
 	if (ret) {
 		status = cli_fail(ret);
 		goto out;
+	}
+	if (ctx->reg && mlctl_registry_readonly(ctx->reg) && !o.no_record) {
+		o.no_record = true;
+		cli_warn("%s cannot be written: scoring without recording a run", mlctl_registry_path(ctx->reg));
 	}
 	ret = mlctl_predict(&res, ctx->reg, &o);
 	cli_progress_done();

@@ -21,9 +21,9 @@ const cli_command cli_commands[] = {
 	{ "keygen", cmd_keygen, 0, "create a key pair for signing packages" },
 	{ "predict", cmd_predict, 0, "score a file with a model (batch, cron-safe)" },
 	{ "import-svm", cmd_import_svm, CLI_NEEDS_REGISTRY, "register a model made by svm-train" },
-	{ "runs", cmd_runs, CLI_NEEDS_REGISTRY, "list, show and compare runs" },
-	{ "models", cmd_models, CLI_NEEDS_REGISTRY, "list and show models, move aliases" },
-	{ "gc", cmd_gc, CLI_NEEDS_REGISTRY, "remove stored objects nothing refers to" },
+	{ "runs", cmd_runs, CLI_READS_REGISTRY, "list, show and compare runs" },
+	{ "models", cmd_models, CLI_READS_REGISTRY, "list and show models, move aliases" },
+	{ "gc", cmd_gc, CLI_READS_REGISTRY, "remove stored objects nothing refers to" },
 	{ "help", cmd_help, 0, "show help for a command" },
 	{ "version", cmd_version, 0, "print the version" },
 	{ NULL, NULL, 0, NULL }
@@ -52,17 +52,26 @@ static void print_usage(FILE *f)
 		   "mlctl(1) for exit codes and model references.\n");
 }
 
-int cli_open_registry(cli_ctx *ctx)
+int cli_open_registry_mode(cli_ctx *ctx, mlctl_registry_mode mode)
 {
 	char *dir = NULL;
 	int ret;
 
-	if (ctx->reg)
-		return 0;
+	if (ctx->reg) {
+		if (mode != MLCTL_REGISTRY_READWRITE || !mlctl_registry_readonly(ctx->reg))
+			return 0;
+		mlctl_registry_free(ctx->reg);
+		ctx->reg = NULL;
+	}
 	if ((ret = mlctl_registry_discover(&dir, ctx->registry_dir)) == 0)
-		ret = mlctl_registry_open(&ctx->reg, dir);
+		ret = mlctl_registry_open_mode(&ctx->reg, dir, mode);
 	free(dir);
 	return ret;
+}
+
+int cli_open_registry(cli_ctx *ctx)
+{
+	return cli_open_registry_mode(ctx, MLCTL_REGISTRY_READWRITE);
 }
 
 int cmd_version(cli_ctx *ctx, int argc, char **argv)
@@ -177,7 +186,7 @@ int main(int argc, char **argv)
 	if (!cmd)
 		return unknown_command(argv[at]);
 	ctx.command = cmd->name;
-	if (cmd->flags & CLI_NEEDS_REGISTRY) {
+	if (cmd->flags & (CLI_NEEDS_REGISTRY | CLI_READS_REGISTRY)) {
 		/* --registry may also come after the command: look for it before opening. */
 		int i;
 
@@ -191,7 +200,9 @@ int main(int argc, char **argv)
 			else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 				goto run;
 		}
-		if ((ret = cli_open_registry(&ctx)) != 0)
+		ret = cli_open_registry_mode(&ctx, (cmd->flags & CLI_NEEDS_REGISTRY) ? MLCTL_REGISTRY_READWRITE :
+					     MLCTL_REGISTRY_READONLY);
+		if (ret != 0)
 			return finish_stdout(cli_fail(ret));
 	}
 run:

@@ -268,7 +268,7 @@ int fs_write_atomic(const char *path, const void *data, size_t len, int mode)
 	return fs_atomic_commit(af);
 }
 
-int fs_lock(int *out_fd, const char *path, double wait_secs)
+static int lock_path(int *out_fd, const char *path, int op, double wait_secs)
 {
 	struct timespec pause = { 0, 20 * 1000 * 1000 };
 	double start = mlctl_monotonic();
@@ -285,7 +285,7 @@ int fs_lock(int *out_fd, const char *path, double wait_secs)
 		return ret;
 	}
 	for (;;) {
-		if (flock(fd, LOCK_EX | (wait_secs < 0 ? 0 : LOCK_NB)) == 0)
+		if (flock(fd, op | (wait_secs < 0 ? 0 : LOCK_NB)) == 0)
 			break;
 		if (errno == EINTR)
 			continue;
@@ -303,6 +303,16 @@ int fs_lock(int *out_fd, const char *path, double wait_secs)
 	}
 	*out_fd = fd;
 	return 0;
+}
+
+int fs_lock(int *out_fd, const char *path, double wait_secs)
+{
+	return lock_path(out_fd, path, LOCK_EX, wait_secs);
+}
+
+int fs_lock_shared(int *out_fd, const char *path, double wait_secs)
+{
+	return lock_path(out_fd, path, LOCK_SH, wait_secs);
 }
 
 void fs_unlock(int fd)

@@ -53,6 +53,8 @@ bool fs_is_dir(const char *path);
  * The lock is released by fs_unlock() or when the process dies.
  */
 int fs_lock(int *out_fd, const char *path, double wait_secs);
+/* The same lock taken shared: many holders at once, none while it is held exclusively. */
+int fs_lock_shared(int *out_fd, const char *path, double wait_secs);
 void fs_unlock(int fd);
 
 #endif

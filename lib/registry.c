@@ -6,7 +6,13 @@
  * Concurrency: the database is in WAL mode with a long busy_timeout; every write is one
  * BEGIN IMMEDIATE transaction, so writers queue instead of failing with "database is
  * locked", and readers never block. A process killed at any point leaves either the whole
- * transaction or none of it.
+ * transaction or none of it. Transactions nest: inside mlctl_registry_begin() the
+ * library's own transactions join the caller's, so several writes commit as one.
+ *
+ * Read-only: a registry opened with MLCTL_REGISTRY_READONLY is opened with
+ * SQLITE_OPEN_READONLY ("mode=ro"). In WAL mode a reader needs the -shm file; on a
+ * read-only file system that no writer has open there is none and none can be made, and
+ * the database is then opened "immutable=1": nothing can change it while it is mounted so.
  */
 #include <errno.h>
 #include <math.h>
@@ -33,6 +39,10 @@
 struct mlctl_registry {
 	char *dir;
 	sqlite3 *db;
+	bool readonly;           /* opened with SQLITE_OPEN_READONLY */
+	int depth;               /* registry_begin() nesting; 0: no transaction */
+	bool doomed;             /* an inner transaction rolled back: the outer one must too */
+	int store_lock_fd;       /* the shared store lock (store.c), or -1 */
 };
 
 /* Schema version 1. Later versions append to migrations[]; never edit a published one. */
@@ -88,6 +98,16 @@ sqlite3 *registry_db(mlctl_registry *reg)
 	return reg->db;
 }
 
+int *registry_store_lock_fd(mlctl_registry *reg)
+{
+	return &reg->store_lock_fd;
+}
+
+bool mlctl_registry_readonly(const mlctl_registry *reg)
+{
+	return reg->readonly;
+}
+
 int registry_error(mlctl_registry *reg, int rc, const char *what)
 {
 	int prim = rc & 0xff, code = MLCTL_EIO;
@@ -103,6 +123,9 @@ int registry_error(mlctl_registry *reg, int rc, const char *what)
 	if (code == MLCTL_ECORRUPT)
 		return mlctl_error_set(code, "%s/registry.db: %s: the registry is damaged or not an mlctl registry (%s)",
 				       reg->dir, what, sqlite3_errstr(rc));
+	if (prim == SQLITE_READONLY)
+		return mlctl_error_set(code, "%s/registry.db: %s: the registry is read-only%s", reg->dir, what,
+				       reg->readonly ? " (opened for reading only)" : "");
 	return mlctl_error_set(code, "%s/registry.db: %s: %s", reg->dir, what,
 			       reg->db ? sqlite3_errmsg(reg->db) : sqlite3_errstr(rc));
 }
@@ -186,30 +209,76 @@ char *registry_col_str(sqlite3_stmt *st, int col)
 	return s ? mlctl_strdup((const char *)s) : NULL;
 }
 
+/*
+ * Transactions nest: only the outermost begin and commit reach SQLite. An inner rollback
+ * dooms the outer transaction, whose commit then rolls back and fails.
+ */
 int registry_begin(mlctl_registry *reg)
 {
-	int rc = sqlite3_exec(reg->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	int rc;
 
-	return rc == SQLITE_OK ? 0 : registry_error(reg, rc, "cannot begin a transaction");
+	if (reg->depth > 0) {
+		reg->depth++;
+		return 0;
+	}
+	rc = sqlite3_exec(reg->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return registry_error(reg, rc, "cannot begin a transaction");
+	reg->depth = 1;
+	reg->doomed = false;
+	return 0;
 }
 
 int registry_commit(mlctl_registry *reg)
 {
-	int rc = sqlite3_exec(reg->db, "COMMIT", NULL, NULL, NULL);
+	int rc;
 
+	if (reg->depth > 1) {
+		reg->depth--;
+		return 0;
+	}
+	if (reg->doomed) {
+		registry_rollback(reg);
+		return mlctl_error_set(MLCTL_ERROR, "%s/registry.db: a step of the transaction failed: nothing was written",
+				       reg->dir);
+	}
+	rc = sqlite3_exec(reg->db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		int ret = registry_error(reg, rc, "cannot commit");
 
 		registry_rollback(reg);
 		return ret;
 	}
+	reg->depth = 0;
 	return 0;
 }
 
 void registry_rollback(mlctl_registry *reg)
 {
+	if (reg->depth > 1) {
+		reg->depth--;
+		reg->doomed = true;
+		return;
+	}
 	if (!sqlite3_get_autocommit(reg->db))
 		sqlite3_exec(reg->db, "ROLLBACK", NULL, NULL, NULL);
+	reg->depth = 0;
+	reg->doomed = false;
+}
+
+int mlctl_registry_begin(mlctl_registry *reg)
+{
+	return registry_begin(reg);
+}
+
+int mlctl_registry_commit(mlctl_registry *reg)
+{
+	return registry_commit(reg);
+}
+
+void mlctl_registry_rollback(mlctl_registry *reg)
+{
+	registry_rollback(reg);
 }
 
 /* ---- opening, creating, migrating ---- */
@@ -276,17 +345,118 @@ fail:
 	return ret;
 }
 
-static int open_db(mlctl_registry **out, const char *dir, bool create)
+/* Check the schema of a registry opened read-only: it cannot be migrated. */
+static int check_schema_readonly(mlctl_registry *reg)
+{
+	int64_t version;
+	int ret = pragma_int(reg, "PRAGMA user_version", &version);
+
+	if (ret)
+		return ret;
+	if (version > MLCTL_REGISTRY_SCHEMA)
+		return mlctl_error_set(MLCTL_ECONFIG,
+				       "%s: the registry has schema version %lld, written by a newer mlctl; this mlctl %s knows up to %d: upgrade mlctl",
+				       reg->dir, (long long)version, MLCTL_VERSION, MLCTL_REGISTRY_SCHEMA);
+	if (version < MLCTL_REGISTRY_SCHEMA)
+		return mlctl_error_set(MLCTL_ECONFIG,
+				       "%s: the registry has schema version %lld and is opened read-only: open it once where it can be written, to migrate it to version %d",
+				       reg->dir, (long long)version, MLCTL_REGISTRY_SCHEMA);
+	return 0;
+}
+
+/* "file:" URI of path with query (percent-encoding what a URI path may not hold). */
+static char *file_uri(const char *path, const char *query)
+{
+	strbuf sb = MLCTL_STRBUF_INIT;
+	const unsigned char *p;
+	int ret = strbuf_printf(&sb, "file:");
+
+	for (p = (const unsigned char *)path; *p && !ret; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    strchr("/._-~", *p))
+			ret = strbuf_add(&sb, p, 1);
+		else
+			ret = strbuf_printf(&sb, "%%%02X", *p);
+	}
+	if (!ret)
+		ret = strbuf_printf(&sb, "?%s", query);
+	if (ret) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+/*
+ * Open path for reading only. "mode=ro" shares the WAL index with live writers; when the
+ * -shm file is missing and cannot be created (a read-only file system), SQLite cannot
+ * open the WAL database that way and it is opened "immutable=1" instead.
+ */
+static int open_readonly(mlctl_registry *reg, const char *path)
+{
+	static const char *const queries[] = { "mode=ro", "mode=ro&immutable=1" };
+	int64_t version;
+	size_t i;
+	int ret = 0, rc;
+
+	for (i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+		char *uri = file_uri(path, queries[i]);
+
+		if (!uri)
+			return MLCTL_ENOMEM;
+		sqlite3_close_v2(reg->db);
+		reg->db = NULL;
+		rc = sqlite3_open_v2(uri, &reg->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+		free(uri);
+		if (rc != SQLITE_OK)
+			return registry_error(reg, rc, "cannot open for reading");
+		sqlite3_extended_result_codes(reg->db, 1);
+		sqlite3_busy_timeout(reg->db, BUSY_TIMEOUT_MS);
+		/* The first read is where a missing WAL index shows. */
+		if (!(ret = pragma_int(reg, "PRAGMA user_version", &version)))
+			return 0;
+		if (ret != MLCTL_EIO || access(reg->dir, W_OK) == 0)
+			return ret;
+	}
+	return ret;
+}
+
+/* Whether dir and its database may be written (false on a read-only file system). */
+static bool writable(const char *dir, const char *db)
+{
+	return access(dir, W_OK) == 0 && access(db, W_OK) == 0;
+}
+
+static int open_readwrite(mlctl_registry *reg, const char *path, bool create)
+{
+	int rc = sqlite3_open_v2(path, &reg->db,
+				 SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX, NULL);
+
+	if (rc != SQLITE_OK)
+		return registry_error(reg, rc, "cannot open");
+	sqlite3_extended_result_codes(reg->db, 1);
+	sqlite3_busy_timeout(reg->db, BUSY_TIMEOUT_MS);
+	/* WAL is a property of the file (set once, at init); the rest are per connection. */
+	rc = sqlite3_exec(reg->db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", NULL, NULL, NULL);
+	if (rc == SQLITE_OK && create)
+		rc = sqlite3_exec(reg->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return registry_error(reg, rc, "cannot configure");
+	return migrate(reg);
+}
+
+static int open_db(mlctl_registry **out, const char *dir, int mode, bool create)
 {
 	mlctl_registry *reg;
 	char *path = NULL;
 	struct stat st;
-	int ret = 0, rc;
+	int ret = 0;
 
 	*out = NULL;
 	reg = mlctl_calloc(1, sizeof(*reg));
 	if (!reg)
 		return MLCTL_ENOMEM;
+	reg->store_lock_fd = -1;
 	reg->dir = mlctl_strdup(dir);
 	path = fs_join(dir, "registry.db");
 	if (!reg->dir || !path) {
@@ -297,23 +467,19 @@ static int open_db(mlctl_registry **out, const char *dir, bool create)
 		ret = mlctl_error_set(MLCTL_ENOREGISTRY, "%s: not an mlctl registry (no registry.db); create one with `mlctl init`", dir);
 		goto fail;
 	}
-	rc = sqlite3_open_v2(path, &reg->db,
-			     SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		ret = registry_error(reg, rc, "cannot open");
+	if (!create && mode == MLCTL_REGISTRY_READWRITE && !writable(dir, path)) {
+		ret = mlctl_error_errno(MLCTL_EIO, "%s: the registry cannot be written", dir);
 		goto fail;
 	}
-	sqlite3_extended_result_codes(reg->db, 1);
-	sqlite3_busy_timeout(reg->db, BUSY_TIMEOUT_MS);
-	/* WAL is a property of the file (set once, at init); the rest are per connection. */
-	rc = sqlite3_exec(reg->db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", NULL, NULL, NULL);
-	if (rc == SQLITE_OK && create)
-		rc = sqlite3_exec(reg->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		ret = registry_error(reg, rc, "cannot configure");
-		goto fail;
+	if (mode == MLCTL_REGISTRY_READONLY || (mode == MLCTL_REGISTRY_READWRITE_OR_READONLY && !writable(dir, path))) {
+		reg->readonly = true;
+		ret = open_readonly(reg, path);
+		if (!ret)
+			ret = check_schema_readonly(reg);
+	} else {
+		ret = open_readwrite(reg, path, create);
 	}
-	if ((ret = migrate(reg)))
+	if (ret)
 		goto fail;
 	free(path);
 	*out = reg;
@@ -326,9 +492,15 @@ fail:
 
 int mlctl_registry_open(mlctl_registry **out, const char *dir)
 {
+	return mlctl_registry_open_mode(out, dir, MLCTL_REGISTRY_READWRITE);
+}
+
+int mlctl_registry_open_mode(mlctl_registry **out, const char *dir, mlctl_registry_mode mode)
+{
+	*out = NULL;
 	if (sodium_init() < 0)
 		return mlctl_error_set(MLCTL_ERROR, "cannot initialise libsodium");
-	return open_db(out, dir, false);
+	return open_db(out, dir, mode, false);
 }
 
 void mlctl_registry_free(mlctl_registry *reg)
@@ -336,6 +508,7 @@ void mlctl_registry_free(mlctl_registry *reg)
 	if (!reg)
 		return;
 	sqlite3_close_v2(reg->db);
+	fs_unlock(reg->store_lock_fd);
 	free(reg->dir);
 	free(reg);
 }
@@ -368,7 +541,7 @@ int mlctl_registry_init(const char *dir)
 		ret = mlctl_error_set(MLCTL_ERROR, "cannot initialise libsodium");
 		goto out;
 	}
-	ret = open_db(&reg, dir, true);
+	ret = open_db(&reg, dir, MLCTL_REGISTRY_READWRITE, true);
 	mlctl_registry_free(reg);
 out:
 	free(db);

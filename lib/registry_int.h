@@ -11,10 +11,14 @@
 
 sqlite3 *registry_db(mlctl_registry *reg);
 
+/* The descriptor of the shared store lock this handle holds (-1: none); store.c takes and
+ * releases it, mlctl_registry_free() releases it. */
+int *registry_store_lock_fd(mlctl_registry *reg);
+
 /* Map a SQLite failure to an mlctl error, copying sqlite3_errmsg() at once. */
 int registry_error(mlctl_registry *reg, int rc, const char *what);
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK, nesting (see mlctl_registry_begin()). */
 int registry_begin(mlctl_registry *reg);
 int registry_commit(mlctl_registry *reg);
 void registry_rollback(mlctl_registry *reg);

@@ -1,11 +1,34 @@
 /*
  * store.c — the content-addressed object store and its garbage collector (floor 2).
  * Objects live at <registry>/objects/ab/cdef… (the SHA-256 split after two characters,
- * as git does). A put writes a temp file in the same directory, fsyncs it and renames it,
- * so an object file is either absent or complete; it is then recorded in the objects table.
+ * as git does). A put writes a temp file, fsyncs it and renames it, so an object file is
+ * either absent or complete; it is then recorded in the objects table.
+ *
+ * Writers and gc: the store lock. gc must never remove an object that a writer has just
+ * stored (or found already there, an old orphan of a killed run) but whose reference (a
+ * run's lineage row, a model version, a deployment) is not committed yet. So:
+ *
+ *  - objects/.lock is an flock lock. A writer takes it shared before its first put
+ *    (mlctl_store_hold(), or implicitly in mlctl_store_put*()) and keeps it on its
+ *    registry handle until the references to what it stored are committed:
+ *    mlctl_store_release(), or mlctl_registry_free() at the latest. Writers do not
+ *    exclude each other.
+ *  - gc takes it exclusively for its whole pass: it reads the references, walks the
+ *    objects and deletes only while no writer is between a put and its commit. An object
+ *    it finds unreferenced then has no committed reference and no writer in flight; a
+ *    writer that stores the same content later finds the file gone and writes it again.
+ *  - Order: the store lock first, the database second (gc deletes its rows in a
+ *    transaction while it holds the lock), so a writer must not make its first put
+ *    inside an open transaction.
+ *  - A put of an object that exists refreshes its mtime, so a gc that goes by age alone
+ *    (an older mlctl, a store shared without locks) also sees it as young.
+ *
+ * gc removes a file first and its objects row after, in one transaction for the pass;
+ * a kill between the two leaves a row without a file, which the next gc forgets.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +46,10 @@
 #include "mlctl/store.h"
 #include "banned.h"
 
+/* How long a writer waits for a gc pass to end, and gc for writers to commit. */
+#define STORE_HOLD_WAIT_SECS 600
+#define STORE_GC_WAIT_SECS 120
+
 char *mlctl_store_path(mlctl_registry *reg, const char *digest)
 {
 	return mlctl_asprintf("%s/objects/%.2s/%s", mlctl_registry_path(reg), digest, digest + 2);
@@ -35,6 +62,37 @@ bool mlctl_store_has(mlctl_registry *reg, const char *digest)
 
 	free(p);
 	return ok;
+}
+
+static char *lock_path(mlctl_registry *reg)
+{
+	return mlctl_asprintf("%s/objects/.lock", mlctl_registry_path(reg));
+}
+
+int mlctl_store_hold(mlctl_registry *reg)
+{
+	int *fd = registry_store_lock_fd(reg);
+	char *path;
+	int ret;
+
+	if (*fd >= 0)
+		return 0;
+	if (!(path = lock_path(reg)))
+		return MLCTL_ENOMEM;
+	ret = fs_lock_shared(fd, path, STORE_HOLD_WAIT_SECS);
+	if (ret == MLCTL_ELOCKED)
+		mlctl_error_set(ret, "%s: a gc of the store has held its lock for %d seconds: retry later", path,
+				STORE_HOLD_WAIT_SECS);
+	free(path);
+	return ret;
+}
+
+void mlctl_store_release(mlctl_registry *reg)
+{
+	int *fd = registry_store_lock_fd(reg);
+
+	fs_unlock(*fd);
+	*fd = -1;
 }
 
 static int record_object(mlctl_registry *reg, const char *digest, size_t len, const char *media_type)
@@ -60,58 +118,112 @@ static int object_path_ready(char **out, mlctl_registry *reg, const char *digest
 	return *out ? 0 : MLCTL_ENOMEM;
 }
 
+/*
+ * Whether the object file path exists, refreshing its mtime when it does: *exists is set.
+ * An object that cannot be touched (another user's file in a shared store) still counts
+ * as there: the store lock protects it.
+ */
+static int object_touch(bool *exists, const char *path)
+{
+	*exists = false;
+	if (utimensat(AT_FDCWD, path, NULL, 0) == 0) {
+		*exists = true;
+		return 0;
+	}
+	if (errno == ENOENT)
+		return 0;
+	if (fs_exists(path)) {
+		*exists = true;
+		return 0;
+	}
+	return mlctl_error_errno(MLCTL_EIO, "cannot check %s", path);
+}
+
 int mlctl_store_put(char out[65], mlctl_registry *reg, const void *data, size_t len, const char *media_type)
 {
 	char *path = NULL;
+	bool exists;
 	int ret;
 
 	hash_buf_hex(out, data, len);
-	if ((ret = object_path_ready(&path, reg, out)))
-		return ret;
-	if (!fs_exists(path))
-		ret = fs_write_atomic(path, data, len, 0444);
+	if ((ret = mlctl_store_hold(reg)) || (ret = object_path_ready(&path, reg, out)))
+		goto out;
+	if ((ret = object_touch(&exists, path)))
+		goto out;
+	if (!exists && (ret = fs_write_atomic(path, data, len, 0444)))
+		goto out;
+	ret = record_object(reg, out, len, media_type);
+out:
 	free(path);
-	return ret ? ret : record_object(reg, out, len, media_type);
+	return ret;
 }
 
+/* Copy the open file in (named src) to af, hashing exactly the bytes copied. */
+static int copy_hashing(char out[65], size_t *size, int in, const char *src, fs_atomic *af)
+{
+	unsigned char buf[65536];
+	hash_ctx h;
+	ssize_t n;
+
+	*size = 0;
+	hash_init(&h);
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return mlctl_error_errno(MLCTL_EIO, "cannot read %s", src);
+		}
+		if (fwrite(buf, 1, (size_t)n, af->fp) != (size_t)n)
+			return mlctl_error_errno(MLCTL_EIO, "cannot copy %s into the store", src);
+		hash_update(&h, buf, (size_t)n);
+		*size += (size_t)n;
+	}
+	hash_final_hex(&h, out);
+	return 0;
+}
+
+/*
+ * One read of src: its bytes are hashed as they are copied into a temp file in objects/,
+ * which is then renamed to the digest's name. The object is what was read, whatever src
+ * does meanwhile (a file rewritten in place, a pipe).
+ */
 int mlctl_store_put_file(char out[65], mlctl_registry *reg, const char *src, const char *media_type)
 {
-	char buf[65536], *path = NULL;
+	char *incoming = NULL, *path = NULL;
 	fs_atomic *af = NULL;
-	size_t size, n;
-	FILE *in;
-	int ret;
+	size_t size = 0;
+	bool exists;
+	int in = -1, ret;
 
-	if ((ret = hash_file_hex(out, &size, src)))
-		return ret;
-	if ((ret = object_path_ready(&path, reg, out)))
-		return ret;
-	if (fs_exists(path))
-		goto record;
-	if (!(in = fopen(src, "rb"))) {
-		ret = mlctl_error_errno(MLCTL_EIO, "cannot open %s", src);
+	out[0] = '\0';
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0)
+		return mlctl_error_errno(MLCTL_EIO, "cannot open %s", src);
+	if ((ret = mlctl_store_hold(reg)))
+		goto out;
+	if (!(incoming = mlctl_asprintf("%s/objects/incoming", mlctl_registry_path(reg)))) {
+		ret = MLCTL_ENOMEM;
 		goto out;
 	}
-	if ((ret = fs_atomic_open(&af, path, 0444))) {
-		fclose(in);
+	if ((ret = fs_atomic_open(&af, incoming, 0444)) || (ret = copy_hashing(out, &size, in, src, af)) ||
+	    (ret = object_path_ready(&path, reg, out)) || (ret = object_touch(&exists, path)))
 		goto out;
-	}
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
-		if (fwrite(buf, 1, n, af->fp) != n)
-			break;
-	}
-	if (ferror(in) || ferror(af->fp)) {
-		ret = mlctl_error_errno(MLCTL_EIO, "cannot copy %s into the store", src);
-		fclose(in);
+	if (exists) {
 		fs_atomic_abort(af);
-		goto out;
+	} else {
+		/* Commit renames the temp file to af->path: the object's name. */
+		free(af->path);
+		af->path = path;
+		path = NULL;
+		ret = fs_atomic_commit(af);
 	}
-	fclose(in);
-	if ((ret = fs_atomic_commit(af)))
-		goto out;
-record:
-	ret = record_object(reg, out, size, media_type);
+	af = NULL;
+	if (!ret)
+		ret = record_object(reg, out, size, media_type);
 out:
+	fs_atomic_abort(af);
+	if (in >= 0)
+		close(in);
+	free(incoming);
 	free(path);
 	return ret;
 }
@@ -148,6 +260,14 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* What refers to a digest: the run lineage, model versions (so anything aliased) and
+ * deployments. One list, for reading the set and for the re-check before a row goes. */
+#define REFERENCES_SQL \
+	"SELECT digest FROM run_objects UNION SELECT model_digest FROM model_versions" \
+	" UNION SELECT preprocess_digest FROM model_versions" \
+	" UNION SELECT profile_digest FROM model_versions" \
+	" UNION SELECT package_digest FROM deployments"
+
 /* The sorted set of digests something in the registry refers to. */
 static int referenced_digests(char ***out, size_t *n, mlctl_registry *reg)
 {
@@ -157,12 +277,7 @@ static int referenced_digests(char ***out, size_t *n, mlctl_registry *reg)
 
 	*out = NULL;
 	*n = 0;
-	ret = registry_prepare(&st, reg,
-			       "SELECT digest FROM run_objects UNION SELECT model_digest FROM model_versions"
-			       " UNION SELECT preprocess_digest FROM model_versions"
-			       " UNION SELECT profile_digest FROM model_versions"
-			       " UNION SELECT package_digest FROM deployments", NULL);
-	if (ret)
+	if ((ret = registry_prepare(&st, reg, REFERENCES_SQL, NULL)))
 		return ret;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		char **p = mlctl_reallocarray(v, *n + 1, sizeof(*v));
@@ -191,28 +306,121 @@ static bool is_referenced(char **refs, size_t n, const char *digest)
 	return n && bsearch(&digest, refs, n, sizeof(*refs), cmp_str) != NULL;
 }
 
-static int gc_note(mlctl_gc_result *r, const char *digest, uint64_t size)
+/* Add digest to a growing list of strings. */
+static int list_add(char ***list, size_t *n, const char *digest)
 {
-	char **p = mlctl_reallocarray(r->digests, r->ndigests + 1, sizeof(*p));
+	char **p = mlctl_reallocarray(*list, *n + 1, sizeof(*p));
 
 	if (!p)
 		return MLCTL_ENOMEM;
-	r->digests = p;
-	if (!(p[r->ndigests] = mlctl_strdup(digest)))
+	*list = p;
+	if (!(p[*n] = mlctl_strdup(digest)))
 		return MLCTL_ENOMEM;
-	r->ndigests++;
-	r->removed++;
-	r->bytes_removed += size;
+	(*n)++;
 	return 0;
 }
 
-/* Walk objects/xx/ directories; decide on each file. */
-static int gc_walk(mlctl_gc_result *r, mlctl_registry *reg, char **refs, size_t nrefs, const mlctl_gc_options *o)
+/*
+ * Whether a file modified at mtime is within the grace period. Grace 0 means none. The
+ * clock is read after the file's stat and at the file system's resolution (CLOCK_REALTIME
+ * in nanoseconds, as file times are stamped): a coarse time() may lag behind a file
+ * written a moment ago.
+ */
+static bool is_young(const struct stat *st, int64_t grace_seconds)
+{
+	struct timespec now;
+	int64_t age_ns;
+
+	if (grace_seconds <= 0)
+		return false;
+	if (clock_gettime(CLOCK_REALTIME, &now) != 0)
+		return true; /* no clock: keep it */
+	age_ns = ((int64_t)now.tv_sec - (int64_t)st->st_mtim.tv_sec) * 1000000000 +
+		 ((int64_t)now.tv_nsec - (int64_t)st->st_mtim.tv_nsec);
+	return age_ns < grace_seconds * 1000000000;
+}
+
+static bool is_temp_name(const char *name)
+{
+	return name[0] == '.' && strstr(name, ".tmp.") != NULL;
+}
+
+/* A leftover temp file of an interrupted put: removed when older than the grace period. */
+static void gc_temp(const char *file, const struct stat *st, const mlctl_gc_options *o)
+{
+	if (!o->dry_run && !is_young(st, o->grace_seconds))
+		unlink(file);
+}
+
+/* Decide on one file of a fan-out directory: count it, remove it (or say it would be). */
+static int gc_file(mlctl_gc_result *r, char ***removed, size_t *nremoved, const char *dir, const char *fan,
+		   const char *name, char **refs, size_t nrefs, const mlctl_gc_options *o)
+{
+	char *file = fs_join(dir, name), *digest = mlctl_asprintf("%s%s", fan, name);
+	struct stat st;
+	int ret = 0;
+
+	if (!file || !digest) {
+		ret = MLCTL_ENOMEM;
+		goto out;
+	}
+	if (lstat(file, &st) != 0)
+		goto out; /* removed meanwhile */
+	if (is_temp_name(name)) {
+		gc_temp(file, &st, o);
+		goto out;
+	}
+	if (!hash_is_hex(digest) || !S_ISREG(st.st_mode))
+		goto out;
+	r->objects++;
+	if (is_referenced(refs, nrefs, digest)) {
+		r->referenced++;
+		goto out;
+	}
+	if (is_young(&st, o->grace_seconds)) {
+		r->young++;
+		goto out;
+	}
+	if (!o->dry_run && unlink(file) != 0 && errno != ENOENT) {
+		ret = mlctl_error_errno(MLCTL_EIO, "cannot remove %s", file);
+		goto out;
+	}
+	if ((ret = list_add(&r->digests, &r->ndigests, digest)))
+		goto out;
+	r->removed++;
+	r->bytes_removed += (uint64_t)st.st_size;
+	if (!o->dry_run)
+		ret = list_add(removed, nremoved, digest);
+out:
+	free(file);
+	free(digest);
+	return ret;
+}
+
+static int gc_dir(mlctl_gc_result *r, char ***removed, size_t *nremoved, const char *dir, const char *fan,
+		  char **refs, size_t nrefs, const mlctl_gc_options *o)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int ret = 0;
+
+	if (!d)
+		return 0;
+	while (!ret && (e = readdir(d))) {
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			ret = gc_file(r, removed, nremoved, dir, fan, e->d_name, refs, nrefs, o);
+	}
+	closedir(d);
+	return ret;
+}
+
+/* Walk objects/ and its xx/ directories; removed[] gets the digests whose file went. */
+static int gc_walk(mlctl_gc_result *r, char ***removed, size_t *nremoved, mlctl_registry *reg, char **refs,
+		   size_t nrefs, const mlctl_gc_options *o)
 {
 	char *root = fs_join(mlctl_registry_path(reg), "objects");
-	time_t now = time(NULL);
-	DIR *top, *sub;
-	struct dirent *d, *e;
+	struct dirent *d;
+	DIR *top;
 	int ret = 0;
 
 	if (!root)
@@ -223,102 +431,130 @@ static int gc_walk(mlctl_gc_result *r, mlctl_registry *reg, char **refs, size_t 
 		return ret;
 	}
 	while (!ret && (d = readdir(top))) {
-		char dir[4096];
+		char *path = fs_join(root, d->d_name);
+		struct stat st;
 
-		if (strlen(d->d_name) != 2)
-			continue;
-		snprintf(dir, sizeof(dir), "%s/%s", root, d->d_name);
-		if (!(sub = opendir(dir)))
-			continue;
-		while (!ret && (e = readdir(sub))) {
-			char file[4096], digest[MLCTL_DIGEST_HEX];
-			struct stat st;
-			bool tmp = e->d_name[0] == '.' && strstr(e->d_name, ".tmp.");
-
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			snprintf(file, sizeof(file), "%s/%s", dir, e->d_name);
-			if (lstat(file, &st) != 0)
-				continue; /* removed meanwhile */
-			if (tmp) {
-				if (now - st.st_mtime >= o->grace_seconds && !o->dry_run)
-					unlink(file);
-				continue;
-			}
-			snprintf(digest, sizeof(digest), "%s%s", d->d_name, e->d_name);
-			if (!hash_is_hex(digest))
-				continue;
-			r->objects++;
-			if (is_referenced(refs, nrefs, digest)) {
-				r->referenced++;
-				continue;
-			}
-			if (now - st.st_mtime < o->grace_seconds) {
-				r->young++;
-				continue;
-			}
-			if (!o->dry_run && unlink(file) != 0 && errno != ENOENT) {
-				ret = mlctl_error_errno(MLCTL_EIO, "cannot remove %s", file);
-				break;
-			}
-			if (!o->dry_run)
-				registry_exec(reg, "DELETE FROM objects WHERE digest = ?", "s", digest);
-			ret = gc_note(r, digest, (uint64_t)st.st_size);
+		if (!path) {
+			ret = MLCTL_ENOMEM;
+			break;
 		}
-		closedir(sub);
+		/* Temp files of mlctl_store_put_file() sit in objects/ itself. */
+		if (is_temp_name(d->d_name) && lstat(path, &st) == 0)
+			gc_temp(path, &st, o);
+		else if (strlen(d->d_name) == 2 && strcmp(d->d_name, "..") != 0)
+			ret = gc_dir(r, removed, nremoved, path, d->d_name, refs, nrefs, o);
+		free(path);
 	}
 	closedir(top);
 	free(root);
 	return ret;
 }
 
-/* Forget objects the table lists but whose file is gone and which nothing references. */
-static int gc_missing(mlctl_gc_result *r, mlctl_registry *reg, char **refs, size_t nrefs, bool dry_run)
+/* Objects the table lists but whose file is gone: counted, and forgotten (added to
+ * forget[]) when nothing references them. */
+static int gc_missing(mlctl_gc_result *r, char ***forget, size_t *nforget, mlctl_registry *reg, char **refs,
+		      size_t nrefs, bool dry_run)
 {
 	sqlite3_stmt *st;
 	int ret, rc;
 
 	if ((ret = registry_prepare(&st, reg, "SELECT digest FROM objects", NULL)))
 		return ret;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *digest = (const char *)sqlite3_column_text(st, 0);
 
-		if (mlctl_store_has(reg, digest))
+		if (!digest || mlctl_store_has(reg, digest))
 			continue;
 		r->missing++;
 		if (!dry_run && !is_referenced(refs, nrefs, digest))
-			registry_exec(reg, "DELETE FROM objects WHERE digest = ?", "s", digest);
+			ret = list_add(forget, nforget, digest);
 	}
-	if (rc != SQLITE_DONE)
+	if (!ret && rc != SQLITE_DONE)
 		ret = registry_error(reg, rc, "cannot list objects");
 	sqlite3_finalize(st);
 	return ret;
+}
+
+/* Delete the rows of the objects whose files went, in one transaction. A row that
+ * something references after all stays, as evidence of what is missing. */
+static int gc_forget(mlctl_registry *reg, char **digests, size_t n)
+{
+	size_t i;
+	int ret;
+
+	if (!n)
+		return 0;
+	if ((ret = registry_begin(reg)))
+		return ret;
+	for (i = 0; i < n && !ret; i++)
+		ret = registry_exec(reg, "DELETE FROM objects WHERE digest = ?1 AND ?1 NOT IN (" REFERENCES_SQL ")", "s",
+				    digests[i]);
+	if (ret) {
+		registry_rollback(reg);
+		return ret;
+	}
+	return registry_commit(reg);
+}
+
+/* Take the store lock exclusively, giving up this handle's shared hold first. */
+static int gc_lock(int *fd, mlctl_registry *reg)
+{
+	char *path = lock_path(reg);
+	int ret;
+
+	*fd = -1;
+	if (!path)
+		return MLCTL_ENOMEM;
+	mlctl_store_release(reg);
+	ret = fs_lock(fd, path, STORE_GC_WAIT_SECS);
+	if (ret == MLCTL_ELOCKED)
+		mlctl_error_set(ret, "%s: writers have held the store for %d seconds (a put whose reference is not committed yet): retry later",
+				path, STORE_GC_WAIT_SECS);
+	free(path);
+	return ret;
+}
+
+static void free_list(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 int mlctl_gc(mlctl_gc_result **out, mlctl_registry *reg, const mlctl_gc_options *opts)
 {
 	mlctl_gc_options defaults = MLCTL_GC_OPTIONS_INIT;
 	mlctl_gc_result *r;
-	char **refs = NULL;
-	size_t nrefs = 0, i;
-	int ret;
+	char **refs = NULL, **gone = NULL;
+	size_t nrefs = 0, ngone = 0;
+	int ret, forget, lockfd = -1;
 
 	*out = NULL;
 	if (!opts)
 		opts = &defaults;
 	if (!(r = mlctl_calloc(1, sizeof(*r))))
 		return MLCTL_ENOMEM;
-	/* References are read first: an object written after this read is younger than the
-	 * grace period, so it is kept even if its reference is not yet committed. */
+	/* A dry run removes nothing and needs no lock (it works on a read-only registry). */
+	if (!opts->dry_run && (ret = gc_lock(&lockfd, reg)))
+		goto out;
+	/* Under the lock no writer is between a put and its reference: what is referenced
+	 * now is all that will be referenced among the objects there are. */
 	if ((ret = referenced_digests(&refs, &nrefs, reg)))
 		goto out;
-	if ((ret = gc_walk(r, reg, refs, nrefs, opts)))
-		goto out;
-	ret = gc_missing(r, reg, refs, nrefs, opts->dry_run);
+	/* Rows without files first: the walk is about to make more, which are not "missing". */
+	ret = gc_missing(r, &gone, &ngone, reg, refs, nrefs, opts->dry_run);
+	if (!ret)
+		ret = gc_walk(r, &gone, &ngone, reg, refs, nrefs, opts);
+	/* The rows of files already removed go even when the walk failed half-way. */
+	forget = gc_forget(reg, gone, ngone);
+	if (!ret)
+		ret = forget;
 out:
-	for (i = 0; i < nrefs; i++)
-		free(refs[i]);
-	free(refs);
+	fs_unlock(lockfd);
+	free_list(refs, nrefs);
+	free_list(gone, ngone);
 	if (ret) {
 		mlctl_gc_result_free(r);
 		return ret;
@@ -329,12 +565,8 @@ out:
 
 void mlctl_gc_result_free(mlctl_gc_result *r)
 {
-	size_t i;
-
 	if (!r)
 		return;
-	for (i = 0; i < r->ndigests; i++)
-		free(r->digests[i]);
-	free(r->digests);
+	free_list(r->digests, r->ndigests);
 	free(r);
 }

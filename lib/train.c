@@ -379,20 +379,43 @@ static int add_report(train_state *s, const metrics_report *r, const char *prefi
 	return ret;
 }
 
-/* Put a buffer in the store and record it as an output of the run. */
-static int store_output(char digest[65], train_state *s, const char *run, const char *name, const char *data,
-			size_t len, const char *media_type)
+/* Inside fit_and_store's transaction: the run's outputs, metrics and model params, and
+ * the new model version. */
+static int record_outputs(train_state *s, const char *run, mlctl_model_version *spec)
 {
-	int ret = mlctl_store_put(digest, s->reg, data, len, media_type);
+	mlctl_kv *kv;
+	size_t i;
+	int ret;
 
-	return ret ? ret : mlctl_run_log_object(s->reg, run, "output", name, digest);
+	if ((ret = mlctl_run_log_object(s->reg, run, "output", "model", spec->model_digest)) ||
+	    (ret = mlctl_run_log_object(s->reg, run, "output", "preprocess", spec->preprocess_digest)) ||
+	    (ret = mlctl_run_log_object(s->reg, run, "output", "profile", spec->profile_digest)) ||
+	    (ret = mlctl_run_log_metrics(s->reg, run, s->res->metrics, s->res->nmetrics)))
+		return ret;
+	if (!(kv = mlctl_calloc(s->res->nparams, sizeof(*kv))))
+		return MLCTL_ENOMEM;
+	for (i = 0; i < s->res->nparams; i++) {
+		kv[i].key = mlctl_asprintf("model.%s", s->res->params[i].key);
+		kv[i].value = s->res->params[i].value;
+	}
+	ret = mlctl_run_log_params(s->reg, run, kv, s->res->nparams);
+	for (i = 0; i < s->res->nparams; i++)
+		free(kv[i].key);
+	free(kv);
+	if (ret)
+		return ret;
+	spec->name = (char *)s->o->name;
+	snprintf(spec->run, sizeof(spec->run), "%s", run);
+	spec->svm_type = (char *)model_type_name(s->param.svm_type);
+	spec->kernel = (char *)model_kernel_name(s->param.kernel_type);
+	return mlctl_model_register(&s->res->version, s->reg, spec);
 }
 
 static int fit_and_store(train_state *s, const char *run)
 {
 	mlctl_model_version spec = { 0 };
 	char *text = NULL, *pre = NULL, *prof = NULL, ver[32];
-	size_t len, plen, flen, i;
+	size_t len, plen, flen;
 	double t0, *pred = NULL;
 	int ret;
 
@@ -439,43 +462,29 @@ static int fit_and_store(train_state *s, const char *run)
 	if ((ret = model_save(&text, &len, s->model)) || (ret = schema_save(&pre, &plen, s->schema)) ||
 	    (ret = profile_save(&prof, &flen, s->profile)))
 		goto out;
-	if ((ret = store_output(spec.model_digest, s, run, "model", text, len, "application/x-libsvm-model")) ||
-	    (ret = store_output(spec.preprocess_digest, s, run, "preprocess", pre, plen, "application/yaml")) ||
-	    (ret = store_output(spec.profile_digest, s, run, "profile", prof, flen, "application/yaml")))
+	/*
+	 * The store → register path. The objects go into the store first (their files and
+	 * rows); that takes the store lock, which keeps gc off them until the references are
+	 * committed. Then one transaction records the lineage, metrics, params, the model
+	 * version and the run's success: a reader (and a kill) sees all of it or none.
+	 */
+	if ((ret = mlctl_store_put(spec.model_digest, s->reg, text, len, "application/x-libsvm-model")) ||
+	    (ret = mlctl_store_put(spec.preprocess_digest, s->reg, pre, plen, "application/yaml")) ||
+	    (ret = mlctl_store_put(spec.profile_digest, s->reg, prof, flen, "application/yaml")))
 		goto out;
 	snprintf(s->res->model_digest, sizeof(s->res->model_digest), "%s", spec.model_digest);
-	{
-		mlctl_metric *m = s->res->metrics;
-
-		if ((ret = mlctl_run_log_metrics(s->reg, run, m, s->res->nmetrics)))
-			goto out;
-	}
-	{
-		mlctl_kv *kv = mlctl_calloc(s->res->nparams, sizeof(*kv));
-
-		if (!kv) {
-			ret = MLCTL_ENOMEM;
-			goto out;
-		}
-		for (i = 0; i < s->res->nparams; i++) {
-			kv[i].key = mlctl_asprintf("model.%s", s->res->params[i].key);
-			kv[i].value = s->res->params[i].value;
-		}
-		ret = mlctl_run_log_params(s->reg, run, kv, s->res->nparams);
-		for (i = 0; i < s->res->nparams; i++)
-			free(kv[i].key);
-		free(kv);
-		if (ret)
-			goto out;
-	}
-	spec.name = (char *)s->o->name;
-	snprintf(spec.run, sizeof(spec.run), "%s", run);
-	spec.svm_type = (char *)model_type_name(s->param.svm_type);
-	spec.kernel = (char *)model_kernel_name(s->param.kernel_type);
-	if ((ret = mlctl_model_register(&s->res->version, s->reg, &spec)))
+	if ((ret = mlctl_registry_begin(s->reg)))
 		goto out;
-	snprintf(ver, sizeof(ver), "%d", s->res->version);
-	ret = mlctl_run_set_tag(s->reg, run, "model_version", ver);
+	ret = record_outputs(s, run, &spec);
+	if (!ret) {
+		snprintf(ver, sizeof(ver), "%d", s->res->version);
+		if (!(ret = mlctl_run_set_tag(s->reg, run, "model_version", ver)))
+			ret = mlctl_run_finish(s->reg, run, NULL);
+	}
+	if (ret)
+		mlctl_registry_rollback(s->reg);
+	else
+		ret = mlctl_registry_commit(s->reg);
 out:
 	free(pred);
 	free(text);
@@ -682,14 +691,15 @@ int mlctl_train(mlctl_train_result **out, mlctl_registry *reg, const mlctl_train
 		ret = mlctl_run_set_tag(reg, run, o->tags[i].key, o->tags[i].value);
 	if (!ret)
 		ret = run_training(&s, run);
+	/* On success the run was finished in the transaction that registered its model. */
 	if (ret) {
 		mlctl_run_fail(reg, run, ret);
 		mlctl_train_result_free(s.res);
-	} else if ((ret = mlctl_run_finish(reg, run, NULL)) == 0) {
-		*out = s.res;
 	} else {
-		mlctl_train_result_free(s.res);
+		*out = s.res;
 	}
+	/* The references to what this run stored are committed (or it failed): gc may run. */
+	mlctl_store_release(reg);
 	state_release(&s);
 	return ret;
 }

@@ -133,6 +133,79 @@ START_TEST(test_registry_init_wal_and_version)
 }
 END_TEST
 
+/* Transactions nest: a caller's transaction takes the library's own writes in, and a
+ * rollback leaves none of them, the model version included. */
+START_TEST(test_registry_nested_transaction)
+{
+	mlctl_run_start_options o = MLCTL_RUN_START_OPTIONS_INIT;
+	mlctl_model_version spec, *mv = NULL;
+	mlctl_run *run = NULL;
+	char id[MLCTL_RUN_ID_SIZE];
+	int version;
+
+	o.kind = "train";
+	ck_assert_int_eq(mlctl_run_start(id, reg, &o), 0);
+	memset(&spec, 0, sizeof(spec));
+	spec.name = "nested";
+	snprintf(spec.run, sizeof(spec.run), "%s", id);
+	memset(spec.model_digest, 'a', 64);
+	memset(spec.preprocess_digest, 'b', 64);
+	ck_assert_int_eq(mlctl_registry_begin(reg), 0);
+	ck_assert_int_eq(mlctl_run_log_object(reg, id, "output", "model", spec.model_digest), 0);
+	ck_assert_int_eq(mlctl_run_log_metric(reg, id, "accuracy", 0.9, 0), 0);
+	ck_assert_int_eq(mlctl_model_register(&version, reg, &spec), 0);
+	ck_assert_int_eq(mlctl_run_finish(reg, id, NULL), 0);
+	mlctl_registry_rollback(reg);
+	ck_assert_int_eq(mlctl_model_resolve(&mv, reg, "nested"), MLCTL_ENOTFOUND);
+	ck_assert_int_eq(mlctl_run_get(&run, reg, id), 0);
+	ck_assert_uint_eq(run->nobjects, 0);
+	ck_assert_uint_eq(run->nmetrics, 0);
+	ck_assert_int_ne(run->status, MLCTL_RUN_SUCCEEDED);
+	mlctl_run_free(run);
+	/* The same, committed: all of it. */
+	ck_assert_int_eq(mlctl_registry_begin(reg), 0);
+	ck_assert_int_eq(mlctl_run_log_object(reg, id, "output", "model", spec.model_digest), 0);
+	ck_assert_int_eq(mlctl_model_register(&version, reg, &spec), 0);
+	ck_assert_int_eq(mlctl_run_finish(reg, id, NULL), 0);
+	ck_assert_int_eq(mlctl_registry_commit(reg), 0);
+	ck_assert_int_eq(mlctl_model_resolve(&mv, reg, "nested"), 0);
+	ck_assert_int_eq(mv->version, 1);
+	mlctl_model_version_free(mv);
+	ck_assert_int_eq(mlctl_run_get(&run, reg, id), 0);
+	ck_assert_uint_eq(run->nobjects, 1);
+	ck_assert_int_eq(run->status, MLCTL_RUN_SUCCEEDED);
+	mlctl_run_free(run);
+}
+END_TEST
+
+/* A registry opened read-only reads, and refuses writes saying why. */
+START_TEST(test_registry_open_readonly)
+{
+	mlctl_run_start_options o = MLCTL_RUN_START_OPTIONS_INIT;
+	mlctl_run_list *l = NULL;
+	mlctl_run_filter f = MLCTL_RUN_FILTER_INIT;
+	mlctl_registry *ro = NULL;
+	char id[MLCTL_RUN_ID_SIZE], id2[MLCTL_RUN_ID_SIZE];
+
+	o.kind = "train";
+	ck_assert_int_eq(mlctl_run_start(id, reg, &o), 0);
+	ck_assert_int_eq(mlctl_registry_open_mode(&ro, regdir, MLCTL_REGISTRY_READONLY), 0);
+	ck_assert(mlctl_registry_readonly(ro));
+	ck_assert(!mlctl_registry_readonly(reg));
+	ck_assert_int_eq(mlctl_run_list_get(&l, ro, &f), 0);
+	ck_assert_uint_eq(l->n, 1);
+	ck_assert_str_eq(l->runs[0]->id, id);
+	mlctl_run_list_free(l);
+	ck_assert_int_eq(mlctl_run_start(id2, ro, &o), MLCTL_EIO);
+	ck_assert_ptr_nonnull(strstr(mlctl_error_last()->message, "read-only"));
+	mlctl_registry_free(ro);
+	/* Where it can be written, the fallback mode writes. */
+	ck_assert_int_eq(mlctl_registry_open_mode(&ro, regdir, MLCTL_REGISTRY_READWRITE_OR_READONLY), 0);
+	ck_assert(!mlctl_registry_readonly(ro));
+	mlctl_registry_free(ro);
+}
+END_TEST
+
 START_TEST(test_registry_open_without_db)
 {
 	mlctl_registry *r = NULL;
@@ -1077,6 +1150,8 @@ static Suite *registry_suite(void)
 	tcase_add_test(tc, test_registry_init_creates_layout);
 	tcase_add_test(tc, test_registry_init_wal_and_version);
 	tcase_add_test(tc, test_registry_open_without_db);
+	tcase_add_test(tc, test_registry_nested_transaction);
+	tcase_add_test(tc, test_registry_open_readonly);
 	tcase_add_test(tc, test_registry_discover_explicit_and_env);
 	tcase_add_test(tc, test_registry_discover_upwards);
 	tcase_add_test(tc, test_registry_discover_none);

@@ -8,13 +8,17 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "check_util.h"
+#include "hash.h"
 #include "mlctl.h"
 #include "util.h"
 
@@ -36,7 +40,8 @@ static void store_teardown(void)
 	tmpdir_teardown();
 }
 
-/* Regular files under objects/ (temp files included), counted recursively. */
+/* Regular files under objects/ (temp files included, the store's .lock not), counted
+ * recursively. */
 static int count_files(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -49,7 +54,7 @@ static int count_files(const char *dir)
 		char path[1200];
 		struct stat st;
 
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || strcmp(e->d_name, ".lock") == 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		if (lstat(path, &st) != 0)
@@ -237,6 +242,90 @@ START_TEST(test_store_corrupted_object)
 }
 END_TEST
 
+/* Feed a FIFO: once with first, and, if it is opened again, with second. */
+static pid_t fifo_writer(const char *fifo, const char *first, const char *second)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd;
+
+		alarm(10);
+		fd = open(fifo, O_WRONLY);
+		if (fd < 0 || write(fd, first, strlen(first)) < 0)
+			_exit(1);
+		close(fd);
+		/* Let the first reader see the end of the data (no writer left) first. */
+		sleep(1);
+		fd = open(fifo, O_WRONLY); /* blocks until a second read opens it */
+		if (fd < 0 || write(fd, second, strlen(second)) < 0)
+			_exit(1);
+		close(fd);
+		_exit(0);
+	}
+	return pid;
+}
+
+/*
+ * put_file reads its source once, hashing what it copies: the object is named by the
+ * bytes stored. A FIFO shows it: a second read (hashing, then copying) would get other
+ * bytes, and the object would not match its name.
+ */
+START_TEST(test_store_put_file_reads_once)
+{
+	const char *first = "the bytes that were read\n", *second = "other bytes, read a second time\n";
+	char digest[65], want[65], *fifo, *out = NULL;
+	size_t len = 0;
+	pid_t pid;
+	int ret;
+
+	fifo = mlctl_strdup(tmp_path("input.fifo"));
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	pid = fifo_writer(fifo, first, second);
+	ret = mlctl_store_put_file(digest, reg, fifo, "text/plain");
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	ck_assert_msg(ret == 0, "%s", mlctl_error_last()->message);
+	hash_buf_hex(want, first, strlen(first));
+	ck_assert_str_eq(digest, want);
+	ck_assert_msg(mlctl_store_get(&out, &len, reg, digest) == 0, "%s", mlctl_error_last()->message);
+	ck_assert_str_eq(out, first);
+	ck_assert_int_eq(objects_rows(digest), 1);
+	ck_assert_int_eq(nobjects_on_disk(), 1); /* no temp file left */
+	free(out);
+	free(fifo);
+}
+END_TEST
+
+/* A put of an object that exists refreshes its mtime, so a grace-period gc keeps it. */
+START_TEST(test_store_put_refreshes_mtime)
+{
+	mlctl_gc_options o = MLCTL_GC_OPTIONS_INIT;
+	mlctl_gc_result *r = NULL;
+	char d[65], d2[65], *path;
+	const char *src;
+	struct stat st;
+
+	put_text(d, "an old orphan");
+	age_object(d, 7200);
+	put_text(d, "an old orphan"); /* stored again: young again */
+	path = mlctl_store_path(reg, d);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_lt(time(NULL) - st.st_mtime, 60);
+	age_object(d, 7200);
+	src = write_tmp("orphan.txt", "an old orphan");
+	ck_assert_int_eq(mlctl_store_put_file(d2, reg, src, "text/plain"), 0);
+	ck_assert_str_eq(d2, d);
+	ck_assert_int_eq(mlctl_gc(&r, reg, &o), 0);
+	ck_assert_uint_eq(r->young, 1);
+	ck_assert_uint_eq(r->removed, 0);
+	mlctl_gc_result_free(r);
+	ck_assert(mlctl_store_has(reg, d));
+	free(path);
+}
+END_TEST
+
 START_TEST(test_store_put_file_missing)
 {
 	char digest[65];
@@ -324,6 +413,88 @@ START_TEST(test_store_gc_removes_only_unreferenced)
 	ck_assert_uint_eq(r->objects, 6);
 	ck_assert_uint_eq(r->removed, 0);
 	mlctl_gc_result_free(r);
+}
+END_TEST
+
+/*
+ * Grace 0 means no grace at all, whatever the clocks say: a file system may stamp a file
+ * ahead of a coarse time() (fine-grained timestamps; a file server whose clock runs
+ * ahead), and "now - mtime < 0" must not make a just-written orphan young.
+ */
+START_TEST(test_store_gc_grace_zero_mtime_ahead)
+{
+	mlctl_gc_options o = MLCTL_GC_OPTIONS_INIT;
+	mlctl_gc_result *r = NULL;
+	char d[65];
+
+	put_text(d, "an orphan stamped ahead of the clock");
+	age_object(d, -5); /* five seconds in the future */
+	o.grace_seconds = 0;
+	ck_assert_int_eq(mlctl_gc(&r, reg, &o), 0);
+	ck_assert_uint_eq(r->young, 0);
+	ck_assert_uint_eq(r->removed, 1);
+	ck_assert(gc_removed(r, d));
+	mlctl_gc_result_free(r);
+	ck_assert(!mlctl_store_has(reg, d));
+	/* With a grace period, the same file is young. */
+	put_text(d, "an orphan stamped ahead of the clock");
+	age_object(d, -5);
+	o.grace_seconds = 60;
+	ck_assert_int_eq(mlctl_gc(&r, reg, &o), 0);
+	ck_assert_uint_eq(r->young, 1);
+	ck_assert_uint_eq(r->removed, 0);
+	mlctl_gc_result_free(r);
+}
+END_TEST
+
+/*
+ * The store lock: a writer that stores an old orphan again holds the store from its put
+ * until its reference is committed, and gc waits for it rather than removing the object
+ * in between (the reference would dangle).
+ */
+START_TEST(test_store_gc_waits_for_writer)
+{
+	mlctl_gc_options o = MLCTL_GC_OPTIONS_INIT;
+	mlctl_gc_result *r = NULL;
+	char d[65], c;
+	int sync[2], status;
+	pid_t pid;
+
+	put_text(d, "a deterministic model");
+	age_object(d, 7200);
+	mlctl_store_release(reg);
+	ck_assert_int_eq(pipe(sync), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		mlctl_run_start_options ro = MLCTL_RUN_START_OPTIONS_INIT;
+		char run[MLCTL_RUN_ID_SIZE], d2[65];
+		mlctl_registry *w;
+
+		ro.kind = "train";
+		if (mlctl_registry_open(&w, regdir) || mlctl_run_start(run, w, &ro) ||
+		    mlctl_store_put(d2, w, "a deterministic model", strlen("a deterministic model"), NULL))
+			_exit(1);
+		if (write(sync[1], "x", 1) != 1)
+			_exit(1);
+		sleep(1); /* the writer is slow to commit its reference */
+		if (mlctl_run_log_object(w, run, "output", "model", d2))
+			_exit(1);
+		mlctl_store_release(w);
+		mlctl_registry_free(w);
+		_exit(0);
+	}
+	ck_assert_int_eq(read(sync[0], &c, 1), 1);
+	o.grace_seconds = 0;
+	ck_assert_msg(mlctl_gc(&r, reg, &o) == 0, "%s", mlctl_error_last()->message);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+	ck_assert_uint_eq(r->removed, 0);
+	ck_assert_uint_eq(r->referenced, 1);
+	mlctl_gc_result_free(r);
+	ck_assert(mlctl_store_has(reg, d));
+	close(sync[0]);
+	close(sync[1]);
 }
 END_TEST
 
@@ -433,7 +604,11 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_store_file_named_by_sha256);
 	tcase_add_test(tc, test_store_corrupted_object);
 	tcase_add_test(tc, test_store_put_file_missing);
+	tcase_add_test(tc, test_store_put_file_reads_once);
+	tcase_add_test(tc, test_store_put_refreshes_mtime);
 	tcase_add_test(tc, test_store_gc_removes_only_unreferenced);
+	tcase_add_test(tc, test_store_gc_grace_zero_mtime_ahead);
+	tcase_add_test(tc, test_store_gc_waits_for_writer);
 	tcase_add_test(tc, test_store_gc_grace_and_dry_run);
 	tcase_add_test(tc, test_store_gc_temp_files);
 	tcase_add_test(tc, test_store_gc_missing_files);

@@ -44,6 +44,37 @@ int mlctl_registry_discover(char **out, const char *explicit_dir);
 int mlctl_registry_open(mlctl_registry **out, const char *dir);
 void mlctl_registry_free(mlctl_registry *reg);
 
+typedef enum {
+	MLCTL_REGISTRY_READWRITE = 0,          /* what mlctl_registry_open() does */
+	MLCTL_REGISTRY_READONLY,               /* SQLITE_OPEN_READONLY: never writes, not even -wal */
+	MLCTL_REGISTRY_READWRITE_OR_READONLY   /* read-only when the registry cannot be written */
+} mlctl_registry_mode;
+
+/*
+ * Open the registry in dir in a mode. Read-only works on a read-only file system (a
+ * registry mounted read-only on a scoring host): there, a write fails with MLCTL_EIO
+ * saying the registry is read-only, and a registry of an older schema, which cannot be
+ * migrated, is refused with MLCTL_ECONFIG. MLCTL_REGISTRY_READWRITE on a registry that
+ * cannot be written fails at once with MLCTL_EIO.
+ */
+int mlctl_registry_open_mode(mlctl_registry **out, const char *dir, mlctl_registry_mode mode);
+
+/* True when reg was opened read-only (asked for, or fallen back to). */
+bool mlctl_registry_readonly(const mlctl_registry *reg);
+
+/*
+ * Group writes into one transaction (BEGIN IMMEDIATE): every registry write made through
+ * reg until mlctl_registry_commit() joins it, the library's own transactions included, so
+ * a reader sees all of them or none, and a process killed before the commit leaves none.
+ * Calls nest; only the outermost commit writes. After a failed step, call
+ * mlctl_registry_rollback(); a commit after an inner step rolled back rolls back too and
+ * fails. Take the store lock (mlctl_store_hold(), or a put) before beginning, never
+ * inside: gc takes the store lock first and the database second.
+ */
+int mlctl_registry_begin(mlctl_registry *reg);
+int mlctl_registry_commit(mlctl_registry *reg);
+void mlctl_registry_rollback(mlctl_registry *reg);
+
 /* The registry directory (borrowed). */
 const char *mlctl_registry_path(const mlctl_registry *reg);
 
