@@ -129,25 +129,107 @@ int fs_fsync_dir(const char *dir)
 	return 0;
 }
 
+/*
+ * The file an output path names: a symlink (or a chain of them) is followed to the file it
+ * points at, which need not exist yet, so that the link stays a link and its target gets
+ * the output. Returns a fresh string.
+ */
+static int resolve_output(char **out, const char *path)
+{
+	char *cur = mlctl_strdup(path);
+	int hops;
+
+	*out = NULL;
+	if (!cur)
+		return MLCTL_ENOMEM;
+	for (hops = 0; hops < 40; hops++) {
+		struct stat st;
+		char *link = NULL, *next;
+		size_t cap = 256;
+		ssize_t n = -1;
+
+		if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode)) {
+			*out = cur;
+			return 0;
+		}
+		/* Grow until the target fits: st_size is 0 for some links (/proc). */
+		for (;;) {
+			char *p = realloc(link, cap);
+
+			if (!p)
+				break;
+			link = p;
+			n = readlink(cur, link, cap);
+			if (n < 0 || (size_t)n < cap)
+				break;
+			cap *= 2;
+		}
+		if (n < 0) {
+			int ret = link ? mlctl_error_errno(MLCTL_ECREATE, "cannot read the link %s", cur) : MLCTL_ENOMEM;
+
+			free(link);
+			free(cur);
+			return ret;
+		}
+		link[n] = 0;
+		if (link[0] == '/') {
+			next = mlctl_strdup(link);
+		} else {
+			char *dir = fs_dirname(cur);
+
+			next = dir ? fs_join(dir, link) : NULL;
+			free(dir);
+		}
+		free(link);
+		free(cur);
+		if (!(cur = next))
+			return MLCTL_ENOMEM;
+	}
+	free(cur);
+	return mlctl_error_set(MLCTL_ECREATE, "cannot create %s: too many levels of symbolic links", path);
+}
+
 int fs_atomic_open(fs_atomic **out, const char *path, int mode)
 {
 	fs_atomic *af;
-	char *dir = NULL;
+	char *dir = NULL, *target = NULL;
 	const char *base;
+	struct stat st;
 	int fd, ret = 0;
 
 	*out = NULL;
+	if ((ret = resolve_output(&target, path)))
+		return ret;
 	af = mlctl_calloc(1, sizeof(*af));
-	if (!af)
+	if (!af) {
+		free(target);
 		return MLCTL_ENOMEM;
-	base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	dir = fs_dirname(path);
-	af->path = mlctl_strdup(path);
+	}
+	af->path = target;
+	if (stat(target, &st) == 0 && S_ISDIR(st.st_mode)) {
+		ret = mlctl_error_set(MLCTL_ECREATE, "cannot create %s: it is a directory", path);
+		goto fail;
+	}
+	if (stat(target, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISSOCK(st.st_mode))) {
+		/* A pipe or a device is written in place, as it streams: there is nothing to
+		 * rename over it (and renaming would replace the node with a plain file). */
+		fd = open(target, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || !(af->fp = fdopen(fd, "w"))) {
+			ret = mlctl_error_errno(MLCTL_ECREATE, "cannot open %s", path);
+			if (fd >= 0)
+				close(fd);
+			goto fail;
+		}
+		*out = af;
+		return 0;
+	}
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	dir = fs_dirname(target);
 	/* The pid in the name lets fs_atomic_sweep() tell a dead writer's leftover from a
 	 * live writer's file. */
 	af->tmp = dir ? mlctl_asprintf("%s/.%s.tmp.%d.XXXXXX", dir, base, (int)getpid()) : NULL;
-	if (!af->path || !af->tmp) {
+	if (!af->tmp) {
 		ret = MLCTL_ENOMEM;
 		goto fail;
 	}
@@ -180,6 +262,15 @@ int fs_atomic_commit(fs_atomic *af)
 	char *dir = NULL;
 	int ret = 0;
 
+	if (!af->tmp) {		/* a pipe or a device: flushed, nothing to rename */
+		if (fflush(af->fp) != 0 || ferror(af->fp)) {
+			ret = mlctl_error_errno(MLCTL_EIO, "cannot write %s", af->path);
+			fclose(af->fp);
+		} else if (fclose(af->fp) != 0) {
+			ret = mlctl_error_errno(MLCTL_EIO, "cannot write %s", af->path);
+		}
+		goto out;
+	}
 	if (fflush(af->fp) != 0 || ferror(af->fp) || fsync(fileno(af->fp)) != 0) {
 		ret = mlctl_error_errno(MLCTL_EIO, "cannot write %s", af->path);
 		fclose(af->fp);
@@ -212,23 +303,32 @@ void fs_atomic_abort(fs_atomic *af)
 	if (!af)
 		return;
 	fclose(af->fp);
-	unlink(af->tmp);
+	if (af->tmp)
+		unlink(af->tmp);
 	free(af->path);
 	free(af->tmp);
 	free(af);
 }
 
-void fs_atomic_sweep(const char *path)
+void fs_atomic_sweep(const char *output)
 {
-	const char *base = strrchr(path, '/');
-	char *dir = fs_dirname(path), *prefix;
+	char *path = NULL, *dir, *prefix;
+	const char *base;
 	struct dirent *e;
 	size_t plen;
 	DIR *d;
 
+	if (resolve_output(&path, output)) {
+		mlctl_error_clear();
+		return;
+	}
+	base = strrchr(path, '/');
+	dir = fs_dirname(path);
+
 	base = base ? base + 1 : path;
 	prefix = mlctl_asprintf(".%s.tmp.", base);
 	if (!dir || !prefix || !(d = opendir(dir))) {
+		free(path);
 		free(dir);
 		free(prefix);
 		mlctl_error_clear();
@@ -249,6 +349,7 @@ void fs_atomic_sweep(const char *path)
 		free(file);
 	}
 	closedir(d);
+	free(path);
 	free(dir);
 	free(prefix);
 }

@@ -23,11 +23,14 @@ int fs_write_atomic(const char *path, const void *data, size_t len, int mode);
  * An output file being written under a temp name: fs_atomic_open() creates
  * "<dir>/.<base>.tmp.XXXXXX"; fs_atomic_commit() flushes, fsyncs and renames it to path;
  * fs_atomic_abort() removes it. Exactly one of commit or abort must be called; both free af.
+ * A symlink is followed: the file it names is replaced, the link stays. A FIFO, a character
+ * device or a socket is written in place, streaming (tmp is NULL; commit flushes and closes
+ * it, abort closes it). A directory is refused with MLCTL_ECREATE.
  */
 typedef struct fs_atomic {
 	FILE *fp;
-	char *path;
-	char *tmp;
+	char *path;		/* the file written: path with its symlinks followed */
+	char *tmp;		/* the temp file, or NULL when writing in place */
 } fs_atomic;
 int fs_atomic_open(fs_atomic **out, const char *path, int mode);
 int fs_atomic_commit(fs_atomic *af);

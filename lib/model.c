@@ -328,6 +328,29 @@ void model_param_release(struct svm_parameter *p)
 
 /* ---- training ---- */
 
+/* True when every number of m is finite. libsvm's training kernel expands ||x - y||^2 as
+ * ||x||^2 + ||y||^2 - 2 x.y, which for features near 1e9 cancels into noise large enough
+ * to make exp() overflow: the solver then returns NaN, and such a model must not be kept. */
+static bool model_finite(const struct svm_model *m)
+{
+	int k, i, ncoef = m->nr_class > 1 ? m->nr_class - 1 : 1;
+	int npair = m->nr_class * (m->nr_class - 1) / 2;
+
+	if (npair < 1)
+		npair = 1;
+	for (k = 0; m->rho && k < npair; k++)
+		if (!isfinite(m->rho[k]))
+			return false;
+	for (k = 0; m->sv_coef && k < ncoef; k++)
+		for (i = 0; i < m->l; i++)
+			if (!isfinite(m->sv_coef[k][i]))
+				return false;
+	for (k = 0; m->probA && k < npair; k++)
+		if (!isfinite(m->probA[k]) || (m->probB && !isfinite(m->probB[k])))
+			return false;
+	return true;
+}
+
 int model_train(struct svm_model **out, const struct svm_problem *prob,
 		const struct svm_parameter *p, int nfeatures, uint64_t seed)
 {
@@ -357,6 +380,13 @@ int model_train(struct svm_model **out, const struct svm_problem *prob,
 	}
 	if (!m)
 		return mlctl_error_oom();
+	if (!model_finite(m)) {
+		svm_free_and_destroy_model(&m);
+		return mlctl_error_set(MLCTL_EDATA,
+				       "training diverged: the fitted model has values that are not numbers "
+				       "(features this large lose their precision in libsvm's kernel: "
+				       "scale them with --scale minmax or --scale standard)");
+	}
 	/* The model copied q, whose weight arrays belong to the caller: do not keep them. */
 	m->param.nr_weight = 0;
 	m->param.weight_label = NULL;

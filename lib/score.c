@@ -70,6 +70,9 @@ typedef struct worker {
 	char **fields;            /* nf pointers for one record */
 } worker;
 
+/* Fields (CSV) per batch beyond which a batch takes fewer rows: 4M offsets, 32 MB a slot. */
+#define SCORE_BATCH_CELLS ((size_t)4 << 20)
+
 typedef struct score_job {
 	const mlctl_predict_options *o;
 	mlctl_bundle *b;
@@ -100,6 +103,7 @@ typedef struct score_job {
 	/* writer state */
 	FILE *out;
 	FILE *rejects;
+	char **wfields;           /* nf pointers: the writer's record for the profile */
 	mlctl_profile *profile;
 	size_t rows, rejected, unseen, imputed;
 	size_t *class_counts;
@@ -426,7 +430,6 @@ static int write_slot(score_job *j, slot *s)
 	}
 	for (r = 0; r < s->n && !ret; r++) {
 		ds_record rec;
-		char *fields[j->nf ? j->nf : 1];
 
 		if (!s->ok[r])
 			continue;
@@ -439,7 +442,7 @@ static int write_slot(score_job *j, slot *s)
 					j->class_counts[c]++;
 		}
 		if (j->profile) {
-			slot_record(j, s, r, &rec, fields);
+			slot_record(j, s, r, &rec, j->wfields);
 			ret = profile_add_record(j->profile, j->b->schema, j->reader, &rec);
 			if (!ret)
 				ret = profile_add_predictions(j->profile, j->b->schema, &s->pred[r], 1);
@@ -720,6 +723,9 @@ static int start_threads(score_job *j, worker *w, int nworkers, pthread_t *write
 		if (!w[i].nodes || !w[i].rows || !w[i].labels || !w[i].dec || !w[i].prob || !w[i].fields)
 			return MLCTL_ENOMEM;
 	}
+	/* On the heap: a CSV may have millions of columns, more than a thread's stack holds. */
+	if (!(j->wfields = mlctl_calloc(j->nf + 1, sizeof(*j->wfields))))
+		return MLCTL_ENOMEM;
 	for (i = 0; i < nworkers; i++) {
 		if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]) != 0) {
 			w[i].thread = 0;
@@ -881,7 +887,7 @@ static bool cleanup_arm(const fs_atomic *af, const fs_atomic *rej)
 		return false;
 	npending = 0;
 	for (i = 0; i < 2; i++)
-		if (files[i] && strlen(files[i]->tmp) < sizeof(pending_tmp[0])) {
+		if (files[i] && files[i]->tmp && strlen(files[i]->tmp) < sizeof(pending_tmp[0])) {
 			memcpy(pending_tmp[npending], files[i]->tmp, strlen(files[i]->tmp) + 1);
 			npending++;
 		}
@@ -969,6 +975,7 @@ static void job_release(score_job *j)
 	free(j->id_cols);
 	free(j->keep_names);
 	free(j->keep_cols);
+	free(j->wfields);
 	scorer_free(j->scorer);
 	profile_free(j->profile);
 	ds_reader_free(j->reader);
@@ -1019,6 +1026,10 @@ int mlctl_predict(mlctl_predict_result **out, mlctl_registry *reg, const mlctl_p
 		goto fail_run;
 	j.libsvm = ds_reader_format(j.reader) == DS_FORMAT_LIBSVM;
 	j.nf = ds_reader_ncols(j.reader);
+	/* A batch holds one offset per field and one node per feature of each row: on very
+	 * wide input, fewer rows to a batch keep that within SCORE_BATCH_CELLS. */
+	if (j.nf && j.batch > SCORE_BATCH_CELLS / j.nf)
+		j.batch = SCORE_BATCH_CELLS / j.nf ? SCORE_BATCH_CELLS / j.nf : 1;
 	if ((ret = setup_columns(&j)) || (ret = setup_model(&j)))
 		goto fail_run;
 	if (j.b->profile && (ret = profile_new_like(&j.profile, j.b->profile)))
