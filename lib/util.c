@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <locale.h>
+#include <pthread.h>
 #include <math.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -159,13 +160,20 @@ void *mlctl_reallocarray(void *p, size_t n, size_t size)
 }
 
 /* Numbers are written and read in the C locale whatever the process locale is. */
+/* The C locale object, made once for the process (threads race here otherwise) and never
+ * freed. If it cannot be made, uselocale() gets LC_GLOBAL_LOCALE: the process's own. */
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+static locale_t c_locale_obj;
+
+static void c_locale_make(void)
+{
+	c_locale_obj = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
 static locale_t c_locale(void)
 {
-	static locale_t loc;
-
-	if (!loc)
-		loc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-	return loc;
+	pthread_once(&c_locale_once, c_locale_make);
+	return c_locale_obj ? c_locale_obj : LC_GLOBAL_LOCALE;
 }
 
 const char *mlctl_fmt_double(char buf[32], double v)
