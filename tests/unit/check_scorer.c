@@ -515,48 +515,40 @@ END_TEST
  * scorer must do too, however large the offset. (The offsets are not integers: sums of
  * products of integers below 2^53 would be exact and hide the cancellation.)
  */
+/* row (d + 1 nodes) = the dense copy of x moved by offset; returns row. */
+static struct svm_node *shift_row(struct svm_node *row, const struct svm_node *x, int d, double offset)
+{
+	int p;
+
+	for (p = 0; p < d; p++) {
+		row[p].index = p + 1;
+		row[p].value = offset;
+	}
+	for (; x->index != -1; x++)
+		row[x->index - 1].value = offset + x->value;
+	row[d].index = -1;
+	return row;
+}
+
 static void shift_model(struct svm_model *m, int d, double offset, struct svm_node **old_pool)
 {
 	struct svm_node *pool = calloc((size_t)m->l * (size_t)(d + 1), sizeof(*pool));
-	int i, p;
+	int i;
 
 	ck_assert_ptr_nonnull(pool);
 	*old_pool = m->SV[0];
-	for (i = 0; i < m->l; i++) {
-		const struct svm_node *x = m->SV[i];
-		struct svm_node *row = pool + (size_t)i * (size_t)(d + 1);
-
-		for (p = 0; p < d; p++) {
-			row[p].index = p + 1;
-			row[p].value = offset;
-		}
-		for (; x->index != -1; x++)
-			row[x->index - 1].value = offset + x->value;
-		row[d].index = -1;
-		m->SV[i] = row;
-	}
+	for (i = 0; i < m->l; i++)
+		m->SV[i] = shift_row(pool + (size_t)i * (size_t)(d + 1), m->SV[i], d, offset);
 }
 
 static void shift_rows(struct rows *r, int d, double offset)
 {
 	struct svm_node *pool = calloc(r->n * (size_t)(d + 1), sizeof(*pool));
 	size_t i;
-	int p;
 
 	ck_assert_ptr_nonnull(pool);
-	for (i = 0; i < r->n; i++) {
-		const struct svm_node *x = r->x[i];
-		struct svm_node *row = pool + i * (size_t)(d + 1);
-
-		for (p = 0; p < d; p++) {
-			row[p].index = p + 1;
-			row[p].value = offset;
-		}
-		for (; x->index != -1; x++)
-			row[x->index - 1].value = offset + x->value;
-		row[d].index = -1;
-		r->x[i] = row;
-	}
+	for (i = 0; i < r->n; i++)
+		r->x[i] = shift_row(pool + i * (size_t)(d + 1), r->x[i], d, offset);
 	free(r->pool);
 	r->pool = pool;
 }
