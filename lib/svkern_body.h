@@ -65,48 +65,54 @@ SK_TARGET static void name(double *k, size_t ldk, const double *xt, size_t ldx, 
 SK_PAIR_TILES(SK(dist2), SK_DIST_STEP)
 SK_PAIR_TILES(SK(dot), SK_DOT_STEP)
 
+/* The sums of W coefficients at a time, from coefficient *c on while W more are left. */
+#define SK_REDUCE_TILE(W)								\
+	for (; *c + (W) <= ncoef; *c += (W)) {						\
+		V s[W][RV];								\
+											\
+		for (a = 0; a < (W); a++)						\
+			for (b = 0; b < RV; b++)					\
+				s[a][b] = *(const V *)(const void *)(acc[*c + (size_t)a] + r + (size_t)b * VL); \
+		for (j = 0; j < ns; j++) {						\
+			const double *cf = coef + j * ncoef + *c;			\
+			V kv[RV];							\
+											\
+			for (b = 0; b < RV; b++)					\
+				kv[b] = *(const V *)(const void *)(k + j * ldk + r + (size_t)b * VL); \
+			for (a = 0; a < (W); a++)					\
+				for (b = 0; b < RV; b++)				\
+					s[a][b] = VFMA(s[a][b], kv[b], VSET(cf[a]));	\
+		}									\
+		for (a = 0; a < (W); a++)						\
+			for (b = 0; b < RV; b++)					\
+				*(V *)(void *)(acc[*c + (size_t)a] + r + (size_t)b * VL) = s[a][b]; \
+	}
+
+/* The lanes r .. r + SVK_LANES - 1 of every sum: tiles of NS coefficients, then narrower
+ * ones for the rest (a single chain of adds would wait on each add's latency). */
+SK_TARGET static void SK(reduce_lanes)(double *const *acc, size_t r, const double *k, size_t ldk,
+				       size_t ns, const double *coef, size_t ncoef, size_t *c)
+{
+	size_t j;
+	int a, b;
+
+	*c = 0;
+	SK_REDUCE_TILE(NS)
+	SK_REDUCE_TILE(4)
+	SK_REDUCE_TILE(2)
+	SK_REDUCE_TILE(1)
+}
+
 SK_TARGET static void SK(reduce)(double *const *acc, size_t nr, const double *k, size_t ldk,
 				 size_t ns, const double *coef, size_t ncoef)
 {
-	size_t r, c, j;
-	int a, b;
+	size_t r, c;
 
-	for (r = 0; r < nr; r += SVK_LANES) {
-		for (c = 0; c + NS <= ncoef; c += NS) {
-			V s[NS][RV];
-
-			for (a = 0; a < NS; a++)
-				for (b = 0; b < RV; b++)
-					s[a][b] = *(const V *)(const void *)(acc[c + (size_t)a] + r + (size_t)b * VL);
-			for (j = 0; j < ns; j++) {
-				const double *cf = coef + j * ncoef + c;
-				V kv[RV];
-
-				for (b = 0; b < RV; b++)
-					kv[b] = *(const V *)(const void *)(k + j * ldk + r + (size_t)b * VL);
-				for (a = 0; a < NS; a++)
-					for (b = 0; b < RV; b++)
-						s[a][b] = VFMA(s[a][b], kv[b], VSET(cf[a]));
-			}
-			for (a = 0; a < NS; a++)
-				for (b = 0; b < RV; b++)
-					*(V *)(void *)(acc[c + (size_t)a] + r + (size_t)b * VL) = s[a][b];
-		}
-		for (; c < ncoef; c++) {
-			V s[RV];
-
-			for (b = 0; b < RV; b++)
-				s[b] = *(const V *)(const void *)(acc[c] + r + (size_t)b * VL);
-			for (j = 0; j < ns; j++)
-				for (b = 0; b < RV; b++)
-					s[b] = VFMA(s[b], *(const V *)(const void *)(k + j * ldk + r + (size_t)b * VL),
-						    VSET(coef[j * ncoef + c]));
-			for (b = 0; b < RV; b++)
-				*(V *)(void *)(acc[c] + r + (size_t)b * VL) = s[b];
-		}
-	}
+	for (r = 0; r < nr; r += SVK_LANES)
+		SK(reduce_lanes)(acc, r, k, ldk, ns, coef, ncoef, &c);
 }
 
+#undef SK_REDUCE_TILE
 #undef RV
 #undef SK_PAIR_TILES
 #undef SK_DIST_STEP
