@@ -82,31 +82,6 @@ static size_t exp_avx2(double *v, size_t n)
 	return i;
 }
 
-__attribute__((target("avx2")))
-static size_t rbf_avx2(double *k, size_t n, double xsq, const double *ssq, double gamma)
-{
-	__m256d x = _mm256_set1_pd(xsq), g = _mm256_set1_pd(-gamma), two = _mm256_set1_pd(2);
-	__m256d zero = _mm256_setzero_pd();
-	size_t i;
-
-	/* Separate multiply and add intrinsics: no fused rounding, as in the scalar loop. */
-	for (i = 0; i + 4 <= n; i += 4) {
-		__m256d d2 = _mm256_sub_pd(_mm256_add_pd(x, _mm256_loadu_pd(ssq + i)),
-					   _mm256_mul_pd(two, _mm256_loadu_pd(k + i)));
-
-		d2 = _mm256_max_pd(d2, zero);
-		_mm256_storeu_pd(k + i, _ZGVdN4v_exp(_mm256_mul_pd(g, d2)));
-	}
-	return i;
-}
-
-static size_t rbf_vector(double *k, size_t n, double xsq, const double *ssq, double gamma)
-{
-	if (__builtin_cpu_supports("avx2"))
-		return rbf_avx2(k, n, xsq, ssq, gamma);
-	return 0;
-}
-
 static size_t exp_sse2(double *v, size_t n)
 {
 	__m128d lo = _mm_set1_pd(EXP_FAST_MIN);
@@ -144,15 +119,6 @@ static size_t exp_vector(double *v, size_t n)
 	return 0;
 }
 
-static size_t rbf_vector(double *k, size_t n, double xsq, const double *ssq, double gamma)
-{
-	(void)k;
-	(void)n;
-	(void)xsq;
-	(void)ssq;
-	(void)gamma;
-	return 0;
-}
 #endif
 
 void vmath_exp(double *v, size_t n)
@@ -161,18 +127,4 @@ void vmath_exp(double *v, size_t n)
 
 	for (; i < n; i++)
 		v[i] = exp(v[i]);
-}
-
-void vmath_rbf(double *k, size_t n, double xsq, const double *ssq, double gamma)
-{
-	size_t i = rbf_vector(k, n, xsq, ssq, gamma);
-	size_t j;
-
-	for (j = i; j < n; j++) {
-		/* The norm expansion can go slightly negative when x ≈ sv. */
-		double d2 = xsq + ssq[j] - 2 * k[j];
-
-		k[j] = -gamma * (d2 > 0 ? d2 : 0);
-	}
-	vmath_exp(k + i, n - i);
 }
