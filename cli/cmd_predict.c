@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "signals.h"
 #include "banned.h"
 
 static const cli_option opts[] = {
@@ -168,8 +169,11 @@ int cmd_predict(cli_ctx *ctx, int argc, char **argv)
 		o.no_record = true;
 		cli_warn("%s cannot be written: scoring without recording a run", mlctl_registry_path(ctx->reg));
 	}
+	o.out = stdout;
+	o.cancel = cli_cancel_begin();
 	ret = mlctl_predict(&res, ctx->reg, &o);
 	cli_progress_done();
+	cli_cancel_end();
 	if (ret) {
 		status = cli_fail(ret);
 		goto out;

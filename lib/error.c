@@ -89,6 +89,7 @@ const char *mlctl_strerror(int code)
 	case MLCTL_EAMBIGUOUS: return "ambiguous reference";
 	case MLCTL_EEXISTS: return "already exists";
 	case MLCTL_ENOREGISTRY: return "no registry";
+	case MLCTL_ECANCELED: return "cancelled";
 	}
 	return "unknown error";
 }
@@ -106,6 +107,7 @@ int mlctl_exit_status(int code)
 	case MLCTL_EIO: case MLCTL_ECORRUPT: return 74;
 	case MLCTL_ELOCKED: return 75;
 	case MLCTL_ECONFIG: return 78;
+	case MLCTL_ECANCELED: return 130;
 	}
 	return 70;
 }

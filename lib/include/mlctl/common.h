@@ -33,7 +33,8 @@ typedef enum {
 	MLCTL_ECORRUPT = -12,   /* the registry or the store is damaged (exit 74) */
 	MLCTL_EAMBIGUOUS = -13, /* an id prefix or a reference matches more than one thing (exit 64) */
 	MLCTL_EEXISTS = -14,    /* the thing to create exists already (exit 73) */
-	MLCTL_ENOREGISTRY = -15 /* no registry found (exit 66) */
+	MLCTL_ENOREGISTRY = -15, /* no registry found (exit 66) */
+	MLCTL_ECANCELED = -16   /* the caller cancelled the operation (exit 130) */
 } mlctl_errcode;
 
 /* The detail of the last failure in this thread: a code and a complete sentence. */

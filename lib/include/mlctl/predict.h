@@ -6,6 +6,9 @@
 #ifndef MLCTL_PREDICT_H
 #define MLCTL_PREDICT_H
 
+#include <signal.h>
+#include <stdio.h>
+
 #include "common.h"
 #include "registry.h"
 
@@ -20,7 +23,10 @@ typedef struct mlctl_predict_options {
 	const char *target;               /* score with what target NAME serves */
 	const char *input;                /* data file, "-" for stdin (required) */
 	const char *input_format;         /* csv, tsv, libsvm; NULL: from the extension */
-	const char *output;               /* output file, "-" or NULL for stdout */
+	const char *output;               /* output file; "-" or NULL: the stream out */
+	FILE *out;                        /* where predictions go without an output file (the
+					   * caller's stdout, a pipe, an open_memstream); the
+					   * library writes and flushes it, never closes it */
 	mlctl_output_format output_format;
 	bool proba;                       /* class probabilities as columns */
 	bool decision;                    /* decision values as columns */
@@ -36,6 +42,11 @@ typedef struct mlctl_predict_options {
 	const char *rejects;              /* where bad rows are listed (line, reason) */
 	bool no_fast;                     /* use libsvm's svm_predict (reference path) */
 	bool no_record;                   /* do not record a run (benchmarks) */
+	/* Cancellation: when *cancel becomes nonzero (a signal handler of the host, or another
+	 * thread, sets it), the job stops at the next batch, while waiting for the lock, or when
+	 * a read of the input is interrupted (EINTR), removes its temp files and fails with
+	 * MLCTL_ECANCELED. NULL: not cancellable. */
+	const volatile sig_atomic_t *cancel;
 	int argc;
 	char *const *argv;
 	mlctl_progress_cb progress;
