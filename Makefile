@@ -48,7 +48,7 @@ FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_RUN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/%-replay)
 HEADERS   := $(wildcard lib/*.h lib/include/*.h lib/include/mlctl/*.h cli/*.h)
 
-.PHONY: all deps check unit clitest tsan fuzz-replay fuzz install uninstall clean headercheck manlint bench demo valgrind
+.PHONY: all deps check unit clitest tsan purity fuzz-replay fuzz install uninstall clean headercheck manlint bench demo valgrind
 
 all: $(BUILD)/mlctl $(BUILD)/libmlctl.a $(BUILD)/libmlctl.so
 
@@ -132,6 +132,12 @@ fuzz-replay: $(FUZZ_RUN)
 clitest: $(BUILD)/mlctl
 	@MLCTL=$(CURDIR)/$(BUILD)/mlctl SHARED_DATA=$(CURDIR)/examples/data sh tests/cli/run.sh
 
+# lib/ never prints, handles signals, sets the locale or exits (tests/purity/): the check,
+# and its self-test that injects each of those into a copy of lib/.
+purity:
+	@sh tests/purity/check.sh lib
+	@sh tests/purity/selftest.sh
+
 headercheck:
 	@echo '#include "mlctl.h"' | $(CC) -std=c11 -pedantic -Werror -Wall -Wextra -Ilib/include -x c -fsyntax-only -
 	@echo "headercheck: mlctl.h compiles alone with -std=c11 -pedantic"
@@ -145,7 +151,7 @@ manlint:
 # `make check` (the tests). Each installs what it needs first.
 check: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory headercheck manlint unit fuzz-replay clitest
+	@$(MAKE) --no-print-directory headercheck purity manlint unit fuzz-replay clitest
 
 demo: deps
 	@$(MAKE) --no-print-directory all

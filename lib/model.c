@@ -51,6 +51,11 @@ static void libsvm_init(void)
 	pthread_once(&libsvm_once, libsvm_setup);
 }
 
+void model_init(void)
+{
+	libsvm_init();
+}
+
 /* ---- parameters ---- */
 
 static const char *const type_names[] = { "c-svc", "nu-svc", "one-class", "epsilon-svr", "nu-svr" };

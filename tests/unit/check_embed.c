@@ -8,6 +8,8 @@
  * Also the ThreadSanitizer test: `make tsan` runs this suite under -fsanitize=thread.
  */
 #include <dirent.h>
+#include <dlfcn.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -20,6 +22,7 @@
 #include "bundle.h"
 #include "dataset.h"
 #include "fsutil.h"
+#include "model.h"
 #include "schema.h"
 #include "scorer.h"
 
@@ -537,6 +540,84 @@ START_TEST(output_to_host_stream)
 }
 END_TEST
 
+/* ---- library initialisation ---- */
+
+static void *init_main(void *arg)
+{
+	*(int *)arg = mlctl_init();
+	return NULL;
+}
+
+/* mlctl_init() from four threads at once: each gets 0; afterwards libsvm prints nothing
+ * (training writes nothing to stdout) and OpenBLAS, when it is there, runs one thread. */
+START_TEST(init_once_from_many_threads)
+{
+	pthread_t tid[4];
+	int ret[4], k, saved, fd;
+	struct svm_problem prob;
+	struct svm_parameter p;
+	struct svm_node x[8][2];
+	double y[8];
+	struct svm_node *rows[8];
+	struct svm_model *m;
+	void *h;
+	char buf[64];
+	FILE *f;
+
+	for (k = 0; k < 4; k++)
+		ck_assert_int_eq(pthread_create(&tid[k], NULL, init_main, &ret[k]), 0);
+	for (k = 0; k < 4; k++) {
+		pthread_join(tid[k], NULL);
+		ck_assert_int_eq(ret[k], 0);
+	}
+	ck_assert_int_eq(mlctl_init(), 0);
+
+	/* libsvm's messages ("*", "optimization finished, #iter = ...") go nowhere */
+	for (k = 0; k < 8; k++) {
+		x[k][0].index = 1;
+		x[k][0].value = k;
+		x[k][1].index = -1;
+		rows[k] = x[k];
+		y[k] = k < 4 ? -1 : 1;
+	}
+	prob.l = 8;
+	prob.y = y;
+	prob.x = rows;
+	memset(&p, 0, sizeof(p));
+	p.svm_type = C_SVC;
+	p.kernel_type = RBF;
+	p.gamma = 0.5;
+	p.C = 1;
+	p.eps = 1e-3;
+	p.cache_size = 10;
+	fflush(stdout);
+	saved = dup(1);
+	fd = open(tmp_path("stdout.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	dup2(fd, 1);
+	m = svm_train(&prob, &p);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	close(fd);
+	svm_free_and_destroy_model(&m);
+	f = fopen(tmp_path("stdout.txt"), "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_msg(fgets(buf, sizeof(buf), f) == NULL, "libsvm printed: %s", buf);
+	fclose(f);
+
+	h = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_NOLOAD);
+	if (h) {
+		int (*get)(void);
+
+		*(void **)&get = dlsym(h, "openblas_get_num_threads");
+		if (get)
+			ck_assert_int_eq(get(), 1);
+		dlclose(h);
+	}
+}
+END_TEST
+
 static Suite *embed_suite(void)
 {
 	Suite *s = suite_create("embed");
@@ -549,6 +630,7 @@ static Suite *embed_suite(void)
 	tcase_add_test(tc, host_sigterm_handler_kept);
 	tcase_add_test(tc, cancel_stops_and_cleans_up);
 	tcase_add_test(tc, output_to_host_stream);
+	tcase_add_test(tc, init_once_from_many_threads);
 	suite_add_tcase(s, tc);
 	return s;
 }

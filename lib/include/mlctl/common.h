@@ -37,6 +37,36 @@ typedef enum {
 	MLCTL_ECANCELED = -16   /* the caller cancelled the operation (exit 130) */
 } mlctl_errcode;
 
+/*
+ * Library initialisation. libmlctl changes three things that belong to the whole process,
+ * each once, the first time something needs it (or all at once when the host calls
+ * mlctl_init(), which is thread-safe and idempotent — call it before starting threads to
+ * have them happen at a known time):
+ *
+ *   - libsvm's print function is set to one that prints nothing
+ *     (svm_set_print_string_function): a host that uses libsvm itself loses libsvm's
+ *     training messages on stdout;
+ *   - OpenBLAS, loaded with dlopen for the batch scorer, is set to one thread
+ *     (openblas_set_num_threads(1)): the library runs its own worker threads, and a host
+ *     linked with the same OpenBLAS sees one BLAS thread afterwards;
+ *   - libsodium is initialised (sodium_init, itself thread-safe).
+ *
+ * The library never calls setlocale() (model text is read and written in a C locale set
+ * for the calling thread only, with uselocale), installs no signal handler (operations
+ * take a cancellation flag instead: see mlctl_predict_options.cancel), never writes to
+ * stdout or stderr (output goes to a stream or a file the caller names) and never exits.
+ * Threads the library starts block every signal, so signals reach the host's threads.
+ * Returns 0, or MLCTL_ERROR when libsodium cannot be initialised.
+ *
+ * Threads: every function may be called from any thread. Handles are not shared: an
+ * mlctl_registry is opened with SQLITE_OPEN_NOMUTEX and belongs to one thread at a time
+ * (open one per thread: they share the registry safely, as separate processes do, with
+ * SQLite's locking and busy timeout); results (mlctl_*_result, lists) belong to the caller.
+ * Two mlctl_predict() calls may run at once in two threads, each with its own registry
+ * handle. The last error is kept per thread (mlctl_error_last()).
+ */
+int mlctl_init(void);
+
 /* The detail of the last failure in this thread: a code and a complete sentence. */
 typedef struct mlctl_error {
 	int code;
