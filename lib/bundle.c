@@ -11,6 +11,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "model.h"
+#include "pkgread.h"
 #include "util.h"
 #include "mlctl/store.h"
 #include "banned.h"
