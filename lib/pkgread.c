@@ -5,6 +5,7 @@
  * releases through here, and so do package.c and deploy.c on floor 4: reading needs
  * nothing above floor 3, so it lives here rather than beside the package writer.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,7 +177,19 @@ fail:
 	return ret;
 }
 
-/* A bundle from a package's verified contents. */
+/*
+ * The digest of entry e, which package_check() computed on e's bytes and found equal to the
+ * manifest's: the manifest carries it along, so that no file is hashed twice.
+ */
+static void copy_digest(char out[MLCTL_DIGEST_HEX], const manifest *m, const pkg_entry *e)
+{
+	const manifest_file *f = manifest_find_file(m, e->name);
+
+	assert(f);
+	memcpy(out, f->sha256, MLCTL_DIGEST_HEX);
+}
+
+/* A bundle from a package's contents c and manifest m, as package_check() checked them. */
 static int package_bundle(mlctl_bundle **out, const pkg_contents *c, const manifest *m, const char *origin)
 {
 	const pkg_entry *me = pkg_find(c, "model/libsvm.model"), *pe = pkg_find(c, "model/preprocess.yaml");
@@ -199,10 +212,10 @@ static int package_bundle(mlctl_bundle **out, const pkg_contents *c, const manif
 	memcpy(b->manifest, mf->data, mf->len);
 	if (m->lineage.train_run)
 		snprintf(b->run, sizeof(b->run), "%s", m->lineage.train_run);
-	hash_buf_hex(b->model_digest, me->data, me->len);
-	hash_buf_hex(b->preprocess_digest, pe->data, pe->len);
+	copy_digest(b->model_digest, m, me);
+	copy_digest(b->preprocess_digest, m, pe);
 	if (fe)
-		hash_buf_hex(b->profile_digest, fe->data, fe->len);
+		copy_digest(b->profile_digest, m, fe);
 	*out = b;
 	return 0;
 }
