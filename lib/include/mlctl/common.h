@@ -1,6 +1,6 @@
 /*
  * mlctl/common.h — error codes, the last-error record, versions and progress callbacks:
- * what every other part of the API uses.
+ * what every other part of the API uses. Implemented in lib/error.c.
  */
 #ifndef MLCTL_COMMON_H
 #define MLCTL_COMMON_H
