@@ -1,5 +1,7 @@
 /*
- * bundle.c — loading a model with its preprocessing and profile (floor 3).
+ * bundle.c — loading a model with its preprocessing and profile (floor 3): from texts,
+ * from a registry version, and bundle_resolve(), which reads packages and release
+ * directories through pkgread.c on the same floor.
  */
 #include <stdint.h>
 #include <stdio.h>
