@@ -5,6 +5,7 @@
 #   make check           unit tests (Check) + end-to-end CLI tests + fuzz seed replay
 #   make check SANITIZE=1  the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make tsan            the threaded unit tests under ThreadSanitizer (build-tsan/)
+#   make layers          no lib/ file includes the private header of a higher floor (lib/README.md)
 #   make install PREFIX=/usr/local
 #   make fuzz            libFuzzer binaries (clang) in build/fuzz/
 
@@ -48,7 +49,7 @@ FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_RUN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/%-replay)
 HEADERS   := $(wildcard lib/*.h lib/include/*.h lib/include/mlctl/*.h cli/*.h)
 
-.PHONY: all deps check unit clitest tsan purity fuzz-replay fuzz install uninstall clean headercheck manlint bench demo valgrind
+.PHONY: all deps check unit clitest tsan purity layers fuzz-replay fuzz install uninstall clean headercheck manlint bench demo valgrind
 
 all: $(BUILD)/mlctl $(BUILD)/libmlctl.a $(BUILD)/libmlctl.so
 
@@ -142,6 +143,12 @@ headercheck:
 	@echo '#include "mlctl.h"' | $(CC) -std=c11 -pedantic -Werror -Wall -Wextra -Ilib/include -x c -fsyntax-only -
 	@echo "headercheck: mlctl.h compiles alone with -std=c11 -pedantic"
 
+# The floors of lib/ (lib/README.md): every file names its floor, and none includes the
+# private header of a module on a higher one. The self-test proves the check still fails.
+layers:
+	@sh tests/layers/check.sh lib
+	@sh tests/layers/selftest.sh
+
 manlint:
 	@if command -v mandoc >/dev/null; then \
 		mandoc -T lint -W warning man/*.[0-9] && echo "manlint: clean"; \
@@ -151,7 +158,7 @@ manlint:
 # `make check` (the tests). Each installs what it needs first.
 check: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory headercheck purity manlint unit fuzz-replay clitest
+	@$(MAKE) --no-print-directory headercheck purity layers manlint unit fuzz-replay clitest
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -1,6 +1,7 @@
 /*
  * mlctl/common.h — error codes, the last-error record, versions and progress callbacks:
- * what every other part of the API uses.
+ * what every other part of the API uses, and library initialisation. Implemented in
+ * lib/error.c; mlctl_init() in lib/init.c.
  */
 #ifndef MLCTL_COMMON_H
 #define MLCTL_COMMON_H

@@ -2,6 +2,8 @@
  * mlctl/predict.h — batch scoring: stream a file (or stdin) through a model's
  * preprocessing and the fast scorer on all cores, write predictions in input order to a
  * temp file renamed at the end, and record a scoring run with a profile of what was scored.
+ * Named for the command; implemented in lib/score.c (with lib/scorer.c, lib/bundle.c and
+ * lib/pkgread.c below it).
  */
 #ifndef MLCTL_PREDICT_H
 #define MLCTL_PREDICT_H
@@ -70,7 +72,17 @@ typedef struct mlctl_predict_result {
 	char profile_digest[65];
 } mlctl_predict_result;
 
+/*
+ * Score opts->input with opts->model (a registry reference or a .mlpkg file, verified) or
+ * with the release opts->target serves, and write one prediction per input row, in input
+ * order, to opts->output (a temp file renamed at the end, so a failure leaves none; "-"
+ * or NULL: standard output). Records a "predict" run unless opts->no_record; reg may be
+ * NULL for a package file, and then nothing is recorded. Bad rows fail the job beyond
+ * opts->max_errors. *out is the caller's (mlctl_predict_result_free()); MLCTL_ELOCKED
+ * when opts->lock is held by another job.
+ */
 int mlctl_predict(mlctl_predict_result **out, mlctl_registry *reg, const mlctl_predict_options *opts);
+/* Free a result of mlctl_predict(); NULL is fine. */
 void mlctl_predict_result_free(mlctl_predict_result *r);
 
 #ifdef __cplusplus
