@@ -298,7 +298,7 @@ START_TEST(test_train_malformed_csv)
 	expect_refused(typo, NULL, MLCTL_EDATA, "typo.csv:3: column \"b\": \"4O\" is not a number", NULL);
 	expect_refused(empty, NULL, MLCTL_EDATA, "empty.csv: ", "empty");
 	expect_refused(header, NULL, MLCTL_EDATA, "header.csv: no data rows", NULL);
-	expect_refused(tmp_path("nosuch.csv"), NULL, MLCTL_ENOTFOUND, "nosuch.csv", NULL);
+	expect_refused(tmp_file("nosuch.csv"), NULL, MLCTL_ENOTFOUND, "nosuch.csv", NULL);
 }
 END_TEST
 

@@ -67,11 +67,23 @@ static inline const char *write_tmp(const char *name, const char *text)
 	return p;
 }
 
+/* Path of a file under test_tmpdir, as tmp_path() but from 32 rotating buffers, so that a
+ * test can hold many paths at once: each stays valid for the next 31 calls. */
+static inline const char *tmp_file(const char *name)
+{
+	static char bufs[32][512];
+	static unsigned i;
+	char *b = bufs[i++ & 31];
+
+	snprintf(b, 512, "%s/%s", test_tmpdir, name);
+	return b;
+}
+
 /* The first nlines lines of a file (the header counts as one) copied to NAME under
  * test_tmpdir; returns its path. Keeps a test on real data small and fast. */
 static inline const char *write_head(const char *name, const char *src, size_t nlines)
 {
-	const char *p = tmp_path(name);
+	const char *p = tmp_file(name);
 	FILE *in = fopen(src, "r"), *out = fopen(p, "w");
 	int c;
 
@@ -119,7 +131,7 @@ static inline char *read_all(const char *path, size_t *len)
 /* True when two files exist and hold the same bytes. */
 static inline int same_bytes(const char *a, const char *b)
 {
-	size_t la, lb;
+	size_t la = 0, lb = 0;
 	char *x = read_all(a, &la), *y = read_all(b, &lb);
 	int same = x && y && la == lb && memcmp(x, y, la) == 0;
 
@@ -178,7 +190,7 @@ static inline size_t count_lines(const char *path)
 #ifdef MLCTL_H
 static inline void test_registry_open(mlctl_registry **out, const char *name)
 {
-	const char *dir = tmp_path(name ? name : ".mlctl");
+	const char *dir = tmp_file(name ? name : ".mlctl");
 
 	if (mlctl_registry_init(dir) != 0 || mlctl_registry_open(out, dir) != 0) {
 		fprintf(stderr, "cannot make a registry in %s: %s\n", dir, mlctl_error_last()->message);

@@ -93,7 +93,7 @@ START_TEST(test_validate_metrics_by_hand)
 	const double tol = 1e-12;
 
 	train_tiny();
-	validate_options(&o, "tiny:1", tmp_path("tiny_val.csv"));
+	validate_options(&o, "tiny:1", tmp_file("tiny_val.csv"));
 	ck_assert_int_eq(mlctl_validate(&r, reg, &o), 0);
 	ck_assert_str_eq(r->model, "tiny:1");
 	ck_assert_uint_eq(r->rows, 10);
@@ -134,7 +134,7 @@ START_TEST(test_validate_gates)
 	char *junit;
 
 	train_tiny();
-	validate_options(&o, "tiny", tmp_path("tiny_val.csv"));
+	validate_options(&o, "tiny", tmp_file("tiny_val.csv"));
 	o.gates = pass_gates;
 	o.ngates = 3;
 	ck_assert_int_eq(mlctl_validate(&r, reg, &o), 0);
@@ -155,7 +155,7 @@ START_TEST(test_validate_gates)
 
 	o.gates = fail_gates;
 	o.ngates = 2;
-	o.junit = tmp_path("fail.xml");
+	o.junit = tmp_file("fail.xml");
 	ck_assert_int_eq(mlctl_validate(&r, reg, &o), 0);
 	ck_assert(!r->pass);
 	ck_assert(r->gates[0].pass);
@@ -168,7 +168,7 @@ START_TEST(test_validate_gates)
 	ck_assert_str_eq(run->verdict, "fail");
 	mlctl_run_free(run);
 	ck_assert_int_eq(mlctl_exit_status(MLCTL_EVERDICT), 1);
-	junit = read_all(tmp_path("fail.xml"), NULL);
+	junit = read_all(tmp_file("fail.xml"), NULL);
 	ck_assert_ptr_nonnull(junit);
 	ck_assert_ptr_nonnull(strstr(junit, "failures=\"1\""));
 	ck_assert_ptr_nonnull(strstr(junit, "recall[b] &gt;= 0.9"));
@@ -185,7 +185,7 @@ START_TEST(test_validate_against_champion)
 
 	train_tiny();
 	ck_assert_int_eq(mlctl_alias_set(reg, "tiny", "production", 1, "test"), 0);
-	validate_options(&o, "tiny:1", tmp_path("tiny_val.csv"));
+	validate_options(&o, "tiny:1", tmp_file("tiny_val.csv"));
 	o.against = "tiny@production";
 	o.max_drop = 0;
 	ck_assert_int_eq(mlctl_validate(&r, reg, &o), 0);
@@ -226,8 +226,8 @@ START_TEST(test_validate_held_out)
 	size_t n = 0, i, trace = 0, total = 0, setosa = 0;
 
 	in = fopen(data_path("iris.csv"), "r");
-	ftrain = fopen(tmp_path("train.csv"), "w");
-	fval = fopen(tmp_path("val.csv"), "w");
+	ftrain = fopen(tmp_file("train.csv"), "w");
+	fval = fopen(tmp_file("val.csv"), "w");
 	ck_assert(in && ftrain && fval);
 	while (fgets(line, sizeof(line), in)) {
 		if (n == 0 || n % 3 != 0)
@@ -242,7 +242,7 @@ START_TEST(test_validate_held_out)
 	fclose(ftrain);
 	fclose(fval);
 
-	t.data = tmp_path("train.csv");
+	t.data = tmp_file("train.csv");
 	t.name = "iris";
 	t.label = "species";
 	t.svm = svm;
@@ -253,7 +253,7 @@ START_TEST(test_validate_held_out)
 	ck_assert_uint_eq(tr->rows, 100);
 	mlctl_train_result_free(tr);
 
-	validate_options(&o, "iris", tmp_path("val.csv"));
+	validate_options(&o, "iris", tmp_file("val.csv"));
 	o.gates = gates;
 	o.ngates = 1;
 	ck_assert_int_eq(mlctl_validate(&r, reg, &o), 0);
@@ -289,7 +289,7 @@ START_TEST(test_validate_errors)
 	ck_assert_msg(strstr(last_message(), "column \"x\" is missing from ") && strstr(last_message(), "/nox.csv"), "%s",
 		      last_message());
 
-	validate_options(&o, "tiny", tmp_path("tiny_val.csv"));
+	validate_options(&o, "tiny", tmp_file("tiny_val.csv"));
 	o.gates = bad_metric;
 	o.ngates = 1;
 	ck_assert_int_eq(mlctl_validate(&r, reg, &o), MLCTL_EUSAGE);
@@ -298,9 +298,9 @@ START_TEST(test_validate_errors)
 	ck_assert_int_eq(mlctl_validate(&r, reg, &o), MLCTL_EUSAGE);
 	ck_assert_msg(strstr(last_message(), "class \"c\" is not in the report"), "%s", last_message());
 
-	validate_options(&o, "tiny:2", tmp_path("tiny_val.csv"));
+	validate_options(&o, "tiny:2", tmp_file("tiny_val.csv"));
 	ck_assert_int_eq(mlctl_validate(&r, reg, &o), MLCTL_ENOTFOUND);
-	validate_options(&o, "tiny", tmp_path("nosuch.csv"));
+	validate_options(&o, "tiny", tmp_file("nosuch.csv"));
 	ck_assert_int_eq(mlctl_validate(&r, reg, &o), MLCTL_ENOTFOUND);
 	ck_assert_ptr_nonnull(strstr(last_message(), "nosuch.csv"));
 	ck_assert_ptr_null(r);
