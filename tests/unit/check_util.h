@@ -107,6 +107,8 @@ static inline char *read_all(const char *path, size_t *len)
 	char *buf = NULL;
 	size_t n = 0, cap = 0, got;
 
+	if (len)
+		*len = 0;
 	if (!f)
 		return NULL;
 	do {
