@@ -329,6 +329,44 @@ START_TEST(test_predict_errors)
 }
 END_TEST
 
+/* Stop after the first 200 rows, counting the calls in *payload (negative once a call
+ * was not about rows). It may run on any thread, so it asserts nothing itself. */
+static bool stop_after_200(const char *what, uint64_t done, uint64_t total, void *payload)
+{
+	int *calls = payload;
+
+	*calls = strcmp(what, "rows") == 0 && *calls >= 0 ? *calls + 1 : -1;
+	return done < 200;
+}
+
+/* A host that stops the job from its progress callback gets an error and no output. */
+START_TEST(test_predict_stopped_by_progress)
+{
+	mlctl_predict_options o;
+	mlctl_predict_result *r = NULL;
+	mlctl_run_filter f = MLCTL_RUN_FILTER_INIT;
+	mlctl_run_list *l = NULL;
+	int calls = 0;
+
+	predict_options(&o, "churn", tmp_file("score.csv"), tmp_file("out/p.csv"));
+	o.rejects = tmp_file("out/rej.txt");
+	o.batch_rows = 100;
+	o.threads = 2;
+	o.progress = stop_after_200;
+	o.progress_payload = &calls;
+	ck_assert_int_eq(mlctl_predict(&r, reg, &o), MLCTL_ERROR);
+	ck_assert_ptr_null(r);
+	ck_assert_ptr_nonnull(strstr(last_message(), "interrupted"));
+	ck_assert_int_ge(calls, 2);
+	expect_out_dir("");
+	f.kind = "predict";
+	ck_assert_int_eq(mlctl_run_list_get(&l, reg, &f), 0);
+	ck_assert_uint_eq(l->n, 1);
+	ck_assert_int_eq(l->runs[0]->status, MLCTL_RUN_FAILED);
+	mlctl_run_list_free(l);
+}
+END_TEST
+
 static Suite *predict_suite(void)
 {
 	Suite *s = suite_create("predict");
@@ -341,6 +379,7 @@ static Suite *predict_suite(void)
 	tcase_add_test(tc, test_predict_package);
 	tcase_add_test(tc, test_predict_bad_rows);
 	tcase_add_test(tc, test_predict_errors);
+	tcase_add_test(tc, test_predict_stopped_by_progress);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -6,6 +6,7 @@
  * no version registered.
  */
 #include <math.h>
+#include <pthread.h>
 
 #include "mlctl.h"
 #include "check_util.h"
@@ -332,6 +333,52 @@ START_TEST(test_train_bad_options)
 }
 END_TEST
 
+/* Stop after 2 grid points, counting the calls in *payload (negative once one was not
+ * about the 6 points of the grid). Tuning workers call it, so it asserts nothing itself;
+ * a lock keeps the count whole. */
+static pthread_mutex_t calls_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static bool stop_after_2(const char *what, uint64_t done, uint64_t total, void *payload)
+{
+	int *calls = payload;
+
+	pthread_mutex_lock(&calls_mu);
+	*calls = strcmp(what, "grid") == 0 && total == 6 && *calls >= 0 ? *calls + 1 : -1;
+	pthread_mutex_unlock(&calls_mu);
+	return done < 2;
+}
+
+/* A host that stops a tuning from its progress callback: an error, a failed run, no
+ * version. */
+START_TEST(test_train_stopped_by_progress)
+{
+	mlctl_train_options o;
+	mlctl_train_result *r = NULL;
+	mlctl_model_version *v = NULL;
+	mlctl_run_filter f = MLCTL_RUN_FILTER_INIT;
+	mlctl_run_list *l = NULL;
+	int calls = 0;
+
+	iris_options(&o);
+	o.svm = NULL;
+	o.n_svm = 0;
+	o.tune = "C=1|4|16,gamma=0.25|1";
+	o.cv = 3;
+	o.progress = stop_after_2;
+	o.progress_payload = &calls;
+	ck_assert_int_eq(mlctl_train(&r, reg, &o), MLCTL_ERROR);
+	ck_assert_ptr_null(r);
+	ck_assert_int_ge(calls, 2);
+	f.kind = "train";
+	ck_assert_int_eq(mlctl_run_list_get(&l, reg, &f), 0);
+	ck_assert_uint_eq(l->n, 1);
+	ck_assert_int_eq(l->runs[0]->status, MLCTL_RUN_FAILED);
+	ck_assert_ptr_nonnull(l->runs[0]->error);
+	mlctl_run_list_free(l);
+	ck_assert_int_eq(mlctl_model_resolve(&v, reg, "iris"), MLCTL_ENOTFOUND);
+}
+END_TEST
+
 static Suite *train_suite(void)
 {
 	Suite *s = suite_create("train");
@@ -346,6 +393,7 @@ static Suite *train_suite(void)
 	tcase_add_test(tc, test_train_malformed_csv);
 	tcase_add_test(tc, test_train_constant_label);
 	tcase_add_test(tc, test_train_bad_options);
+	tcase_add_test(tc, test_train_stopped_by_progress);
 	suite_add_tcase(s, tc);
 	return s;
 }
