@@ -7,6 +7,7 @@
 
 #include <check.h>
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,14 +16,14 @@
 /* A fresh empty directory for one test (created by tmpdir_setup, removed by tmpdir_teardown). */
 static char test_tmpdir[256];
 
-static void tmpdir_setup(void)
+static inline void tmpdir_setup(void)
 {
 	snprintf(test_tmpdir, sizeof(test_tmpdir), "/tmp/mlctl-unit-XXXXXX");
 	if (!mkdtemp(test_tmpdir))
 		abort();
 }
 
-static void tmpdir_teardown(void)
+static inline void tmpdir_teardown(void)
 {
 	char cmd[300];
 
@@ -206,6 +207,36 @@ static inline const char *last_message(void)
 	return mlctl_error_last()->message;
 }
 #endif
+
+/* Assert that a lib call failed with code want and that the last error's message contains
+ * needle (a file name, a line number, a field). */
+#define expect_err(got, want, needle)                                                   \
+	do {                                                                            \
+		int got_ = (got);                                                       \
+		const char *msg_ = mlctl_error_last()->message;                         \
+		ck_assert_msg(got_ == (want), "returned %d, want %d (message \"%s\")",  \
+			      got_, (int)(want), msg_);                                 \
+		ck_assert_msg(mlctl_error_last()->code == (want), "last error code %d", \
+			      mlctl_error_last()->code);                                \
+		ck_assert_msg(strstr(msg_, (needle)) != NULL,                          \
+			      "message \"%s\" lacks \"%s\"", msg_, (needle));            \
+	} while (0)
+
+/* A seeded generator for test data (splitmix64): the same numbers on every machine. */
+static inline uint64_t unit_rand_u64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* A uniform double in [-1, 1). */
+static inline double unit_rand_sym(uint64_t *state)
+{
+	return (double)(unit_rand_u64(state) >> 11) * 0x1p-52 - 1.0;
+}
 
 #define CHECK_MAIN(suite_fn)                                            \
 	int main(void)                                                  \
