@@ -5,7 +5,6 @@
  * releases through here, and so do package.c and deploy.c on floor 4: reading needs
  * nothing above floor 3, so it lives here rather than beside the package writer.
  */
-#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,12 +180,14 @@ fail:
  * The digest of entry e, which package_check() computed on e's bytes and found equal to the
  * manifest's: the manifest carries it along, so that no file is hashed twice.
  */
-static void copy_digest(char out[MLCTL_DIGEST_HEX], const manifest *m, const pkg_entry *e)
+static int copy_digest(char out[MLCTL_DIGEST_HEX], const manifest *m, const pkg_entry *e)
 {
 	const manifest_file *f = manifest_find_file(m, e->name);
 
-	assert(f);
+	if (!f)
+		return mlctl_error_set(MLCTL_ERROR, "%s is not in the checked manifest", e->name);
 	memcpy(out, f->sha256, MLCTL_DIGEST_HEX);
+	return 0;
 }
 
 /* A bundle from a package's contents c and manifest m, as package_check() checked them. */
@@ -212,10 +213,11 @@ static int package_bundle(mlctl_bundle **out, const pkg_contents *c, const manif
 	memcpy(b->manifest, mf->data, mf->len);
 	if (m->lineage.train_run)
 		snprintf(b->run, sizeof(b->run), "%s", m->lineage.train_run);
-	copy_digest(b->model_digest, m, me);
-	copy_digest(b->preprocess_digest, m, pe);
-	if (fe)
-		copy_digest(b->profile_digest, m, fe);
+	if ((ret = copy_digest(b->model_digest, m, me)) || (ret = copy_digest(b->preprocess_digest, m, pe)) ||
+	    (fe && (ret = copy_digest(b->profile_digest, m, fe)))) {
+		bundle_free(b);
+		return ret;
+	}
 	*out = b;
 	return 0;
 }

@@ -2,12 +2,12 @@
 # tests/purity/check.sh [DIR] — lib/ is a library that a long-lived, many-threaded server
 # embeds: outside comments and string literals, no lib/ source names stdout or stderr,
 # prints (printf, fprintf, puts, perror), installs a signal handler (signal(), sigaction),
-# changes the locale (setlocale) or ends the process (exit, _exit, abort). Comments are
+# changes the locale (setlocale) or ends the process (exit, _exit, abort, assert). Comments are
 # removed by the preprocessor (gcc -fpreprocessed), #include lines and strings are dropped,
 # and `format(printf, …)` attributes are not calls.
 set -u
 dir=${1:-lib}
-words='stdout|stderr|printf|fprintf|vprintf|vfprintf|puts|fputs|perror|signal|sigaction|setlocale|exit|_exit|abort'
+words='assert|stdout|stderr|printf|fprintf|vprintf|vfprintf|puts|fputs|perror|signal|sigaction|setlocale|exit|_exit|abort'
 fail=0
 for f in "$dir"/*.c "$dir"/*.h "$dir"/include/*.h "$dir"/include/mlctl/*.h; do
 	[ -e "$f" ] || continue
