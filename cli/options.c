@@ -361,15 +361,15 @@ static void suggest_option(const cli_parser *p, const char *name, size_t len)
 }
 
 /* "--name", "--name=value" or "--name value": the option in *opt (command's table first,
- * then the global one) and its value. */
-static int read_long(cli_parser *p, const char *arg, const cli_option **opt, const char **value)
+ * then the global one: *global) and its value. */
+static int read_long(cli_parser *p, const char *arg, const cli_option **opt, bool *global, const char **value)
 {
 	const char *name = arg + 2, *eq = strchr(name, '=');
 	size_t len = eq ? (size_t)(eq - name) : strlen(name);
 	bool ambiguous;
 
 	*opt = find_long(p->opts, name, len, &ambiguous);
-	if (!*opt && !ambiguous)
+	if ((*global = !*opt && !ambiguous))
 		*opt = find_long(global_opts, name, len, &ambiguous);
 	if (!*opt) {
 		cli_error("%s option --%.*s", ambiguous ? "ambiguous" : "unknown", (int)len, name);
@@ -394,13 +394,14 @@ static int read_long(cli_parser *p, const char *arg, const cli_option **opt, con
 	return CLI_OK;
 }
 
-/* "-x", "-xvalue", "-x value", or bundled flags "-qv" (read as "-q -v"). */
-static int read_short(cli_parser *p, char *arg, const cli_option **opt, const char **value)
+/* "-x", "-xvalue", "-x value", or two bundled flags "-qv" (read as "-q -v": the "-v" is
+ * left in p->shortbuf for the next round; argv stays as it was, it is recorded). */
+static int read_short(cli_parser *p, const char *arg, const cli_option **opt, bool *global, const char **value)
 {
 	char c = arg[1];
 
 	*opt = find_short(p->opts, c);
-	if (!*opt)
+	if ((*global = !*opt))
 		*opt = find_short(global_opts, c);
 	if (!*opt) {
 		cli_error("unknown option -%c", c);
@@ -417,32 +418,37 @@ static int read_short(cli_parser *p, char *arg, const cli_option **opt, const ch
 			return CLI_ERROR;
 		}
 	} else if (arg[2]) {
-		p->shortbuf[0] = '-';
-		p->shortbuf[1] = arg[2];
-		p->shortbuf[2] = '\0';
 		if (arg[3]) {
 			cli_error("unsupported bundled options %s", arg);
 			return CLI_ERROR;
 		}
-		p->argv[--p->i] = p->shortbuf;
+		p->shortbuf[0] = '-';
+		p->shortbuf[1] = arg[2];
+		p->shortbuf[2] = '\0';
 	}
 	return CLI_OK;
 }
 
-static bool is_global(const cli_option *opt)
-{
-	return opt >= global_opts && opt < global_opts + sizeof(global_opts) / sizeof(global_opts[0]);
-}
-
 int cli_parse(cli_parser *p, void *args)
 {
+	char bundled[sizeof(p->shortbuf)];
+
 	if (!p->pos)
 		return out_of_memory();
-	while (p->i < p->argc) {
-		char *arg = p->argv[p->i++];
+	while (p->i < p->argc || p->shortbuf[0]) {
+		char *arg;
 		const cli_option *opt;
 		const char *value = NULL;
+		bool global;
 		int ret;
+
+		if (p->shortbuf[0]) {
+			memcpy(bundled, p->shortbuf, sizeof(bundled));
+			p->shortbuf[0] = '\0';
+			arg = bundled;
+		} else {
+			arg = p->argv[p->i++];
+		}
 
 		if (p->dashdash || arg[0] != '-' || arg[1] == '\0') {
 			p->pos[p->npos++] = arg;
@@ -452,9 +458,12 @@ int cli_parse(cli_parser *p, void *args)
 			p->dashdash = true;
 			continue;
 		}
-		ret = arg[1] == '-' ? read_long(p, arg, &opt, &value) : read_short(p, arg, &opt, &value);
-		if (ret == CLI_OK)
-			ret = apply(p, opt, is_global(opt) ? (void *)p->ctx : args, value);
+		ret = arg[1] == '-' ? read_long(p, arg, &opt, &global, &value) :
+				      read_short(p, arg, &opt, &global, &value);
+		if (ret == CLI_OK) {
+			assert(global || args);
+			ret = apply(p, opt, global ? (void *)p->ctx : args, value);
+		}
 		if (ret != CLI_OK)
 			return ret;
 	}
