@@ -4,6 +4,8 @@
 #   make                 build/mlctl, build/libmlctl.a, build/libmlctl.so
 #   make check           unit tests (Check) + end-to-end CLI tests + fuzz seed replay
 #   make check SANITIZE=1  the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make tsan            the threaded unit tests under ThreadSanitizer (build-tsan/)
+#   make layers          no lib/ file includes the private header of a higher floor (lib/README.md)
 #   make install PREFIX=/usr/local
 #   make fuzz            libFuzzer binaries (clang) in build/fuzz/
 
@@ -15,6 +17,9 @@ CC        ?= gcc
 ifeq ($(SANITIZE),1)
 BUILD     ?= build-san
 SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SANITIZE),thread)
+BUILD     ?= build-tsan
+SANFLAGS  := -fsanitize=thread -fno-omit-frame-pointer
 else
 BUILD     ?= build
 SANFLAGS  :=
@@ -44,7 +49,7 @@ FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_RUN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/%-replay)
 HEADERS   := $(wildcard lib/*.h lib/include/*.h lib/include/mlctl/*.h cli/*.h)
 
-.PHONY: all deps check unit clitest fuzz-replay fuzz install uninstall clean headercheck manlint bench demo valgrind
+.PHONY: all deps check unit clitest tsan purity layers fuzz-replay fuzz install uninstall clean headercheck manlint bench demo valgrind
 
 all: $(BUILD)/mlctl $(BUILD)/libmlctl.a $(BUILD)/libmlctl.so
 
@@ -108,6 +113,17 @@ valgrind: $(UNIT_BIN)
 		else echo "valgrind: $${t##*/} FAILED (see $$t.valgrind.log)"; tail -30 $$t.valgrind.log; fail=$$((fail + 1)); fi; \
 	done; echo "valgrind: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
+# The suites whose tests run library calls on several threads at once, under
+# ThreadSanitizer (a report is an error). The pools of libsvm training are not among them:
+# tune/evaluate threads are covered by check_tune under the plain and ASan builds.
+TSAN_SUITES := check_embed check_scorer
+tsan:
+	@$(MAKE) --no-print-directory SANITIZE=thread $(TSAN_SUITES:%=build-tsan/tests/%)
+	@fail=0; for t in $(TSAN_SUITES); do \
+		if CK_FORK=no MLCTL_TEST_ROWS=300 TSAN_OPTIONS="halt_on_error=1 exitcode=66" ./build-tsan/tests/$$t >build-tsan/tests/$$t.tsan.log 2>&1; \
+		then echo "tsan: $$t clean"; else echo "tsan: $$t FAILED"; tail -40 build-tsan/tests/$$t.tsan.log; fail=1; fi; \
+	done; exit $$fail
+
 fuzz-replay: $(FUZZ_RUN)
 	@fail=0; for t in $(FUZZ_RUN); do \
 		n=$${t##*/}; n=$${n%-replay}; n=$${n#fuzz_}; \
@@ -117,9 +133,21 @@ fuzz-replay: $(FUZZ_RUN)
 clitest: $(BUILD)/mlctl
 	@MLCTL=$(CURDIR)/$(BUILD)/mlctl SHARED_DATA=$(CURDIR)/examples/data sh tests/cli/run.sh
 
+# lib/ never prints, handles signals, sets the locale or exits (tests/purity/): the check,
+# and its self-test that injects each of those into a copy of lib/.
+purity:
+	@sh tests/purity/check.sh lib
+	@sh tests/purity/selftest.sh
+
 headercheck:
 	@echo '#include "mlctl.h"' | $(CC) -std=c11 -pedantic -Werror -Wall -Wextra -Ilib/include -x c -fsyntax-only -
 	@echo "headercheck: mlctl.h compiles alone with -std=c11 -pedantic"
+
+# The floors of lib/ (lib/README.md): every file names its floor, and none includes the
+# private header of a module on a higher one. The self-test proves the check still fails.
+layers:
+	@sh tests/layers/check.sh lib
+	@sh tests/layers/selftest.sh
 
 manlint:
 	@if command -v mandoc >/dev/null; then \
@@ -130,7 +158,7 @@ manlint:
 # `make check` (the tests). Each installs what it needs first.
 check: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory headercheck manlint unit fuzz-replay clitest
+	@$(MAKE) --no-print-directory headercheck purity layers manlint unit fuzz-replay clitest
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -167,4 +195,4 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/mlctl
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-tsan

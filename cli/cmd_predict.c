@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "signals.h"
 #include "banned.h"
 
 /* --format csv|jsonl. */
@@ -163,8 +164,11 @@ int cmd_predict(cli_ctx *ctx, int argc, char **argv)
 	o.argv = ctx->argv;
 	o.progress = cli_progress;
 	o.progress_payload = ctx;
+	o.out = stdout;
+	o.cancel = cli_cancel_begin();
 	ret = mlctl_predict(&res, ctx->reg, &o);
 	cli_progress_done();
+	cli_cancel_end();
 	if (ret)
 		status = cli_fail(ret);
 	else if (ctx->json)

@@ -1,6 +1,7 @@
 /*
  * banned.h — functions that are easy to misuse and have safer replacements in this code
- * base (after git's banned.h). Included by every lib/ and cli/ source after system headers.
+ * base (after git's banned.h). Included by every lib/ and cli/ source after system headers,
+ * so it stands on the lowest floor (floor 1).
  */
 #ifndef MLCTL_BANNED_H
 #define MLCTL_BANNED_H

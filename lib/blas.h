@@ -1,5 +1,6 @@
 /*
- * blas.h — the one BLAS routine mlctl uses (dgemm), loaded from OpenBLAS on first use.
+ * blas.h — the one BLAS routine mlctl uses (dgemm), loaded from OpenBLAS on first use
+ * (floor 1).
  *
  * Linking libopenblas into the binary costs every command a few milliseconds at start-up
  * (the library starts its thread pool when it is loaded), and `mlctl --version`, `runs list`

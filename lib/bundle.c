@@ -1,5 +1,7 @@
 /*
- * bundle.c — loading a model with its preprocessing and profile (floor 3).
+ * bundle.c — loading a model with its preprocessing and profile (floor 3): from texts,
+ * from a registry version, and bundle_resolve(), which reads packages and release
+ * directories through pkgread.c on the same floor.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "model.h"
+#include "pkgread.h"
 #include "util.h"
 #include "mlctl/store.h"
 #include "banned.h"

@@ -35,10 +35,8 @@ int bundle_from_version(mlctl_bundle **out, mlctl_registry *reg, const mlctl_mod
 int bundle_from_texts(mlctl_bundle **out, const char *model, size_t mlen, const char *pre, size_t plen,
 		      const char *prof, size_t flen, const char *origin);
 
-/* Load an extracted release directory (MANIFEST.yaml and the files it lists, each checked
- * against its digest), or a .mlpkg file (optionally checking its signature with pubkey). */
-int bundle_from_dir(mlctl_bundle **out, const char *dir);
-int bundle_from_package(mlctl_bundle **out, const char *path, const char *pubkey);
+/* Loading an extracted release directory or a .mlpkg file, bundle_from_dir() and
+ * bundle_from_package(), is pkgread.h's (the same floor). */
 
 /*
  * Resolve what to score with: target (the release a deploy target's "current" points at:

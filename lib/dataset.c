@@ -44,6 +44,7 @@ struct ds_reader {
 	char *path;                 /* name used in messages */
 	ds_format format;
 	int fd;                     /* -1 for a memory source */
+	const volatile sig_atomic_t *cancel; /* an interrupted read gives up once it is set */
 	bool close_fd;
 	const unsigned char *mem;
 	size_t memlen, mempos;
@@ -156,7 +157,9 @@ static int raw_fill(ds_reader *r)
 
 		do
 			got = read(r->fd, r->raw, DS_RAW_BLOCK);
-		while (got < 0 && errno == EINTR);
+		while (got < 0 && errno == EINTR && !mlctl_cancelled(r->cancel));
+		if (got < 0 && errno == EINTR)
+			return mlctl_error_set(MLCTL_ECANCELED, "%s: reading cancelled", r->path);
 		if (got < 0)
 			return mlctl_error_errno(MLCTL_EIO, "%s: cannot read", r->path);
 		n = (size_t)got;
@@ -834,6 +837,12 @@ static int reader_alloc(ds_reader **out, const char *name)
 
 int ds_reader_open(ds_reader **out, const char *path, ds_format format)
 {
+	return ds_reader_open_cancel(out, path, format, NULL);
+}
+
+int ds_reader_open_cancel(ds_reader **out, const char *path, ds_format format,
+			  const volatile sig_atomic_t *cancel)
+{
 	bool is_stdin = !strcmp(path, "-");
 	ds_reader *r = NULL;
 	int ret;
@@ -856,6 +865,7 @@ int ds_reader_open(ds_reader **out, const char *path, ds_format format)
 		}
 		r->close_fd = true;
 	}
+	r->cancel = cancel;
 	if ((ret = reader_start(r, format, is_stdin ? "" : path)))
 		goto out_free;
 	*out = r;

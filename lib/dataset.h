@@ -7,6 +7,7 @@
 #ifndef MLCTL_DATASET_H
 #define MLCTL_DATASET_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,6 +44,10 @@ typedef struct ds_reader ds_reader;
 /* Open path ("-" = stdin) for reading; gzip is detected by its magic bytes. For CSV/TSV the
  * header row is read here. Empty files, binary files and wrong delimiters are refused. */
 int ds_reader_open(ds_reader **out, const char *path, ds_format format);
+/* ds_reader_open() whose reads, when a signal interrupts them (EINTR) while *cancel is
+ * nonzero, fail with MLCTL_ECANCELED instead of being retried. */
+int ds_reader_open_cancel(ds_reader **out, const char *path, ds_format format,
+			  const volatile sig_atomic_t *cancel);
 /* 1 and *out set when a record was read, 0 at end of input, < 0 on error. A malformed row
  * (wrong field count, bad libsvm pair: MLCTL_EDATA) is read whole and the next call goes on
  * with the next row; any other error is final (ds_reader_failed() then says so). */

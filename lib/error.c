@@ -89,6 +89,7 @@ const char *mlctl_strerror(int code)
 	case MLCTL_EAMBIGUOUS: return "ambiguous reference";
 	case MLCTL_EEXISTS: return "already exists";
 	case MLCTL_ENOREGISTRY: return "no registry";
+	case MLCTL_ECANCELED: return "cancelled";
 	}
 	return "unknown error";
 }
@@ -112,6 +113,7 @@ static const unsigned char exit_status[] = {
 	[-MLCTL_EAMBIGUOUS] = MLCTL_EXIT_USAGE,
 	[-MLCTL_EEXISTS] = MLCTL_EXIT_CANTCREAT,
 	[-MLCTL_ENOREGISTRY] = MLCTL_EXIT_NOINPUT,
+	[-MLCTL_ECANCELED] = MLCTL_EXIT_CANCELED,
 };
 
 int mlctl_exit_status(int code)

@@ -137,7 +137,7 @@ static int predict_raw(double *labels, double *dec, double *prob, const struct s
 		pthread_mutex_init(&j.mu, NULL);
 		if (nthreads > 1 && (tids = mlctl_calloc(nthreads - 1, sizeof(*tids))))
 			for (; started < nthreads - 1; started++)
-				if (pthread_create(&tids[started], NULL, eval_worker, &j))
+				if (mlctl_thread_start(&tids[started], eval_worker, &j))
 					break;
 		eval_worker(&j);
 		for (i = 0; i < started; i++)

@@ -369,7 +369,8 @@ int fs_write_atomic(const char *path, const void *data, size_t len, int mode)
 	return fs_atomic_commit(af);
 }
 
-static int lock_path(int *out_fd, const char *path, int op, double wait_secs)
+static int lock_path(int *out_fd, const char *path, int op, double wait_secs,
+		     const volatile sig_atomic_t *cancel)
 {
 	struct timespec pause = { 0, 20 * 1000 * 1000 };
 	double start = mlctl_monotonic();
@@ -386,6 +387,10 @@ static int lock_path(int *out_fd, const char *path, int op, double wait_secs)
 		return ret;
 	}
 	for (;;) {
+		if (mlctl_cancelled(cancel)) {
+			close(fd);
+			return mlctl_error_set(MLCTL_ECANCELED, "cancelled while waiting for the lock %s", path);
+		}
 		if (flock(fd, op | (wait_secs < 0 ? 0 : LOCK_NB)) == 0)
 			break;
 		if (errno == EINTR)
@@ -408,12 +413,17 @@ static int lock_path(int *out_fd, const char *path, int op, double wait_secs)
 
 int fs_lock(int *out_fd, const char *path, double wait_secs)
 {
-	return lock_path(out_fd, path, LOCK_EX, wait_secs);
+	return lock_path(out_fd, path, LOCK_EX, wait_secs, NULL);
+}
+
+int fs_lock_cancel(int *out_fd, const char *path, double wait_secs, const volatile sig_atomic_t *cancel)
+{
+	return lock_path(out_fd, path, LOCK_EX, wait_secs, cancel);
 }
 
 int fs_lock_shared(int *out_fd, const char *path, double wait_secs)
 {
-	return lock_path(out_fd, path, LOCK_SH, wait_secs);
+	return lock_path(out_fd, path, LOCK_SH, wait_secs, NULL);
 }
 
 void fs_unlock(int fd)

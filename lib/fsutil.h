@@ -5,6 +5,7 @@
 #ifndef MLCTL_FSUTIL_H
 #define MLCTL_FSUTIL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -56,6 +57,9 @@ bool fs_is_dir(const char *path);
  * The lock is released by fs_unlock() or when the process dies.
  */
 int fs_lock(int *out_fd, const char *path, double wait_secs);
+/* fs_lock() that gives up with MLCTL_ECANCELED once *cancel is nonzero (checked every
+ * 20 ms, and when a blocking wait is interrupted by a signal). */
+int fs_lock_cancel(int *out_fd, const char *path, double wait_secs, const volatile sig_atomic_t *cancel);
 /* The same lock taken shared: many holders at once, none while it is held exclusively. */
 int fs_lock_shared(int *out_fd, const char *path, double wait_secs);
 void fs_unlock(int fd);

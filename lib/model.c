@@ -3,12 +3,13 @@
  * deterministic across threads, and the svm-train model text in and out.
  *
  * libsvm has three pieces of process-wide state this file has to tame: its print function
- * (silenced once), rand() in probability training (seeded under a lock), and, in
- * svm_load_model, setlocale() plus a static line buffer (serialised under a second lock).
- * svm_load_model trusts its input completely, so model_load() first checks the text with a
- * strict parser of its own (model_validate) and hands libsvm only text that it knows
- * libsvm reads safely. The model text is written here, not by svm_save_model, whose %.8g
- * support-vector values would describe a different model from the one trained.
+ * (silenced once, at library initialisation), rand() in probability training (seeded under
+ * a lock), and, in svm_load_model and svm_save_model, setlocale() — a change of the whole
+ * process's locale that no lock can make safe for a host's other threads. So neither is
+ * called: model_load() checks the text with a strict parser of its own (model_validate)
+ * and builds the model itself, exactly as svm_load_model would, reading numbers in a C
+ * locale set for the calling thread only (uselocale); the model text is written here too,
+ * and svm_save_model's %.8g support-vector values would describe a different model anyway.
  */
 #include <errno.h>
 #include <limits.h>
@@ -30,7 +31,8 @@ static pthread_once_t libsvm_once = PTHREAD_ONCE_INIT;
 static locale_t model_c_locale;
 /* Held around srand()+svm_train() when libsvm's probability code draws from rand(). */
 static pthread_mutex_t rand_lock = PTHREAD_MUTEX_INITIALIZER;
-/* Held around svm_load_model(): setlocale() and a static line buffer. */
+/* Held around svm_load_model() (model_load_libsvm, for tests only): setlocale() and a
+ * static line buffer. */
 static pthread_mutex_t file_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void print_nothing(const char *s)
@@ -47,6 +49,11 @@ static void libsvm_setup(void)
 static void libsvm_init(void)
 {
 	pthread_once(&libsvm_once, libsvm_setup);
+}
+
+void model_init(void)
+{
+	libsvm_init();
 }
 
 /* ---- parameters ---- */
@@ -612,40 +619,251 @@ static void loaded_defaults(struct svm_model *m)
 	m->param.weight = NULL;
 }
 
+/*
+ * The model text is read here, not by svm_load_model(), which calls setlocale(): a change of
+ * the whole process's locale, racing with every other thread. The text has passed
+ * model_validate(), so every key, count and number below is known good; what is built is
+ * exactly what svm_load_model() builds (one block of nodes for all support vectors, each
+ * row ended by index -1, free_sv = 1), so svm_free_and_destroy_model() releases it, and the
+ * numbers are read with strtod in the C locale, as libsvm reads them.
+ */
+typedef struct text_cursor {
+	const char *p, *end;
+} text_cursor;
+
+/* The next token of the current line (NULL at its end); *len its length. */
+static const char *next_word(text_cursor *c, size_t *len)
+{
+	const char *w;
+
+	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\r'))
+		c->p++;
+	if (c->p >= c->end || *c->p == '\n')
+		return NULL;
+	w = c->p;
+	while (c->p < c->end && *c->p != ' ' && *c->p != '\t' && *c->p != '\r' && *c->p != '\n')
+		c->p++;
+	*len = (size_t)(c->p - w);
+	return w;
+}
+
+static void next_line_start(text_cursor *c)
+{
+	while (c->p < c->end && *c->p != '\n')
+		c->p++;
+	if (c->p < c->end)
+		c->p++;
+}
+
+static double word_double(const char *w, size_t len)
+{
+	char buf[128];
+
+	if (len >= sizeof(buf))
+		len = sizeof(buf) - 1;
+	memcpy(buf, w, len);
+	buf[len] = '\0';
+	return strtod(buf, NULL); /* in the C locale: model_load() set it for this thread */
+}
+
+static bool word_is(const char *w, size_t len, const char *s)
+{
+	return w && strlen(s) == len && memcmp(w, s, len) == 0;
+}
+
+static int word_index(const char *w, size_t len, const char *const *names, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (word_is(w, len, names[i]))
+			return i;
+	return -1;
+}
+
+static int read_doubles(text_cursor *c, double **out, int n)
+{
+	const char *w;
+	size_t len;
+	int i;
+
+	if (!(*out = mlctl_calloc((size_t)(n > 0 ? n : 1), sizeof(**out))))
+		return MLCTL_ENOMEM;
+	for (i = 0; i < n && (w = next_word(c, &len)); i++)
+		(*out)[i] = word_double(w, len);
+	return 0;
+}
+
+static int read_ints(text_cursor *c, int **out, int n)
+{
+	const char *w;
+	size_t len;
+	int i;
+
+	if (!(*out = mlctl_calloc((size_t)(n > 0 ? n : 1), sizeof(**out))))
+		return MLCTL_ENOMEM;
+	for (i = 0; i < n && (w = next_word(c, &len)); i++)
+		(*out)[i] = (int)word_double(w, len);
+	return 0;
+}
+
+static int parse_header(text_cursor *c, struct svm_model *m)
+{
+	const char *w;
+	size_t len;
+	int n = 0, ret = 0;
+
+	while (!ret && c->p < c->end) {
+		if (!(w = next_word(c, &len))) {
+			next_line_start(c);
+			continue;
+		}
+		if (word_is(w, len, "SV")) {
+			next_line_start(c);
+			return 0;
+		}
+		if (word_is(w, len, "svm_type")) {
+			w = next_word(c, &len);
+			m->param.svm_type = word_index(w, len, libsvm_type_names, 5);
+		} else if (word_is(w, len, "kernel_type")) {
+			w = next_word(c, &len);
+			m->param.kernel_type = word_index(w, len, libsvm_kernel_names, 5);
+		} else if (word_is(w, len, "degree")) {
+			w = next_word(c, &len);
+			m->param.degree = (int)word_double(w, len);
+		} else if (word_is(w, len, "gamma")) {
+			w = next_word(c, &len);
+			m->param.gamma = word_double(w, len);
+		} else if (word_is(w, len, "coef0")) {
+			w = next_word(c, &len);
+			m->param.coef0 = word_double(w, len);
+		} else if (word_is(w, len, "nr_class")) {
+			w = next_word(c, &len);
+			m->nr_class = (int)word_double(w, len);
+			n = m->nr_class * (m->nr_class - 1) / 2;
+		} else if (word_is(w, len, "total_sv")) {
+			w = next_word(c, &len);
+			m->l = (int)word_double(w, len);
+		} else if (word_is(w, len, "rho")) {
+			ret = read_doubles(c, &m->rho, n);
+		} else if (word_is(w, len, "label")) {
+			ret = read_ints(c, &m->label, m->nr_class);
+		} else if (word_is(w, len, "probA")) {
+			ret = read_doubles(c, &m->probA, n);
+		} else if (word_is(w, len, "probB")) {
+			ret = read_doubles(c, &m->probB, n);
+		} else if (word_is(w, len, "nr_sv")) {
+			ret = read_ints(c, &m->nSV, m->nr_class);
+		}
+		next_line_start(c);
+	}
+	return ret ? ret : mlctl_error_set(MLCTL_EDATA, "no SV section");
+}
+
+/* Support vector rows: nr_class - 1 coefficients, then index:value pairs. */
+static int parse_svs(text_cursor *c, struct svm_model *m)
+{
+	const char *start = c->p, *w;
+	size_t len, nodes = 0, j = 0;
+	struct svm_node *x = NULL;
+	int ncoef = m->nr_class - 1, i, k;
+	text_cursor scan = *c;
+
+	/* one node per pair and one terminator per row */
+	for (i = 0; i < m->l && scan.p < scan.end; i++) {
+		while ((w = next_word(&scan, &len)))
+			nodes += memchr(w, ':', len) != NULL;
+		nodes++;
+		next_line_start(&scan);
+	}
+	if (!(m->sv_coef = mlctl_calloc((size_t)(ncoef > 0 ? ncoef : 1), sizeof(*m->sv_coef))))
+		return MLCTL_ENOMEM;
+	for (k = 0; k < ncoef; k++)
+		if (!(m->sv_coef[k] = mlctl_calloc((size_t)(m->l > 0 ? m->l : 1), sizeof(double))))
+			return MLCTL_ENOMEM;
+	if (!(m->SV = mlctl_calloc((size_t)(m->l > 0 ? m->l : 1), sizeof(*m->SV))))
+		return MLCTL_ENOMEM;
+	if (m->l > 0 && !(x = mlctl_calloc(nodes, sizeof(*x))))
+		return MLCTL_ENOMEM;
+	c->p = start;
+	for (i = 0; i < m->l; i++) {
+		m->SV[i] = &x[j];
+		for (k = 0; k < ncoef && (w = next_word(c, &len)); k++)
+			m->sv_coef[k][i] = word_double(w, len);
+		while ((w = next_word(c, &len))) {
+			const char *colon = memchr(w, ':', len);
+
+			if (!colon || j + 1 >= nodes)
+				continue;
+			x[j].index = (int)word_double(w, (size_t)(colon - w));
+			x[j].value = word_double(colon + 1, len - (size_t)(colon + 1 - w));
+			j++;
+		}
+		x[j++].index = -1;
+		next_line_start(c);
+	}
+	m->free_sv = 1;
+	return 0;
+}
+
 int model_load(struct svm_model **out, const char *text, size_t len, const char *origin)
 {
 	struct svm_model *m;
-	char *path = NULL;
+	text_cursor c = { text, text + len };
 	locale_t old;
-	int fd = -1, ret;
+	int ret;
 
 	*out = NULL;
 	libsvm_init();
 	if (!origin)
 		origin = "model";
-	ret = model_validate(text, len, origin);
-	if (ret)
+	if ((ret = model_validate(text, len, origin)))
 		return ret;
-	ret = temp_file(&path, &fd);
-	if (ret)
+	if (!model_c_locale)
+		return mlctl_error_errno(MLCTL_ENOMEM, "%s: cannot make the C locale", origin);
+	if (!(m = mlctl_calloc(1, sizeof(*m))))
+		return MLCTL_ENOMEM;
+	old = uselocale(model_c_locale);
+	if (!(ret = parse_header(&c, m)))
+		ret = parse_svs(&c, m);
+	uselocale(old);
+	if (ret) {
+		if (ret != MLCTL_ENOMEM)
+			ret = mlctl_error_set(MLCTL_EDATA, "%s: %s", origin, mlctl_error_last()->message);
+		svm_free_and_destroy_model(&m);
+		return ret;
+	}
+	loaded_defaults(m);
+	*out = m;
+	return 0;
+}
+
+/* libsvm's own reader, for the tests that compare model_load() with it: it calls
+ * setlocale() and reads a static buffer, so it runs under a lock, and only there. */
+int model_load_libsvm(struct svm_model **out, const char *text, size_t len)
+{
+	struct svm_model *m;
+	char *path = NULL;
+	int fd = -1, ret;
+
+	*out = NULL;
+	libsvm_init();
+	if ((ret = temp_file(&path, &fd)))
 		return ret;
 	ret = write_all(fd, text, len, path);
 	if (close(fd) != 0 && !ret)
 		ret = mlctl_error_errno(MLCTL_EIO, "cannot write %s", path);
-	if (ret)
-		goto out_unlink;
-	pthread_mutex_lock(&file_lock);
-	old = uselocale(model_c_locale ? model_c_locale : LC_GLOBAL_LOCALE);
-	m = svm_load_model(path);
-	uselocale(old);
-	pthread_mutex_unlock(&file_lock);
-	if (!m) {
-		ret = mlctl_error_set(MLCTL_EDATA, "%s: libsvm cannot read this model", origin);
-		goto out_unlink;
+	if (!ret) {
+		pthread_mutex_lock(&file_lock);
+		m = svm_load_model(path);
+		pthread_mutex_unlock(&file_lock);
+		if (m) {
+			loaded_defaults(m);
+			*out = m;
+		} else {
+			ret = mlctl_error_set(MLCTL_EDATA, "libsvm cannot read this model");
+		}
 	}
-	loaded_defaults(m);
-	*out = m;
-out_unlink:
 	unlink(path);
 	free(path);
 	return ret;

@@ -56,7 +56,14 @@ int model_save(char **out, size_t *len, const struct svm_model *m);
 
 /* Load svm_save_model text. Validates the text first (header keys, counts, indices) so
  * that a malformed or hostile file is MLCTL_EDATA naming origin and line, never a crash. */
+/* Silence libsvm's print function (process-wide: svm_set_print_string_function) and make
+ * the C locale object the model reader uses; once, whoever calls first. Every function
+ * here that needs it calls it itself. */
+void model_init(void);
 int model_load(struct svm_model **out, const char *text, size_t len, const char *origin);
+/* The same text read by libsvm's svm_load_model() (which calls setlocale(): not for use
+ * beside other threads), for the tests that compare model_load() with it. */
+int model_load_libsvm(struct svm_model **out, const char *text, size_t len);
 /* The check model_load() makes before libsvm sees the text: 0, or MLCTL_EDATA with
  * "origin:line: what is wrong". Stricter than libsvm (one key per line, each at most
  * once, nr_class before the arrays, exactly total_sv SV lines, finite numbers, ascending

@@ -1,6 +1,7 @@
 /*
  * registry_int.h — what other lib/ modules of the same floor (store, gc) need from the
- * registry: its SQLite handle and small statement helpers. Not part of the public API.
+ * registry: its SQLite handle and small statement helpers (floor 2). Not part of the
+ * public API.
  */
 #ifndef MLCTL_REGISTRY_INT_H
 #define MLCTL_REGISTRY_INT_H

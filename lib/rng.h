@@ -1,6 +1,6 @@
 /*
  * rng.h — a small seeded generator (splitmix64) for shuffles and splits, so that results
- * never depend on rand(), on the platform or on the number of threads.
+ * never depend on rand(), on the platform or on the number of threads (floor 1).
  */
 #ifndef MLCTL_RNG_H
 #define MLCTL_RNG_H

@@ -12,8 +12,6 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -572,6 +570,9 @@ static int read_all(score_job *j)
 		pthread_mutex_unlock(&j->mu);
 		if (j->failed)
 			return 0;
+		if (mlctl_cancelled(j->o->cancel))
+			return mlctl_error_set(MLCTL_ECANCELED, "scoring cancelled after %zu rows",
+					       (size_t)j->progress_done);
 		s->n = 0;
 		s->nread_rej = 0;
 		s->arena.len = 0;
@@ -727,12 +728,12 @@ static int start_threads(score_job *j, worker *w, int nworkers, pthread_t *write
 	if (!(j->wfields = mlctl_calloc(j->nf + 1, sizeof(*j->wfields))))
 		return MLCTL_ENOMEM;
 	for (i = 0; i < nworkers; i++) {
-		if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]) != 0) {
+		if (mlctl_thread_start(&w[i].thread, worker_main, &w[i]) != 0) {
 			w[i].thread = 0;
 			return mlctl_error_set(MLCTL_ERROR, "cannot start a scoring thread");
 		}
 	}
-	if (pthread_create(writer, NULL, writer_main, j) != 0)
+	if (mlctl_thread_start(writer, writer_main, j) != 0)
 		return mlctl_error_set(MLCTL_ERROR, "cannot start the writer thread");
 	return 0;
 }
@@ -852,76 +853,15 @@ static int record_run(score_job *j, mlctl_registry *reg, mlctl_predict_result *r
 	return ret;
 }
 
-/*
- * A job killed by SIGINT, SIGTERM (cron's timeout) or SIGHUP removes its temp files on the
- * way out, so that nothing but the previous output is left. Only signals whose action is
- * still the default (termination) are caught, the process dies of the same signal after
- * the unlink, and only one mlctl_predict() in the process at a time does this.
- */
-static const int cleanup_signals[] = { SIGINT, SIGTERM, SIGHUP };
-static struct sigaction saved_actions[3];
-static bool caught[3];
-static char pending_tmp[2][PATH_MAX];
-static volatile sig_atomic_t npending;
-static atomic_flag cleanup_owner = ATOMIC_FLAG_INIT;
-
-static void cleanup_handler(int sig)
-{
-	sig_atomic_t i;
-
-	for (i = 0; i < npending; i++)
-		unlink(pending_tmp[i]);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* Catch the terminating signals for the temp files of af and rej; false when another
- * thread's job has them. */
-static bool cleanup_arm(const fs_atomic *af, const fs_atomic *rej)
-{
-	const fs_atomic *files[2] = { af, rej };
-	struct sigaction sa;
-	size_t i;
-
-	if (atomic_flag_test_and_set(&cleanup_owner))
-		return false;
-	npending = 0;
-	for (i = 0; i < 2; i++)
-		if (files[i] && files[i]->tmp && strlen(files[i]->tmp) < sizeof(pending_tmp[0])) {
-			memcpy(pending_tmp[npending], files[i]->tmp, strlen(files[i]->tmp) + 1);
-			npending++;
-		}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = cleanup_handler;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < 3; i++) {
-		caught[i] = sigaction(cleanup_signals[i], NULL, &saved_actions[i]) == 0 &&
-			    saved_actions[i].sa_handler == SIG_DFL &&
-			    sigaction(cleanup_signals[i], &sa, NULL) == 0;
-	}
-	return true;
-}
-
-static void cleanup_disarm(bool armed)
-{
-	size_t i;
-
-	if (!armed)
-		return;
-	for (i = 0; i < 3; i++)
-		if (caught[i])
-			sigaction(cleanup_signals[i], &saved_actions[i], NULL);
-	npending = 0;
-	atomic_flag_clear(&cleanup_owner);
-}
-
 static int open_outputs(score_job *j, fs_atomic **af, fs_atomic **rej)
 {
 	const mlctl_predict_options *o = j->o;
 	int ret;
 
 	if (!o->output || strcmp(o->output, "-") == 0) {
-		j->out = stdout;
+		if (!o->out)
+			return mlctl_error_set(MLCTL_EUSAGE, "no output: give an output file or an output stream");
+		j->out = o->out;
 	} else {
 		/* What a job killed with SIGKILL left behind goes now. */
 		fs_atomic_sweep(o->output);
@@ -991,7 +931,6 @@ int mlctl_predict(mlctl_predict_result **out, mlctl_registry *reg, const mlctl_p
 	ds_format fmt = DS_FORMAT_AUTO;
 	double t0 = mlctl_monotonic();
 	int ret, lockfd = -1;
-	bool armed = false;
 
 	*out = NULL;
 	if (!(res = mlctl_calloc(1, sizeof(*res))))
@@ -1002,7 +941,7 @@ int mlctl_predict(mlctl_predict_result **out, mlctl_registry *reg, const mlctl_p
 		ret = mlctl_error_set(MLCTL_EUSAGE, "--input-format \"%s\": expected csv, tsv or libsvm", o->input_format);
 		goto out;
 	}
-	if (o->lock && (ret = fs_lock(&lockfd, o->lock, o->lock_wait))) {
+	if (o->lock && (ret = fs_lock_cancel(&lockfd, o->lock, o->lock_wait, o->cancel))) {
 		if (ret == MLCTL_ELOCKED)
 			mlctl_error_set(ret, "%s is held by another mlctl predict: not starting (exit 75; retry later)", o->lock);
 		goto out;
@@ -1022,7 +961,7 @@ int mlctl_predict(mlctl_predict_result **out, mlctl_registry *reg, const mlctl_p
 		if ((ret = mlctl_run_start(res->run, reg, &ro)))
 			goto out;
 	}
-	if ((ret = ds_reader_open(&j.reader, o->input, fmt)))
+	if ((ret = ds_reader_open_cancel(&j.reader, o->input, fmt, o->cancel)))
 		goto fail_run;
 	j.libsvm = ds_reader_format(j.reader) == DS_FORMAT_LIBSVM;
 	j.nf = ds_reader_ncols(j.reader);
@@ -1034,14 +973,10 @@ int mlctl_predict(mlctl_predict_result **out, mlctl_registry *reg, const mlctl_p
 		goto fail_run;
 	if (j.b->profile && (ret = profile_new_like(&j.profile, j.b->profile)))
 		goto fail_run;
-	ret = open_outputs(&j, &af, &rej);
-	armed = cleanup_arm(af, rej);
-	if (ret)
+	if ((ret = open_outputs(&j, &af, &rej)) || (ret = score_input(&j, o->threads)))
 		goto fail_run;
-	if ((ret = score_input(&j, o->threads)))
-		goto fail_run;
-	if (j.out == stdout && fflush(stdout) != 0) {
-		ret = mlctl_error_errno(MLCTL_EIO, "cannot write standard output");
+	if (!af && fflush(j.out) != 0) {
+		ret = mlctl_error_errno(MLCTL_EIO, "cannot write the output stream");
 		goto fail_run;
 	}
 	/* commit frees its argument whether it succeeds or not */
@@ -1053,8 +988,6 @@ int mlctl_predict(mlctl_predict_result **out, mlctl_registry *reg, const mlctl_p
 	af = NULL;
 	if (ret)
 		goto fail_run;
-	cleanup_disarm(armed);
-	armed = false;
 	res->seconds = mlctl_monotonic() - t0;
 	ds_reader_digest(j.reader, res->input_digest);
 	if ((ret = fill_result(&j, res)))
@@ -1072,7 +1005,6 @@ fail_run:
 out:
 	fs_atomic_abort(af);
 	fs_atomic_abort(rej);
-	cleanup_disarm(armed);
 	fs_unlock(lockfd);
 	job_release(&j);
 	mlctl_predict_result_free(res);

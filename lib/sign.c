@@ -72,6 +72,11 @@ static int need_sodium(void)
 	return 0;
 }
 
+int sign_init(void)
+{
+	return need_sodium();
+}
+
 static uint64_t le64(const unsigned char *p)
 {
 	uint64_t v = 0;

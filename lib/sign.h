@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+/* Initialise libsodium once for the process (sodium_init; thread-safe, idempotent). */
+int sign_init(void);
 /* Create a key pair; refuses to overwrite existing files (MLCTL_EEXISTS). */
 int sign_keygen(const char *pubkey_path, const char *seckey_path);
 

@@ -1,5 +1,6 @@
 /*
- * svkern_body.h — the body of the svkern.c kernels, included once per instruction set with:
+ * svkern_body.h — the body of the svkern.c kernels (floor 1), included once per instruction
+ * set with:
  *
  *	SK(name)	the kernel's name for this instruction set
  *	SK_TARGET	its target attribute

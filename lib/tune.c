@@ -618,7 +618,7 @@ int tune_run(tune_result **out, const struct svm_problem *prob, const struct svm
 			goto out_free;
 		}
 		for (t = 0; t + 1 < nthreads; t++)
-			if (pthread_create(&tids[started], NULL, pool_worker, &pl) == 0)
+			if (mlctl_thread_start(&tids[started], pool_worker, &pl) == 0)
 				started++;
 	}
 	pool_worker(&pl);

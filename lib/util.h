@@ -5,6 +5,8 @@
 #ifndef MLCTL_UTIL_H
 #define MLCTL_UTIL_H
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -56,5 +58,19 @@ const char *mlctl_fmt_time(char buf[32], int64_t ms);
 const char *mlctl_username(void);
 /* The host name (cached). */
 const char *mlctl_hostname(void);
+
+/* pthread_create() for the library's own worker threads: they start with every signal
+ * blocked, so that a signal meant for the host is delivered to one of the host's threads
+ * (where it interrupts a blocking read) and never runs a handler on a library thread.
+ * 0 on success, else pthread_create's error number. */
+int mlctl_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
+
+/* True when a caller's cancellation flag (an option `cancel`) is set. The flag is read
+ * atomically: a signal handler sets it by plain assignment, another thread with an atomic
+ * store (__atomic_store_n), and either is seen without a data race. */
+static inline bool mlctl_cancelled(const volatile sig_atomic_t *flag)
+{
+	return flag && __atomic_load_n(flag, __ATOMIC_RELAXED) != 0;
+}
 
 #endif

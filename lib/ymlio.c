@@ -1,5 +1,6 @@
 /*
- * ymlio.c — libyaml event writing and document reading for the data floor's YAML files.
+ * ymlio.c — libyaml event writing and document reading for the YAML files of floor 2
+ * (floor 2).
  * Text values are written double-quoted so that no reader retypes a category "no" or a
  * class "1"; numbers are written with mlctl_fmt_double so that they read back exactly.
  */

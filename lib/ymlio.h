@@ -1,5 +1,5 @@
 /*
- * ymlio.h — small helpers over libyaml for the YAML files of the data floor
+ * ymlio.h — small helpers over libyaml for the YAML files of floor 2 (floor 2)
  * (preprocess.yaml, profile.yaml): an event writer with a sticky error, and a document
  * reader whose errors name the origin and the line.
  */

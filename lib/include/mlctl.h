@@ -8,6 +8,15 @@
  * comes first and is named out; the return value is 0 or a negative MLCTL_E* code, with the
  * detail in the thread-local last error (mlctl_error_last()). What comes back through out
  * belongs to the caller and is released with the matching NULL-safe mlctl_<type>_free().
+ *
+ * The module headers are named for what a caller does; the lib/ file that implements each
+ * is named in its opening comment (lib/README.md has the map of all of lib/):
+ *
+ *   mlctl/common.h    error.c                 mlctl/package.h   package.c (pkgread.c)
+ *   mlctl/registry.h  registry.c, registry_models.c
+ *   mlctl/store.h     store.c                 mlctl/train.h     train.c, import.c
+ *   mlctl/predict.h   score.c                 mlctl/validate.h  validate.c
+ *   mlctl/deploy.h    deploy.c
  */
 #ifndef MLCTL_H
 #define MLCTL_H

@@ -118,9 +118,12 @@ check "timeout: no output, no temp file" test ! -e t.csv -a -z "$(find . -maxdep
 run predict iris --input "$DATA/iris.csv" --output t.csv --lock job.lock
 expect_rc "the lock is free again after the killed run" 0
 
-# the killed runs show as stale (their process is gone); the runs refused by the lock are
+# the runs stopped by SIGTERM or SIGHUP recorded their end (failed: cancelled); the one
+# killed by SIGKILL shows as stale (its process is gone); the runs refused by the lock are
 # not recorded at all
 run --json runs list --kind predict --limit 0
-check "runs: the 5 killed runs are stale" test "$(json 'sum(r["status"] == "stale" for r in d["runs"])')" -eq 5
+check "runs: the 4 runs stopped by a signal failed as cancelled" \
+	test "$(json 'sum(r["status"] == "failed" and "cancelled" in (r.get("error") or "") for r in d["runs"])')" -eq 4
+check "runs: the SIGKILLed run is stale" test "$(json 'sum(r["status"] == "stale" for r in d["runs"])')" -eq 1
 check "runs: 6 succeeded, nothing recorded for the runs refused by the lock" \
 	test "$(json '(len(d["runs"]), sum(r["status"] == "succeeded" for r in d["runs"]))')" = "(11, 6)"

@@ -298,6 +298,91 @@ START_TEST(test_model_probability_deterministic)
 }
 END_TEST
 
+/* Two loaded models are the same model: every field svm_load_model sets, to the bit. */
+static void assert_models_equal(const struct svm_model *a, const struct svm_model *b, const char *what)
+{
+	int n = a->nr_class * (a->nr_class - 1) / 2, i, k;
+
+	ck_assert_msg(a->param.svm_type == b->param.svm_type && a->param.kernel_type == b->param.kernel_type &&
+		      a->param.degree == b->param.degree && a->param.gamma == b->param.gamma &&
+		      a->param.coef0 == b->param.coef0 && a->param.probability == b->param.probability,
+		      "%s: parameters differ", what);
+	ck_assert_msg(a->nr_class == b->nr_class && a->l == b->l && a->free_sv == b->free_sv, "%s: counts differ", what);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(a->rho[i] == b->rho[i], "%s: rho[%d]", what, i);
+	ck_assert_msg(!a->probA == !b->probA && !a->probB == !b->probB, "%s: probA/probB presence", what);
+	for (i = 0; a->probA && i < n; i++)
+		ck_assert_msg(a->probA[i] == b->probA[i], "%s: probA[%d]", what, i);
+	for (i = 0; a->probB && i < n; i++)
+		ck_assert_msg(a->probB[i] == b->probB[i], "%s: probB[%d]", what, i);
+	ck_assert_msg(!a->label == !b->label && !a->nSV == !b->nSV, "%s: label/nr_sv presence", what);
+	for (i = 0; a->label && i < a->nr_class; i++)
+		ck_assert_msg(a->label[i] == b->label[i] && a->nSV[i] == b->nSV[i], "%s: class %d", what, i);
+	for (i = 0; i < a->l; i++) {
+		for (k = 0; k < a->nr_class - 1; k++)
+			ck_assert_msg(a->sv_coef[k][i] == b->sv_coef[k][i], "%s: sv_coef[%d][%d]", what, k, i);
+		for (k = 0; a->SV[i][k].index != -1; k++)
+			ck_assert_msg(a->SV[i][k].index == b->SV[i][k].index && a->SV[i][k].value == b->SV[i][k].value,
+				      "%s: SV %d node %d", what, i, k);
+		ck_assert_msg(b->SV[i][k].index == -1, "%s: SV %d has more nodes", what, i);
+	}
+}
+
+/* model_load reads the text itself (svm_load_model calls setlocale, which changes the whole
+ * process's locale): the model it builds is svm_load_model's, field for field, for every
+ * kind of model svm-train writes, and libsvm frees it as its own. */
+START_TEST(test_model_load_is_svm_load_model)
+{
+	static const char *const flags[] = {
+		"-c 2 -g 0.5", "-b 1", "-s 1 -n 0.3", "-s 2 -n 0.2", "-s 3 -p 0.05 -b 1", "-s 4 -t 1 -d 2",
+		"-t 0", "-t 3 -g 0.01 -r 0.5", "-t 1 -d 4 -g 0.3 -r 1 -b 1",
+	};
+	size_t f;
+
+	for (f = 0; f < sizeof(flags) / sizeof(flags[0]); f++) {
+		struct svm_model *ours = NULL, *theirs = NULL;
+		char *text;
+		size_t len;
+		int i;
+
+		run("svm-train -q %s '%s' '%s'", flags[f], data_path("heart_scale"), tmp_path("m.model"));
+		text = test_slurp(tmp_path("m.model"), &len);
+		ck_assert_ptr_nonnull(text);
+		ck_assert_msg(model_load(&ours, text, len, "m.model") == 0, "%s: %s", flags[f], mlctl_error_last()->message);
+		ck_assert_int_eq(model_load_libsvm(&theirs, text, len), 0);
+		assert_models_equal(theirs, ours, flags[f]);
+		for (i = 0; i < heart.prob.l; i++) {
+			double a[64], b[64];
+
+			ck_assert(svm_predict_values(theirs, heart.prob.x[i], a) == svm_predict_values(ours, heart.prob.x[i], b));
+			ck_assert(a[0] == b[0]);
+		}
+		model_free(ours);
+		model_free(theirs);
+		free(text);
+	}
+	/* a model without support vectors' class lines (one-class, total_sv small) and the
+	 * trained model of this file's own save path load the same way too */
+	{
+		struct svm_parameter p;
+		struct svm_model *m = NULL, *ours = NULL, *theirs = NULL;
+		char *text;
+		size_t len;
+
+		model_param_defaults(&p);
+		ck_assert_int_eq(model_param_set(&p, "type", "nu-svr"), 0);
+		text = train_and_save(&p, 1, &len);
+		ck_assert_int_eq(model_load(&ours, text, len, "nusvr"), 0);
+		ck_assert_int_eq(model_load_libsvm(&theirs, text, len), 0);
+		assert_models_equal(theirs, ours, "nu-svr saved by model_save");
+		model_free(ours);
+		model_free(theirs);
+		model_free(m);
+		free(text);
+	}
+}
+END_TEST
+
 /* A model made by svm-train loads, saves back unchanged and predicts as svm-predict does. */
 START_TEST(test_model_load_matches_svm_predict)
 {
@@ -557,6 +642,7 @@ static Suite *model_suite(void)
 	tcase_add_test(tc, test_model_check_parameter_is_usage);
 	tcase_add_test(tc, test_model_probability_deterministic);
 	tcase_add_test(tc, test_model_load_matches_svm_predict);
+	tcase_add_test(tc, test_model_load_is_svm_load_model);
 	tcase_add_test(tc, test_model_save_keeps_values);
 	tcase_add_test(tc, test_model_load_malformed);
 	suite_add_tcase(s, tc);

@@ -1,6 +1,7 @@
 /*
  * mlctl/common.h — error codes, the last-error record, versions and progress callbacks:
- * what every other part of the API uses.
+ * what every other part of the API uses, and library initialisation. Implemented in
+ * lib/error.c; mlctl_init() in lib/init.c.
  */
 #ifndef MLCTL_COMMON_H
 #define MLCTL_COMMON_H
@@ -33,8 +34,39 @@ typedef enum {
 	MLCTL_ECORRUPT = -12,   /* the registry or the store is damaged (exit 74) */
 	MLCTL_EAMBIGUOUS = -13, /* an id prefix or a reference matches more than one thing (exit 64) */
 	MLCTL_EEXISTS = -14,    /* the thing to create exists already (exit 73) */
-	MLCTL_ENOREGISTRY = -15 /* no registry found (exit 66) */
+	MLCTL_ENOREGISTRY = -15, /* no registry found (exit 66) */
+	MLCTL_ECANCELED = -16   /* the caller cancelled the operation (exit 130) */
 } mlctl_errcode;
+
+/*
+ * Library initialisation. libmlctl changes three things that belong to the whole process,
+ * each once, the first time something needs it (or all at once when the host calls
+ * mlctl_init(), which is thread-safe and idempotent — call it before starting threads to
+ * have them happen at a known time):
+ *
+ *   - libsvm's print function is set to one that prints nothing
+ *     (svm_set_print_string_function): a host that uses libsvm itself loses libsvm's
+ *     training messages on stdout;
+ *   - OpenBLAS, loaded with dlopen for the batch scorer, is set to one thread
+ *     (openblas_set_num_threads(1)): the library runs its own worker threads, and a host
+ *     linked with the same OpenBLAS sees one BLAS thread afterwards;
+ *   - libsodium is initialised (sodium_init, itself thread-safe).
+ *
+ * The library never calls setlocale() (model text is read and written in a C locale set
+ * for the calling thread only, with uselocale), installs no signal handler (operations
+ * take a cancellation flag instead: see mlctl_predict_options.cancel), never writes to
+ * stdout or stderr (output goes to a stream or a file the caller names) and never exits.
+ * Threads the library starts block every signal, so signals reach the host's threads.
+ * Returns 0, or MLCTL_ERROR when libsodium cannot be initialised.
+ *
+ * Threads: every function may be called from any thread. Handles are not shared: an
+ * mlctl_registry is opened with SQLITE_OPEN_NOMUTEX and belongs to one thread at a time
+ * (open one per thread: they share the registry safely, as separate processes do, with
+ * SQLite's locking and busy timeout); results (mlctl_*_result, lists) belong to the caller.
+ * Two mlctl_predict() calls may run at once in two threads, each with its own registry
+ * handle. The last error is kept per thread (mlctl_error_last()).
+ */
+int mlctl_init(void);
 
 /* The detail of the last failure in this thread: a code and a complete sentence. */
 typedef struct mlctl_error {
@@ -67,7 +99,8 @@ typedef enum {
 	MLCTL_EXIT_CANTCREAT = 73,    /* EX_CANTCREAT: MLCTL_ECREATE, MLCTL_EEXISTS */
 	MLCTL_EXIT_IOERR = 74,        /* EX_IOERR: MLCTL_EIO, MLCTL_ECORRUPT */
 	MLCTL_EXIT_TEMPFAIL = 75,     /* EX_TEMPFAIL: MLCTL_ELOCKED */
-	MLCTL_EXIT_CONFIG = 78        /* EX_CONFIG: MLCTL_ECONFIG */
+	MLCTL_EXIT_CONFIG = 78,       /* EX_CONFIG: MLCTL_ECONFIG */
+	MLCTL_EXIT_CANCELED = 130     /* 128 + SIGINT, as a shell reports it: MLCTL_ECANCELED */
 } mlctl_exit_code;
 
 /* The exit status a program should exit with for an error code (MLCTL_EXIT_OK for

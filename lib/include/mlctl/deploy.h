@@ -1,6 +1,7 @@
 /*
  * mlctl/deploy.h — deployment targets: a directory holding verified, extracted releases
- * and a "current" symlink switched atomically; rollback; status and history.
+ * and a "current" symlink switched atomically; rollback; status and history. Implemented
+ * in lib/deploy.c (the deployment records themselves are registry.h's).
  */
 #ifndef MLCTL_DEPLOY_H
 #define MLCTL_DEPLOY_H
@@ -37,6 +38,14 @@ typedef struct mlctl_deploy_result {
 	bool unchanged;               /* the release was current already */
 } mlctl_deploy_result;
 
+/*
+ * Deploy opts->model (a registry reference, packaged on the fly, or a .mlpkg file, checked
+ * against its manifest and, with opts->pubkey, its signature) to opts->target under the
+ * target lock: extract it as a release, switch current to it, record the deployment and
+ * move the alias NAME@TARGET, and prune old releases. A package made elsewhere teaches the
+ * registry its version. Records a "deploy" run. *out is the caller's
+ * (mlctl_deploy_result_free()); MLCTL_ELOCKED when another deploy holds the target.
+ */
 int mlctl_deploy(mlctl_deploy_result **out, mlctl_registry *reg, const mlctl_deploy_options *opts);
 
 /* Switch the target back to the release before the current one. MLCTL_EVERDICT when there
@@ -59,6 +68,7 @@ int mlctl_deploy_current(char **out, mlctl_registry *reg, const char *target);
  */
 int mlctl_deploy_reconcile(mlctl_registry *reg, const char *target);
 
+/* Free a result of mlctl_deploy() or mlctl_deploy_rollback(); NULL is fine. */
 void mlctl_deploy_result_free(mlctl_deploy_result *r);
 
 #ifdef __cplusplus

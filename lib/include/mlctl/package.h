@@ -1,7 +1,8 @@
 /*
  * mlctl/package.h — packages (.mlpkg): a deterministic, tar-readable gzip archive of a
  * model version with its manifest, optionally signed in minisign's format; verification;
- * and Ed25519 key generation.
+ * and Ed25519 key generation. Implemented in lib/package.c, which reads packages through
+ * lib/pkgread.c.
  */
 #ifndef MLCTL_PACKAGE_H
 #define MLCTL_PACKAGE_H
@@ -34,6 +35,7 @@ typedef struct mlctl_package_result {
  * bytes depend only on the version: entry times are the version's creation time, or
  * $SOURCE_DATE_EPOCH when set. */
 int mlctl_package(mlctl_package_result **out, mlctl_registry *reg, const mlctl_package_options *opts);
+/* Free a result of mlctl_package(); NULL is fine. */
 void mlctl_package_result_free(mlctl_package_result *r);
 
 /* What verify and inspect report about a package. */
@@ -55,6 +57,7 @@ typedef struct mlctl_package_info {
  * naming what does not match; MLCTL_EDATA when it is not a package at all.
  */
 int mlctl_package_verify(mlctl_package_info **out, const char *path, const char *pubkey, const char *sig);
+/* Free a result of mlctl_package_verify(); NULL is fine. */
 void mlctl_package_info_free(mlctl_package_info *i);
 
 /* Write an Ed25519 key pair in minisign's formats (secret key mode 0600). */

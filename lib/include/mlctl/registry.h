@@ -2,7 +2,9 @@
  * mlctl/registry.h — the registry: runs with params, metrics, tags and lineage; datasets;
  * models, versions and aliases (with the history of every alias move); targets and
  * deployments. SQLite in WAL mode; every write is one short BEGIN IMMEDIATE transaction,
- * so many processes can share one registry.
+ * so many processes can share one registry. Implemented in lib/registry.c (opening,
+ * transactions, runs, datasets) and lib/registry_models.c (models, versions, aliases,
+ * targets and deployments).
  */
 #ifndef MLCTL_REGISTRY_H
 #define MLCTL_REGISTRY_H
@@ -42,6 +44,7 @@ int mlctl_registry_discover(char **out, const char *explicit_dir);
  * mlctl. Free with mlctl_registry_free().
  */
 int mlctl_registry_open(mlctl_registry **out, const char *dir);
+/* Close the registry, releasing the store lock if reg holds it; NULL is fine. */
 void mlctl_registry_free(mlctl_registry *reg);
 
 typedef enum {
@@ -90,6 +93,7 @@ typedef enum {
 	MLCTL_RUN_STALE          /* recorded as running but its process is gone */
 } mlctl_run_status;
 
+/* The status as the registry stores it: "running", "succeeded", "failed", "stale". */
 const char *mlctl_run_status_name(mlctl_run_status s);
 
 typedef struct mlctl_kv {
@@ -193,7 +197,13 @@ typedef struct mlctl_run_list {
 	mlctl_run **runs;        /* newest first; params/metrics not filled */
 } mlctl_run_list;
 
+/*
+ * The runs that match every filter set in f, newest first, at most f->limit of them. Their
+ * params, metrics, tags and objects are not filled (mlctl_run_get() for one run's).
+ * *out is the caller's (mlctl_run_list_free()).
+ */
 int mlctl_run_list_get(mlctl_run_list **out, mlctl_registry *reg, const mlctl_run_filter *f);
+/* Free a run list with its runs, or one run; NULL is fine. */
 void mlctl_run_list_free(mlctl_run_list *l);
 void mlctl_run_free(mlctl_run *run);
 
@@ -205,6 +215,8 @@ const char *mlctl_run_tag(const mlctl_run *run, const char *key);
 
 /* ---- datasets ---- */
 
+/* Record the data set with content digest (read from path, its format, rows and columns);
+ * a digest recorded before keeps its record and takes the new path. */
 int mlctl_dataset_record(mlctl_registry *reg, const char *digest, const char *path,
 			 const char *format, int64_t rows, int64_t columns);
 
@@ -258,6 +270,8 @@ typedef struct mlctl_model_list {
 	mlctl_model_summary *models;
 } mlctl_model_list;
 
+/* Every model, by name, with its latest version, version count and aliases. *out is the
+ * caller's (mlctl_model_list_free(), NULL-safe). */
 int mlctl_model_list_get(mlctl_model_list **out, mlctl_registry *reg);
 void mlctl_model_list_free(mlctl_model_list *l);
 
@@ -266,7 +280,9 @@ typedef struct mlctl_model_versions {
 	size_t n;
 	mlctl_model_version **v;
 } mlctl_model_versions;
+/* The versions of model name, newest first; *out is the caller's. */
 int mlctl_model_versions_get(mlctl_model_versions **out, mlctl_registry *reg, const char *name);
+/* Free a version list with its versions, or one version; NULL is fine. */
 void mlctl_model_versions_free(mlctl_model_versions *l);
 void mlctl_model_version_free(mlctl_model_version *v);
 
@@ -292,6 +308,7 @@ typedef struct mlctl_alias_history {
 /* The moves of the aliases of name (alias NULL: all its aliases). */
 int mlctl_alias_history_get(mlctl_alias_history **out, mlctl_registry *reg, const char *name,
 			    const char *alias);
+/* Free an alias history; NULL is fine. */
 void mlctl_alias_history_free(mlctl_alias_history *h);
 
 /* ---- targets and deployments ---- */
@@ -324,6 +341,7 @@ int mlctl_target_path(char **out, mlctl_registry *reg, const char *name);
 int mlctl_deployment_record(mlctl_registry *reg, mlctl_deployment *d);
 /* Deployments of one target (NULL: the latest of every target), newest first. */
 int mlctl_deployment_list_get(mlctl_deployment_list **out, mlctl_registry *reg, const char *target);
+/* Free a deployment list; NULL is fine. */
 void mlctl_deployment_list_free(mlctl_deployment_list *l);
 
 #ifdef __cplusplus

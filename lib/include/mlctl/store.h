@@ -2,6 +2,7 @@
  * mlctl/store.h — the content-addressed artifact store under <registry>/objects/: every
  * object is named by the SHA-256 of its content, written once (temp file, fsync, rename)
  * and never changed; identical content is stored once. And garbage collection.
+ * Implemented in lib/store.c.
  */
 #ifndef MLCTL_STORE_H
 #define MLCTL_STORE_H
@@ -42,6 +43,7 @@ void mlctl_store_release(mlctl_registry *reg);
 int mlctl_store_get(char **out, size_t *len, mlctl_registry *reg, const char *digest);
 /* The path of an object's file (fresh string); it may not exist. */
 char *mlctl_store_path(mlctl_registry *reg, const char *digest);
+/* True when the object's file is in the store (its content is not checked). */
 bool mlctl_store_has(mlctl_registry *reg, const char *digest);
 
 typedef struct mlctl_gc_options {
@@ -73,6 +75,7 @@ typedef struct mlctl_gc_result {
  * A dry run takes no lock and writes nothing, so it also works on a read-only registry.
  */
 int mlctl_gc(mlctl_gc_result **out, mlctl_registry *reg, const mlctl_gc_options *opts);
+/* Free a result of mlctl_gc(); NULL is fine. */
 void mlctl_gc_result_free(mlctl_gc_result *r);
 
 #ifdef __cplusplus

@@ -1,6 +1,7 @@
 /*
  * mlctl/train.h — training: fit preprocessing and an SVM on a dataset, tune it by k-fold
  * cross-validation over a grid in parallel, record the run and register a model version.
+ * Implemented in lib/train.c; mlctl_import_svm() in lib/import.c.
  */
 #ifndef MLCTL_TRAIN_H
 #define MLCTL_TRAIN_H
@@ -85,6 +86,7 @@ typedef struct mlctl_train_result {
  * registers nothing; out is set only on success.
  */
 int mlctl_train(mlctl_train_result **out, mlctl_registry *reg, const mlctl_train_options *opts);
+/* Free a result of mlctl_train() or mlctl_import_svm(); NULL is fine. */
 void mlctl_train_result_free(mlctl_train_result *r);
 
 /*

@@ -1,6 +1,7 @@
 /*
  * mlctl/validate.h — validation: score a model on labelled data, compute its metrics,
- * check gates and compare it with a champion, record the verdict.
+ * check gates and compare it with a champion, record the verdict. Implemented in
+ * lib/validate.c.
  */
 #ifndef MLCTL_VALIDATE_H
 #define MLCTL_VALIDATE_H
@@ -71,6 +72,7 @@ typedef struct mlctl_validate_result {
  * errors (bad data, unknown metric, missing model) return a code and record a failed run.
  */
 int mlctl_validate(mlctl_validate_result **out, mlctl_registry *reg, const mlctl_validate_options *opts);
+/* Free a result of mlctl_validate(); NULL is fine. */
 void mlctl_validate_result_free(mlctl_validate_result *r);
 
 #ifdef __cplusplus
