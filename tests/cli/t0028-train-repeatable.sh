@@ -2,8 +2,8 @@
 # t0028-train-repeatable.sh — repeatable options have no fixed cap and drop nothing:
 # --no-shrinking given 20 times is accepted and recorded once (it overflowed a 16-entry
 # array before), 40 --tag options all reach the run, every -C counts in order (the last
-# wins), and the command line is recorded as it was typed (a --tag's '=' included). Run it
-# under the ASan/UBSan build too: MLCTL=build-san/mlctl.
+# wins, and is what the run records), and the command line is recorded as it was typed
+# (a --tag's '=' included). Run it under the ASan/UBSan build too: MLCTL=build-san/mlctl.
 . "$(dirname "$0")/lib.sh"
 
 "$MLCTL" init >/dev/null
@@ -34,12 +34,16 @@ check "tag k1 is v1 and k40 is v40" test "$(json "d['tags']['k1'], d['tags']['k4
 check "a value keeps its own '='" test "$(json "d['tags']['url']")" = "a=b"
 check "the command line keeps KEY=VALUE" test "$(json "'--tag k40=v40 --tag url=a=b' in d['argv']")" = True
 
-# --- the same libsvm option 20 times: each one is applied in order, the last counts ---
+# --- the same libsvm option 70 times: each one is applied in order, the last counts and
+# is the one recorded (the run's params once kept only the first 48 or so) ---
 set --
-for i in $(seq 20); do set -- "$@" -C "$i"; done
+for i in $(seq 70); do set -- "$@" -C "$i"; done
 run --json train "$DATA/iris.csv" --name iris --label species "$@"
-expect_rc "-C x20: exit 0" 0
-check "-C x20: C is the last one" test "$(json "d['params']['C']")" = 20
+expect_rc "-C x70: exit 0" 0
+check "-C x70: C is the last one" test "$(json "d['params']['C']")" = 70
+train_run=$(json "d['run']")
+run --json runs show "$train_run"
+check "-C x70: the run records C 70, as fitted" test "$(json "d['params']['C'], d['params']['model.C']")" = "70 70"
 
 # --- a tag without '=' is still a usage error naming the option ---
 run train "$DATA/iris.csv" --name iris --label species --tag k1=v1 --tag broken
