@@ -21,8 +21,9 @@
  * mounted read-only, and a subcommand that writes (models alias, gc without --dry-run)
  * reopens it for writing with cli_open_registry(). CLI_REGISTRY_GENTLY opens it if there
  * is one: for writing, else read-only, else not at all (ctx->reg stays NULL and
- * ctx->registry_error says why); the command decides whether it can do without
- * (predict scores a .mlpkg file without any registry) and calls cli_registry_failed().
+ * ctx->registry_error says why; see cli_open_gently()); the command decides whether it
+ * can do without (predict scores a .mlpkg file without any registry) and calls
+ * cli_registry_failed() when it cannot.
  */
 enum { CLI_NEEDS_REGISTRY = 1, CLI_READS_REGISTRY = 2, CLI_REGISTRY_GENTLY = 4 };
 
@@ -33,6 +34,8 @@ typedef struct cli_ctx {
 	mlctl_registry *reg;       /* opened for CLI_NEEDS_/CLI_READS_/CLI_REGISTRY_GENTLY commands */
 	int registry_status;       /* CLI_REGISTRY_GENTLY: why reg is NULL (an MLCTL_E* code), or 0 */
 	mlctl_error registry_error;/* ... and the library's message */
+	bool gently_done;          /* cli_open_gently() ran ... */
+	const char *gently_dir;    /* ... for this registry_dir */
 	int argc;                  /* the whole command line, for recording runs */
 	char **argv;
 	const char *command;       /* "train" */
@@ -248,6 +251,14 @@ int cli_open_registry(cli_ctx *ctx);
 /* Open it in a mode (mlctl_registry_open_mode()); an open handle is kept unless it is
  * read-only and writing is asked for. */
 int cli_open_registry_mode(cli_ctx *ctx, mlctl_registry_mode mode);
+/*
+ * CLI_REGISTRY_GENTLY: open the registry if there is one, for writing, else read-only;
+ * else leave ctx->reg NULL and keep why in ctx->registry_status and ->registry_error.
+ * main() calls it before the command runs; the command calls it again after parsing (it
+ * does nothing unless --registry changed: main looks ahead only for the option spelled
+ * out, the parser also takes an abbreviation such as --reg).
+ */
+void cli_open_gently(cli_ctx *ctx);
 /* For a CLI_REGISTRY_GENTLY command that finds it needs the registry after all: print why
  * it could not be opened (ctx->registry_error) and return the exit status. */
 int cli_registry_failed(const cli_ctx *ctx);

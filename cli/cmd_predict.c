@@ -130,6 +130,7 @@ static int check_args(const cli_parser *p, const mlctl_predict_options *o, const
  */
 static int check_registry(cli_ctx *ctx, mlctl_predict_options *o)
 {
+	cli_open_gently(ctx);
 	if (!ctx->reg && !(ctx->registry_status == MLCTL_ENOREGISTRY && o->model &&
 			   !mlctl_model_ref_is_registry(o->model)))
 		return cli_registry_failed(ctx);

@@ -106,6 +106,23 @@ int cli_registry_failed(const cli_ctx *ctx)
 	return cli_fail_with(&ctx->registry_error, ctx->registry_status);
 }
 
+void cli_open_gently(cli_ctx *ctx)
+{
+	int ret;
+
+	if (ctx->gently_done && ctx->gently_dir == ctx->registry_dir)
+		return;
+	mlctl_registry_free(ctx->reg);
+	ctx->reg = NULL;
+	ctx->registry_status = 0;
+	ctx->gently_done = true;
+	ctx->gently_dir = ctx->registry_dir;
+	if ((ret = cli_open_registry_mode(ctx, MLCTL_REGISTRY_READWRITE_OR_READONLY))) {
+		ctx->registry_status = ret;
+		ctx->registry_error = *mlctl_error_last();
+	}
+}
+
 /*
  * Open the registry as the command's flags ask, before it runs. CLI_REGISTRY_GENTLY keeps
  * a failure for the command to report if it needs the registry after all (so its usage
@@ -113,14 +130,8 @@ int cli_registry_failed(const cli_ctx *ctx)
  */
 static int open_for(cli_ctx *ctx, unsigned flags)
 {
-	int ret;
-
 	if (flags & CLI_REGISTRY_GENTLY) {
-		ret = cli_open_registry_mode(ctx, MLCTL_REGISTRY_READWRITE_OR_READONLY);
-		if (ret) {
-			ctx->registry_status = ret;
-			ctx->registry_error = *mlctl_error_last();
-		}
+		cli_open_gently(ctx);
 		return 0;
 	}
 	return cli_open_registry_mode(ctx, (flags & CLI_NEEDS_REGISTRY) ? MLCTL_REGISTRY_READWRITE :
