@@ -31,62 +31,44 @@ static int print_deploy(cli_ctx *ctx, const mlctl_deploy_result *res, const char
 
 /* --wait SECS: 0 means one try, which the options spell as a negative wait (their 0 is the
  * default of 5 seconds). */
-static bool parse_wait(const char *v, double *out)
+static int parse_wait(cli_parser *p, const cli_option *opt, void *target, const char *value)
 {
-	if (!cli_double("wait", v, out))
-		return false;
+	double *out = target;
+
+	if (!cli_double(opt->name, value, out))
+		return CLI_ERROR;
 	if (*out < 0) {
-		cli_error("--wait: \"%s\" is negative", v);
-		return false;
+		cli_error("--wait: \"%s\" is negative", value);
+		return CLI_ERROR;
 	}
 	if (*out == 0)
 		*out = -1;
-	return true;
+	return CLI_OK;
 }
 
 static int deploy_main(cli_ctx *ctx, int argc, char **argv)
 {
 	static const cli_option opts[] = {
-		{ "target", 't', "NAME", "the deploy target (required)" },
-		{ "path", 0, "DIR", "the target's directory (default: .mlctl/targets/NAME)" },
-		{ "require-validated", 0, NULL, "refuse a version without a passing validation" },
-		{ "pubkey", 'p', "KEY", "refuse a package whose signature does not verify with KEY" },
-		{ "keep", 0, "N", "keep the N newest releases (default 5)" },
-		{ "wait", 0, "SECS", "wait this long for a concurrent deploy to finish (default 5), then exit 75" },
-		{ NULL, 0, NULL, NULL }
+		{ "target", 't', "NAME", "the deploy target (required)", CLI_STRING(mlctl_deploy_options, target) },
+		{ "path", 0, "DIR", "the target's directory (default: .mlctl/targets/NAME)", CLI_STRING(mlctl_deploy_options, path) },
+		{ "require-validated", 0, NULL, "refuse a version without a passing validation",
+		  CLI_FLAG(mlctl_deploy_options, require_validated) },
+		{ "pubkey", 'p', "KEY", "refuse a package whose signature does not verify with KEY",
+		  CLI_STRING(mlctl_deploy_options, pubkey) },
+		{ "keep", 0, "N", "keep the N newest releases (default 5)", CLI_INT(mlctl_deploy_options, keep, 1, 1000) },
+		{ "wait", 0, "SECS", "wait this long for a concurrent deploy to finish (default 5), then exit 75",
+		  CLI_CALL(mlctl_deploy_options, wait, parse_wait) },
+		CLI_OPTIONS_END
 	};
 	mlctl_deploy_options o = { 0 };
 	mlctl_deploy_result *res = NULL;
-	const char *v;
 	cli_parser p;
-	long lv;
 	int r, ret, status = 0;
 
 	cli_parser_init(&p, ctx, "mlctl deploy MODEL|FILE.mlpkg --target NAME [--path DIR] [--require-validated] [--pubkey KEY] [--keep N] [--wait SECS]",
 			"Verify a package (or package a registered version), extract it as a new release of the target and\n"
 			"switch the target's current link to it atomically; moves the alias NAME@TARGET.", opts, argc, argv);
-	while ((r = cli_next(&p, &v)) >= 0) {
-		switch (r) {
-		case 0: o.target = v; break;
-		case 1: o.path = v; break;
-		case 2: o.require_validated = true; break;
-		case 3: o.pubkey = v; break;
-		case 4:
-			if (!cli_int("keep", v, 1, 1000, &lv)) {
-				status = EXIT_USAGE;
-				goto out;
-			}
-			o.keep = (int)lv;
-			break;
-		case 5:
-			if (!parse_wait(v, &o.wait)) {
-				status = EXIT_USAGE;
-				goto out;
-			}
-			break;
-		}
-	}
-	if (r != CLI_END) {
+	if ((r = cli_parse(&p, &o)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;
 	}
@@ -111,25 +93,19 @@ out:
 static int deploy_rollback(cli_ctx *ctx, int argc, char **argv)
 {
 	static const cli_option opts[] = {
-		{ "wait", 0, "SECS", "wait this long for a concurrent deploy (default 5), then exit 75" },
-		{ NULL, 0, NULL, NULL }
+		{ "wait", 0, "SECS", "wait this long for a concurrent deploy (default 5), then exit 75",
+		  CLI_CALL(mlctl_deploy_options, wait, parse_wait) },
+		CLI_OPTIONS_END
 	};
 	mlctl_deploy_options o = { 0 };
 	mlctl_deploy_result *res = NULL;
-	const char *v;
 	cli_parser p;
 	int r, ret, status = 0;
 
 	cli_parser_init(&p, ctx, "mlctl deploy rollback TARGET [--wait SECS]",
 			"Switch TARGET back to the release it served before the current one. Exit 1 when there is none.",
 			opts, argc, argv);
-	while ((r = cli_next(&p, &v)) >= 0) {
-		if (!parse_wait(v, &o.wait)) {
-			status = EXIT_USAGE;
-			goto out;
-		}
-	}
-	if (r != CLI_END) {
+	if ((r = cli_parse(&p, &o)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;
 	}
@@ -185,20 +161,16 @@ static void warn_out_of_sync(const char *target, const char *current, const char
  * history: every deployment of one target. Both only read. */
 static int deploy_status_or_history(cli_ctx *ctx, int argc, char **argv, bool history)
 {
-	static const cli_option opts[] = { { NULL, 0, NULL, NULL } };
 	mlctl_deployment_list *l = NULL;
 	char **current = NULL;
-	const char *v;
 	cli_parser p;
 	size_t i, shown = 0;
 	int r, ret, status = 0;
 
 	cli_parser_init(&p, ctx, history ? "mlctl deploy history TARGET" : "mlctl deploy status [TARGET]",
 			history ? "Every switch of TARGET, newest first: deploys, rollbacks, with time and who." :
-			"What each target serves.", opts, argc, argv);
-	while ((r = cli_next(&p, &v)) >= 0)
-		;
-	if (r != CLI_END) {
+			"What each target serves.", NULL, argc, argv);
+	if ((r = cli_parse(&p, NULL)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;
 	}
@@ -275,13 +247,22 @@ out:
 	return status;
 }
 
-int cmd_deploy(cli_ctx *ctx, int argc, char **argv)
+static int deploy_status(cli_ctx *ctx, int argc, char **argv)
 {
-	if (argc >= 2 && strcmp(argv[1], "rollback") == 0)
-		return deploy_rollback(ctx, argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "status") == 0)
-		return deploy_status_or_history(ctx, argc - 1, argv + 1, false);
-	if (argc >= 2 && strcmp(argv[1], "history") == 0)
-		return deploy_status_or_history(ctx, argc - 1, argv + 1, true);
-	return deploy_main(ctx, argc, argv);
+	return deploy_status_or_history(ctx, argc, argv, false);
 }
+
+static int deploy_history(cli_ctx *ctx, int argc, char **argv)
+{
+	return deploy_status_or_history(ctx, argc, argv, true);
+}
+
+/* `mlctl deploy MODEL ...` is the command's own form: a model named like a subcommand
+ * comes after an option or `--` (`mlctl deploy --target T -- status`). */
+const cli_subcommand cmd_deploy_forms[] = {
+	{ NULL, deploy_main },
+	{ "rollback", deploy_rollback },
+	{ "status", deploy_status },
+	{ "history", deploy_history },
+	{ NULL, NULL }
+};

@@ -8,37 +8,24 @@
 #include "banned.h"
 
 static const cli_option opts[] = {
-	{ "dry-run", 'n', NULL, "only say what would be removed" },
-	{ "grace", 0, "SECONDS", "keep unreferenced objects younger than this (default 3600)" },
-	{ NULL, 0, NULL, NULL }
+	{ "dry-run", 'n', NULL, "only say what would be removed", CLI_FLAG(mlctl_gc_options, dry_run) },
+	{ "grace", 0, "SECONDS", "keep unreferenced objects younger than this (default 3600)",
+	  CLI_INT64(mlctl_gc_options, grace_seconds, 0, 100L * 365 * 86400) },
+	CLI_OPTIONS_END
 };
 
 int cmd_gc(cli_ctx *ctx, int argc, char **argv)
 {
 	mlctl_gc_options o = MLCTL_GC_OPTIONS_INIT;
 	mlctl_gc_result *res = NULL;
-	const char *v;
 	cli_parser p;
-	long grace;
 	int r, ret, status = 0;
 	size_t i;
 
 	cli_parser_init(&p, ctx, "mlctl gc [--dry-run] [--grace SECONDS]",
 			"Remove objects from the store that no run, model version or deployment refers to.",
 			opts, argc, argv);
-	while ((r = cli_next(&p, &v)) >= 0) {
-		switch (r) {
-		case 0: o.dry_run = true; break;
-		case 1:
-			if (!cli_int("grace", v, 0, 100L * 365 * 86400, &grace)) {
-				status = EXIT_USAGE;
-				goto out;
-			}
-			o.grace_seconds = grace;
-			break;
-		}
-	}
-	if (r != CLI_END) {
+	if ((r = cli_parse(&p, &o)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;
 	}

@@ -10,10 +10,6 @@
 #include "cli.h"
 #include "banned.h"
 
-static const cli_option opts[] = {
-	{ NULL, 0, NULL, NULL }
-};
-
 /* Run man(1) for page; true when it showed it. */
 static bool show_man(const char *page)
 {
@@ -38,14 +34,11 @@ int cmd_help(cli_ctx *ctx, int argc, char **argv)
 {
 	const cli_command *c;
 	char page[64];
-	const char *v;
 	cli_parser p;
 	int r, status = 0;
 
-	cli_parser_init(&p, ctx, "mlctl help [COMMAND]", "Show the manual of mlctl or of one command.", opts, argc, argv);
-	while ((r = cli_next(&p, &v)) >= 0)
-		;
-	if (r != CLI_END) {
+	cli_parser_init(&p, ctx, "mlctl help [COMMAND]", "Show the manual of mlctl or of one command.", NULL, argc, argv);
+	if ((r = cli_parse(&p, NULL)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;
 	}
@@ -70,7 +63,7 @@ int cmd_help(cli_ctx *ctx, int argc, char **argv)
 		cli_ctx sub = *ctx;
 
 		sub.command = c->name;
-		status = c->fn(&sub, 2, args);
+		status = cli_run(&sub, c, 2, args);
 	}
 out:
 	cli_parser_release(&p);

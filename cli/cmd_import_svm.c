@@ -5,15 +5,19 @@
 #include "cli.h"
 #include "banned.h"
 
+typedef struct import_args {
+	const char *name;
+} import_args;
+
 static const cli_option opts[] = {
-	{ "name", 0, "NAME", "register it as the next version of model NAME (required)" },
-	{ NULL, 0, NULL, NULL }
+	{ "name", 0, "NAME", "register it as the next version of model NAME (required)", CLI_STRING(import_args, name) },
+	CLI_OPTIONS_END
 };
 
 int cmd_import_svm(cli_ctx *ctx, int argc, char **argv)
 {
 	mlctl_train_result *res = NULL;
-	const char *v, *name = NULL;
+	import_args a = { NULL };
 	cli_parser p;
 	int r, ret, status = 0;
 
@@ -21,17 +25,15 @@ int cmd_import_svm(cli_ctx *ctx, int argc, char **argv)
 			"Register a model file written by svm-train as the next version of NAME. Its features are\n"
 			"libsvm indices used as they are (no scaling); its classes are the model's labels.",
 			opts, argc, argv);
-	while ((r = cli_next(&p, &v)) >= 0)
-		name = v;
-	if (r != CLI_END) {
+	if ((r = cli_parse(&p, &a)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;
 	}
-	if (p.npos != 1 || !name) {
+	if (p.npos != 1 || !a.name) {
 		status = cli_usage_error(&p, "import-svm takes one model file and --name NAME");
 		goto out;
 	}
-	if ((ret = mlctl_import_svm(&res, ctx->reg, p.pos[0], name, ctx->argc, ctx->argv))) {
+	if ((ret = mlctl_import_svm(&res, ctx->reg, p.pos[0], a.name, ctx->argc, ctx->argv))) {
 		status = cli_fail(ret);
 		goto out;
 	}

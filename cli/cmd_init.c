@@ -9,23 +9,16 @@
 #include "cli.h"
 #include "banned.h"
 
-static const cli_option opts[] = {
-	{ NULL, 0, NULL, NULL }
-};
-
 int cmd_init(cli_ctx *ctx, int argc, char **argv)
 {
 	char *dir = NULL;
-	const char *v;
 	cli_parser p;
 	int r, ret, status = 0;
 
 	cli_parser_init(&p, ctx, "mlctl init [DIR]",
 			"Create a registry in DIR/.mlctl (default: ./.mlctl, or $MLCTL_REGISTRY when set), or in the\ndirectory given with --registry.",
-			opts, argc, argv);
-	while ((r = cli_next(&p, &v)) >= 0)
-		;
-	if (r != CLI_END) {
+			NULL, argc, argv);
+	if ((r = cli_parse(&p, NULL)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;
 	}
@@ -51,7 +44,8 @@ int cmd_init(cli_ctx *ctx, int argc, char **argv)
 		dir = strdup(".mlctl");
 	}
 	if (!dir) {
-		status = EXIT_SOFTWARE;
+		cli_error("out of memory");
+		status = MLCTL_EXIT_SOFTWARE;
 		goto out;
 	}
 	ret = mlctl_registry_init(dir);

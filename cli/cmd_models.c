@@ -10,18 +10,14 @@
 
 static int models_list(cli_ctx *ctx, int argc, char **argv)
 {
-	static const cli_option opts[] = { { NULL, 0, NULL, NULL } };
 	mlctl_model_list *l = NULL;
-	const char *v;
 	cli_parser p;
 	int r, ret, status = 0;
 	size_t i;
 
 	cli_parser_init(&p, ctx, "mlctl models list", "List registered models with their latest version and aliases.",
-			opts, argc, argv);
-	while ((r = cli_next(&p, &v)) >= 0)
-		;
-	if (r != CLI_END) {
+			NULL, argc, argv);
+	if ((r = cli_parse(&p, NULL)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;
 	}
@@ -143,12 +139,11 @@ static void print_history(const mlctl_alias_history *h)
 
 static int models_show(cli_ctx *ctx, int argc, char **argv)
 {
-	static const cli_option opts[] = { { NULL, 0, NULL, NULL } };
 	mlctl_model_versions *all = NULL;
 	mlctl_model_version *one = NULL;
 	mlctl_alias_history *h = NULL;
 	mlctl_run_list *vals = NULL;
-	const char *v, *ref;
+	const char *ref;
 	char name[256], cell[64];
 	cli_parser p;
 	int r, ret, status = 0;
@@ -156,10 +151,8 @@ static int models_show(cli_ctx *ctx, int argc, char **argv)
 
 	cli_parser_init(&p, ctx, "mlctl models show NAME|REF",
 			"Show a model's versions, validations and aliases (NAME), or one version (NAME:N, NAME@ALIAS, run/ID).",
-			opts, argc, argv);
-	while ((r = cli_next(&p, &v)) >= 0)
-		;
-	if (r != CLI_END) {
+			NULL, argc, argv);
+	if ((r = cli_parse(&p, NULL)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;
 	}
@@ -253,18 +246,24 @@ out:
 	return status;
 }
 
+typedef struct alias_args {
+	bool del, history;
+	const char *reason;
+} alias_args;
+
 static int models_alias(cli_ctx *ctx, int argc, char **argv)
 {
 	static const cli_option opts[] = {
-		{ "delete", 'd', NULL, "remove the alias NAME@ALIAS" },
-		{ "history", 0, NULL, "show every move of the aliases of NAME (or of NAME@ALIAS)" },
-		{ "reason", 'm', "TEXT", "why the alias moves (kept in the history)" },
-		{ NULL, 0, NULL, NULL }
+		{ "delete", 'd', NULL, "remove the alias NAME@ALIAS", CLI_FLAG(alias_args, del) },
+		{ "history", 0, NULL, "show every move of the aliases of NAME (or of NAME@ALIAS)", CLI_FLAG(alias_args, history) },
+		{ "reason", 'm', "TEXT", "why the alias moves (kept in the history)", CLI_STRING(alias_args, reason) },
+		CLI_OPTIONS_END
 	};
 	mlctl_model_version *mv = NULL;
 	mlctl_alias_history *h = NULL;
-	bool del = false, history = false;
-	const char *v, *reason = NULL, *at;
+	alias_args a = { false, false, NULL };
+	bool del, history;
+	const char *reason, *at;
 	char name[256], alias[256];
 	cli_parser p;
 	int r, ret, status = 0;
@@ -272,17 +271,13 @@ static int models_alias(cli_ctx *ctx, int argc, char **argv)
 	cli_parser_init(&p, ctx, "mlctl models alias NAME@ALIAS VERSION|REF [-m REASON] | --delete NAME@ALIAS | --history NAME[@ALIAS]",
 			"Point an alias at a model version (moving it if it exists), remove it, or show its history.",
 			opts, argc, argv);
-	while ((r = cli_next(&p, &v)) >= 0) {
-		switch (r) {
-		case 0: del = true; break;
-		case 1: history = true; break;
-		case 2: reason = v; break;
-		}
-	}
-	if (r != CLI_END) {
+	if ((r = cli_parse(&p, &a)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;
 	}
+	del = a.del;
+	history = a.history;
+	reason = a.reason;
 	if (p.npos < 1 || p.npos > 2 || (p.npos == 2) != (!del && !history)) {
 		status = cli_usage_error(&p, "wrong number of arguments");
 		goto out;
@@ -336,7 +331,7 @@ static int models_alias(cli_ctx *ctx, int argc, char **argv)
 		}
 		if (strcmp(mv->name, name) != 0) {
 			cli_error("%s is a version of %s, not of %s", ref, mv->name, name);
-			status = EXIT_USAGE;
+			status = MLCTL_EXIT_USAGE;
 			goto out;
 		}
 	}
@@ -355,11 +350,7 @@ out:
 	return status;
 }
 
-int cmd_models(cli_ctx *ctx, int argc, char **argv)
-{
-	static const cli_subcommand subs[] = {
-		{ "list", models_list }, { "show", models_show }, { "alias", models_alias }, { NULL, NULL }
-	};
-
-	return cli_dispatch(ctx, argc, argv, "models", subs);
-}
+/* `mlctl models` alone lists them. */
+const cli_subcommand cmd_models_forms[] = {
+	{ "list", models_list }, { "show", models_show }, { "alias", models_alias }, { NULL, NULL }
+};

@@ -11,25 +11,20 @@
 static int package_build_cmd(cli_ctx *ctx, int argc, char **argv)
 {
 	static const cli_option opts[] = {
-		{ "output", 'o', "FILE", "where to write the package (default: NAME-VERSION.mlpkg)" },
-		{ "sign", 0, "SECRETKEY", "sign it with this key (writes FILE.minisig, minisign's format)" },
-		{ NULL, 0, NULL, NULL }
+		{ "output", 'o', "FILE", "where to write the package (default: NAME-VERSION.mlpkg)",
+		  CLI_STRING(mlctl_package_options, output) },
+		{ "sign", 0, "SECRETKEY", "sign it with this key (writes FILE.minisig, minisign's format)",
+		  CLI_STRING(mlctl_package_options, sign_key) },
+		CLI_OPTIONS_END
 	};
 	mlctl_package_options o = { 0 };
 	mlctl_package_result *res = NULL;
-	const char *v;
 	cli_parser p;
 	int r, ret, status = 0;
 
 	cli_parser_init(&p, ctx, "mlctl package MODEL [-o FILE] [--sign SECRETKEY]",
 			"Write a model version as a deterministic, signed-if-asked .mlpkg (a gzip tar).", opts, argc, argv);
-	while ((r = cli_next(&p, &v)) >= 0) {
-		if (r == 0)
-			o.output = v;
-		else
-			o.sign_key = v;
-	}
-	if (r != CLI_END) {
+	if ((r = cli_parse(&p, &o)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;
 	}
@@ -61,15 +56,19 @@ out:
 	return status;
 }
 
+typedef struct verify_args {
+	const char *pubkey, *sig;
+} verify_args;
+
 static int verify_or_inspect(cli_ctx *ctx, int argc, char **argv, bool inspect)
 {
 	static const cli_option vopts[] = {
-		{ "pubkey", 'p', "KEY", "check the signature with this public key" },
-		{ "signature", 'x', "SIGFILE", "the signature file (default: FILE.minisig)" },
-		{ NULL, 0, NULL, NULL }
+		{ "pubkey", 'p', "KEY", "check the signature with this public key", CLI_STRING(verify_args, pubkey) },
+		{ "signature", 'x', "SIGFILE", "the signature file (default: FILE.minisig)", CLI_STRING(verify_args, sig) },
+		CLI_OPTIONS_END
 	};
 	mlctl_package_info *info = NULL;
-	const char *v, *pubkey = NULL, *sig = NULL;
+	verify_args a = { NULL, NULL };
 	cli_parser p;
 	size_t i;
 	int r, ret, status = 0;
@@ -78,14 +77,8 @@ static int verify_or_inspect(cli_ctx *ctx, int argc, char **argv, bool inspect)
 			inspect ? "Print a package's manifest." :
 			"Check a package: archive safety, every file against the manifest, and with --pubkey its signature.\n"
 			"Exit 0: good; 1: a file or the signature does not match; 65: not a package.",
-			inspect ? vopts + 2 : vopts, argc, argv);
-	while ((r = cli_next(&p, &v)) >= 0) {
-		if (r == 0)
-			pubkey = v;
-		else
-			sig = v;
-	}
-	if (r != CLI_END) {
+			inspect ? NULL : vopts, argc, argv);
+	if ((r = cli_parse(&p, &a)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;
 	}
@@ -93,7 +86,7 @@ static int verify_or_inspect(cli_ctx *ctx, int argc, char **argv, bool inspect)
 		status = cli_usage_error(&p, "expected one package file");
 		goto out;
 	}
-	if ((ret = mlctl_package_verify(&info, p.pos[0], pubkey, sig))) {
+	if ((ret = mlctl_package_verify(&info, p.pos[0], a.pubkey, a.sig))) {
 		status = cli_fail(ret);
 		goto out;
 	}
@@ -121,38 +114,49 @@ out:
 	return status;
 }
 
-int cmd_package(cli_ctx *ctx, int argc, char **argv)
+static int package_verify(cli_ctx *ctx, int argc, char **argv)
 {
-	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
-		return verify_or_inspect(ctx, argc - 1, argv + 1, false);
-	if (argc >= 2 && strcmp(argv[1], "inspect") == 0)
-		return verify_or_inspect(ctx, argc - 1, argv + 1, true);
-	return package_build_cmd(ctx, argc, argv);
+	return verify_or_inspect(ctx, argc, argv, false);
 }
+
+static int package_inspect(cli_ctx *ctx, int argc, char **argv)
+{
+	return verify_or_inspect(ctx, argc, argv, true);
+}
+
+/* `mlctl package MODEL` is the command's own form: a model named like a subcommand comes
+ * after an option or `--` (`mlctl package -- verify`). */
+const cli_subcommand cmd_package_forms[] = {
+	{ NULL, package_build_cmd },
+	{ "verify", package_verify },
+	{ "inspect", package_inspect },
+	{ NULL, NULL }
+};
+
+typedef struct keygen_args {
+	const char *pub, *sec;
+} keygen_args;
 
 int cmd_keygen(cli_ctx *ctx, int argc, char **argv)
 {
 	static const cli_option opts[] = {
-		{ "pubkey", 'p', "FILE", "public key file (default: mlctl.pub)" },
-		{ "seckey", 's', "FILE", "secret key file, mode 0600 (default: mlctl.key)" },
-		{ NULL, 0, NULL, NULL }
+		{ "pubkey", 'p', "FILE", "public key file (default: mlctl.pub)", CLI_STRING(keygen_args, pub) },
+		{ "seckey", 's', "FILE", "secret key file, mode 0600 (default: mlctl.key)", CLI_STRING(keygen_args, sec) },
+		CLI_OPTIONS_END
 	};
-	const char *v, *pub = "mlctl.pub", *sec = "mlctl.key";
+	keygen_args a = { "mlctl.pub", "mlctl.key" };
+	const char *pub, *sec;
 	cli_parser p;
 	int r, ret, status = 0;
 
 	cli_parser_init(&p, ctx, "mlctl keygen [-p PUBKEY] [-s SECKEY]",
 			"Create an Ed25519 key pair in minisign's formats for signing packages.", opts, argc, argv);
-	while ((r = cli_next(&p, &v)) >= 0) {
-		if (r == 0)
-			pub = v;
-		else
-			sec = v;
-	}
-	if (r != CLI_END) {
+	if ((r = cli_parse(&p, &a)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;
 	}
+	pub = a.pub;
+	sec = a.sec;
 	if (p.npos) {
 		status = cli_usage_error(&p, "keygen takes no arguments");
 		goto out;

@@ -9,25 +9,59 @@
 #include "signals.h"
 #include "banned.h"
 
+/* --format csv|jsonl. */
+static int parse_format(cli_parser *p, const cli_option *opt, void *target, const char *value)
+{
+	mlctl_output_format *out = target;
+
+	if (strcmp(value, "csv") == 0) {
+		*out = MLCTL_OUTPUT_CSV;
+	} else if (strcmp(value, "jsonl") == 0) {
+		*out = MLCTL_OUTPUT_JSONL;
+	} else {
+		cli_error("--format: \"%s\": expected csv or jsonl", value);
+		return CLI_ERROR;
+	}
+	return CLI_OK;
+}
+
+/* --wait SECS: not negative. */
+static int parse_wait(cli_parser *p, const cli_option *opt, void *target, const char *value)
+{
+	double *out = target;
+
+	if (!cli_double(opt->name, value, out))
+		return CLI_ERROR;
+	if (*out < 0) {
+		cli_error("--wait: \"%s\" is negative", value);
+		return CLI_ERROR;
+	}
+	return CLI_OK;
+}
+
+#define O mlctl_predict_options
 static const cli_option opts[] = {
-	{ "input", 'i', "DATA", "data to score (CSV, TSV or libsvm, optionally gzipped; - for stdin)" },
-	{ "output", 'o', "FILE", "where predictions go (default: standard output)" },
-	{ "format", 0, "FMT", "output format: csv (default) or jsonl" },
-	{ "input-format", 0, "FMT", "input format: csv, tsv, libsvm (default: from the extension)" },
-	{ "target", 0, "NAME", "score with the release deploy target NAME serves" },
-	{ "proba", 0, NULL, "add class probabilities (needs a model trained with --probability)" },
-	{ "decision", 0, NULL, "add decision values" },
-	{ "id-column", 0, "COL", "carry this input column through (repeatable; default: the model's)" },
-	{ "keep", 0, "COLS", "also carry these input columns through (comma-separated)" },
-	{ "threads", 'j', "N", "scoring threads (default: all cores)" },
-	{ "batch", 0, "ROWS", "rows per batch (default 512)" },
-	{ "lock", 0, "FILE", "hold this lock while running; if another run holds it, exit 75 at once" },
-	{ "wait", 0, "SECS", "with --lock: wait up to SECS for the lock instead" },
-	{ "max-errors", 0, "N", "skip up to N bad rows instead of failing (default 0)" },
-	{ "rejects", 0, "FILE", "list skipped rows (file:line: reason) in FILE" },
-	{ "no-fast", 0, NULL, "score with libsvm's svm_predict instead of the batch scorer" },
-	{ NULL, 0, NULL, NULL }
+	{ "input", 'i', "DATA", "data to score (CSV, TSV or libsvm, optionally gzipped; - for stdin)", CLI_STRING(O, input) },
+	{ "output", 'o', "FILE", "where predictions go (default: standard output)", CLI_STRING(O, output) },
+	{ "format", 0, "FMT", "output format: csv (default) or jsonl", CLI_CALL(O, output_format, parse_format) },
+	{ "input-format", 0, "FMT", "input format: csv, tsv, libsvm (default: from the extension)", CLI_STRING(O, input_format) },
+	{ "target", 0, "NAME", "score with the release deploy target NAME serves", CLI_STRING(O, target) },
+	{ "proba", 0, NULL, "add class probabilities (needs a model trained with --probability)", CLI_FLAG(O, proba) },
+	{ "decision", 0, NULL, "add decision values", CLI_FLAG(O, decision) },
+	{ "id-column", 0, "COL", "carry this input column through (repeatable; default: the model's)",
+	  CLI_LIST(O, id_columns, n_id_columns) },
+	{ "keep", 0, "COLS", "also carry these input columns through (comma-separated)", CLI_CSV(O, keep, n_keep) },
+	{ "threads", 'j', "N", "scoring threads (default: all cores)", CLI_INT(O, threads, 0, 1024) },
+	{ "batch", 0, "ROWS", "rows per batch (default 512)", CLI_SIZE(O, batch_rows, 1, 1000000) },
+	{ "lock", 0, "FILE", "hold this lock while running; if another run holds it, exit 75 at once", CLI_STRING(O, lock) },
+	{ "wait", 0, "SECS", "with --lock: wait up to SECS for the lock instead", CLI_CALL(O, lock_wait, parse_wait) },
+	{ "max-errors", 0, "N", "skip up to N bad rows instead of failing (default 0)",
+	  CLI_SIZE(O, max_errors, 0, 0x7fffffffL) },
+	{ "rejects", 0, "FILE", "list skipped rows (file:line: reason) in FILE", CLI_STRING(O, rejects) },
+	{ "no-fast", 0, NULL, "score with libsvm's svm_predict instead of the batch scorer", CLI_FLAG(O, no_fast) },
+	CLI_OPTIONS_END
 };
+#undef O
 
 static json_t *result_json(const mlctl_predict_result *r, const mlctl_predict_options *o)
 {
@@ -45,169 +79,105 @@ static json_t *result_json(const mlctl_predict_result *r, const mlctl_predict_op
 			 "scorer", r->fast ? "dense-batch" : "libsvm", "predicted", counts, "input_digest", r->input_digest);
 }
 
+static bool to_stdout(const mlctl_predict_options *o)
+{
+	return !o->output || strcmp(o->output, "-") == 0;
+}
+
+/* The summary on a terminal: on stderr when the predictions go to stdout. */
+static void print_summary(const mlctl_predict_result *res, const mlctl_predict_options *o)
+{
+	FILE *f = to_stdout(o) ? stderr : stdout;
+	size_t c;
+
+	fprintf(f, "Scored %zu rows with %s in %s (%.0f rows/s)%s%s", res->rows, res->model,
+		cli_fmt_duration((int64_t)(res->seconds * 1000)), res->seconds > 0 ? (double)res->rows / res->seconds : 0.0,
+		to_stdout(o) ? "" : " -> ", to_stdout(o) ? "" : o->output);
+	if (res->rejected)
+		fprintf(f, "; %zu rows rejected%s%s", res->rejected, o->rejects ? " (see " : "", o->rejects ? o->rejects : "");
+	if (res->rejected && o->rejects)
+		fprintf(f, ")");
+	fprintf(f, "\n");
+	if (res->nclasses) {
+		fprintf(f, "  predicted:");
+		for (c = 0; c < res->nclasses; c++)
+			fprintf(f, " %s=%zu", res->class_names[c], res->class_counts[c]);
+		fprintf(f, "\n");
+	}
+	if (res->unseen_categories)
+		fprintf(f, "  %zu values were categories unseen in training (encoded as all zeros)\n", res->unseen_categories);
+	if (res->run[0])
+		fprintf(f, "  run %s\n", res->run);
+}
+
+/* One model or --target, --input, and a file for the predictions with --json. Returns 0 or
+ * the exit status. */
+static int check_args(const cli_parser *p, const mlctl_predict_options *o, const cli_ctx *ctx)
+{
+	if (p->npos > 1 || (p->npos == 1) == (o->target != NULL))
+		return cli_usage_error(p, "name one model, or --target NAME");
+	if (!o->input)
+		return cli_usage_error(p, "--input is required");
+	if (ctx->json && to_stdout(o))
+		return cli_usage_error(p, "--json prints a summary on stdout: give --output FILE for the predictions");
+	return 0;
+}
+
+/*
+ * The registry was opened gently (CLI_REGISTRY_GENTLY): a package file scores without one;
+ * everything else needs it. One that cannot be written (mounted read-only on a scoring
+ * host) is read, and the run is not recorded. Returns 0 or the exit status.
+ */
+static int check_registry(cli_ctx *ctx, mlctl_predict_options *o)
+{
+	cli_open_gently(ctx);
+	if (!ctx->reg && !(ctx->registry_status == MLCTL_ENOREGISTRY && o->model &&
+			   !mlctl_model_ref_is_registry(o->model)))
+		return cli_registry_failed(ctx);
+	if (ctx->reg && mlctl_registry_readonly(ctx->reg) && !o->no_record) {
+		o->no_record = true;
+		cli_warn("%s cannot be written: scoring without recording a run", mlctl_registry_path(ctx->reg));
+	}
+	return 0;
+}
+
 int cmd_predict(cli_ctx *ctx, int argc, char **argv)
 {
 	mlctl_predict_options o = MLCTL_PREDICT_OPTIONS_INIT;
 	mlctl_predict_result *res = NULL;
-	const char *ids[64], *v;
-	char *keep_store = NULL;
 	cli_parser p;
-	long lv;
-	double dv;
 	int r, ret, status = 0;
-	size_t nids = 0, c;
-	FILE *summary;
 
 	cli_parser_init(&p, ctx, "mlctl predict MODEL|--target NAME --input DATA [--output FILE] [options]",
 			"Score DATA with a model (NAME, NAME:VERSION, NAME@ALIAS, run/ID or a .mlpkg file) or with\n"
 			"what a deploy target serves. Output is written to a temp file and renamed when complete.",
 			opts, argc, argv);
-	while ((r = cli_next(&p, &v)) >= 0) {
-		switch (r) {
-		case 0: o.input = v; break;
-		case 1: o.output = v; break;
-		case 2:
-			if (strcmp(v, "csv") == 0) {
-				o.output_format = MLCTL_OUTPUT_CSV;
-			} else if (strcmp(v, "jsonl") == 0) {
-				o.output_format = MLCTL_OUTPUT_JSONL;
-			} else {
-				cli_error("--format: \"%s\": expected csv or jsonl", v);
-				status = EXIT_USAGE;
-				goto out;
-			}
-			break;
-		case 3: o.input_format = v; break;
-		case 4: o.target = v; break;
-		case 5: o.proba = true; break;
-		case 6: o.decision = true; break;
-		case 7:
-			if (nids < 64)
-				ids[nids++] = v;
-			break;
-		case 8: {
-			const char **list;
-
-			free((void *)o.keep);
-			free(keep_store);
-			o.keep = NULL;
-			keep_store = NULL;
-			if (cli_split_list(v, &list, &o.n_keep, &keep_store)) {
-				status = EXIT_SOFTWARE;
-				goto out;
-			}
-			o.keep = list;
-			break;
-		}
-		case 9:
-			if (!cli_int("threads", v, 0, 1024, &lv)) {
-				status = EXIT_USAGE;
-				goto out;
-			}
-			o.threads = (int)lv;
-			break;
-		case 10:
-			if (!cli_int("batch", v, 1, 1000000, &lv)) {
-				status = EXIT_USAGE;
-				goto out;
-			}
-			o.batch_rows = (size_t)lv;
-			break;
-		case 11: o.lock = v; break;
-		case 12:
-			if (!cli_double("wait", v, &dv) || dv < 0) {
-				status = EXIT_USAGE;
-				goto out;
-			}
-			o.lock_wait = dv;
-			break;
-		case 13:
-			if (!cli_int("max-errors", v, 0, 0x7fffffffL, &lv)) {
-				status = EXIT_USAGE;
-				goto out;
-			}
-			o.max_errors = (size_t)lv;
-			break;
-		case 14: o.rejects = v; break;
-		case 15: o.no_fast = true; break;
-		}
-	}
-	if (r != CLI_END) {
+	if ((r = cli_parse(&p, &o)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;
 	}
-	if (p.npos > 1 || (p.npos == 1) == (o.target != NULL)) {
-		status = cli_usage_error(&p, "name one model, or --target NAME");
+	if ((status = check_args(&p, &o, ctx)))
 		goto out;
-	}
-	if (!o.input) {
-		status = cli_usage_error(&p, "--input is required");
-		goto out;
-	}
-	if (ctx->json && (!o.output || strcmp(o.output, "-") == 0)) {
-		status = cli_usage_error(&p, "--json prints a summary on stdout: give --output FILE for the predictions");
-		goto out;
-	}
 	o.model = p.npos ? p.pos[0] : NULL;
-	o.id_columns = ids;
-	o.n_id_columns = nids;
+	if ((status = check_registry(ctx, &o)))
+		goto out;
 	o.argc = ctx->argc;
 	o.argv = ctx->argv;
 	o.progress = cli_progress;
 	o.progress_payload = ctx;
-	/* A package file scores without any registry; everything else needs one. A registry
-	 * that cannot be written (mounted read-only on a scoring host) is read, and the run is
-	 * not recorded. */
-	ret = cli_open_registry_mode(ctx, MLCTL_REGISTRY_READWRITE_OR_READONLY);
-	if (ret == MLCTL_ENOREGISTRY && o.model && !mlctl_model_ref_is_registry(o.model))
-		ret = 0;
-	if (ret) {
-		status = cli_fail(ret);
-		goto out;
-	}
-	if (ctx->reg && mlctl_registry_readonly(ctx->reg) && !o.no_record) {
-		o.no_record = true;
-		cli_warn("%s cannot be written: scoring without recording a run", mlctl_registry_path(ctx->reg));
-	}
 	o.out = stdout;
 	o.cancel = cli_cancel_begin();
 	ret = mlctl_predict(&res, ctx->reg, &o);
 	cli_progress_done();
 	cli_cancel_end();
-	if (ret) {
+	if (ret)
 		status = cli_fail(ret);
-		goto out;
-	}
-	if (ctx->json) {
+	else if (ctx->json)
 		status = cli_json_print(result_json(res, &o));
-		goto out;
-	}
-	if (ctx->quiet)
-		goto out;
-	/* With predictions on stdout, the summary goes to stderr. */
-	summary = (!o.output || strcmp(o.output, "-") == 0) ? stderr : stdout;
-	fprintf(summary, "Scored %zu rows with %s in %s (%.0f rows/s)%s%s", res->rows, res->model,
-		cli_fmt_duration((int64_t)(res->seconds * 1000)), res->seconds > 0 ? (double)res->rows / res->seconds : 0.0,
-		o.output && strcmp(o.output, "-") ? " -> " : "", o.output && strcmp(o.output, "-") ? o.output : "");
-	if (res->rejected)
-		fprintf(summary, "; %zu rows rejected%s%s", res->rejected, o.rejects ? " (see " : "", o.rejects ? o.rejects : "");
-	if (res->rejected && o.rejects)
-		fprintf(summary, ")");
-	fprintf(summary, "\n");
-	if (res->nclasses) {
-		fprintf(summary, "  predicted:");
-		for (c = 0; c < res->nclasses; c++)
-			fprintf(summary, " %s=%zu", res->class_names[c], res->class_counts[c]);
-		fprintf(summary, "\n");
-	}
-	if (res->unseen_categories)
-		fprintf(summary, "  %zu values were categories unseen in training (encoded as all zeros)\n", res->unseen_categories);
-	if (res->run[0])
-		fprintf(summary, "  run %s\n", res->run);
+	else if (!ctx->quiet)
+		print_summary(res, &o);
 out:
 	mlctl_predict_result_free(res);
-	free((void *)o.keep);
-	free(keep_store);
 	cli_parser_release(&p);
 	return status;
 }

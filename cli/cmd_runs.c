@@ -89,45 +89,35 @@ static const char *model_cell(const mlctl_run *r)
 	return b;
 }
 
+typedef struct list_args {
+	mlctl_run_filter f;
+	bool all;
+} list_args;
+
 static int runs_list(cli_ctx *ctx, int argc, char **argv)
 {
 	static const cli_option opts[] = {
-		{ "kind", 0, "KIND", "only runs of this kind (train, validate, predict, deploy, ...)" },
-		{ "name", 0, "NAME", "only runs with this name" },
-		{ "model", 0, "NAME", "only runs that produced or used model NAME" },
-		{ "parent", 0, "RUN", "only the child runs of RUN (e.g. the grid points of a tuning)" },
-		{ "all", 'a', NULL, "include child runs" },
-		{ "limit", 'n', "N", "show at most N runs (default 20; 0 for all)" },
-		{ NULL, 0, NULL, NULL }
+		{ "kind", 0, "KIND", "only runs of this kind (train, validate, predict, deploy, ...)", CLI_STRING(list_args, f.kind) },
+		{ "name", 0, "NAME", "only runs with this name", CLI_STRING(list_args, f.name) },
+		{ "model", 0, "NAME", "only runs that produced or used model NAME", CLI_STRING(list_args, f.model_name) },
+		{ "parent", 0, "RUN", "only the child runs of RUN (e.g. the grid points of a tuning)",
+		  CLI_STRING(list_args, f.parent) },
+		{ "all", 'a', NULL, "include child runs", CLI_FLAG(list_args, all) },
+		{ "limit", 'n', "N", "show at most N runs (default 20; 0 for all)", CLI_SIZE(list_args, f.limit, 0, 1000000000) },
+		CLI_OPTIONS_END
 	};
-	mlctl_run_filter f = MLCTL_RUN_FILTER_INIT;
+	list_args a = { MLCTL_RUN_FILTER_INIT, false };
+	mlctl_run_filter *f = &a.f;
 	mlctl_run_list *l = NULL;
 	char parent[MLCTL_RUN_ID_SIZE];
-	bool all = false;
-	const char *v;
 	cli_parser p;
-	long limit = 20;
 	int r, ret, status = 0;
 	size_t i;
 
 	cli_parser_init(&p, ctx, "mlctl runs list [--kind KIND] [--name NAME] [--model NAME] [--parent RUN] [--all] [--limit N]",
 			"List runs, newest first.", opts, argc, argv);
-	while ((r = cli_next(&p, &v)) >= 0) {
-		switch (r) {
-		case 0: f.kind = v; break;
-		case 1: f.name = v; break;
-		case 2: f.model_name = v; break;
-		case 3: f.parent = v; break;
-		case 4: all = true; break;
-		case 5:
-			if (!cli_int("limit", v, 0, 1000000000, &limit)) {
-				status = EXIT_USAGE;
-				goto out;
-			}
-			break;
-		}
-	}
-	if (r != CLI_END) {
+	f->limit = 20;   /* the CLI's default; the library's 0 is "all" */
+	if ((r = cli_parse(&p, &a)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;
 	}
@@ -135,16 +125,15 @@ static int runs_list(cli_ctx *ctx, int argc, char **argv)
 		status = cli_usage_error(&p, "unexpected argument '%s'", p.pos[0]);
 		goto out;
 	}
-	if (f.parent) {
-		if ((ret = mlctl_run_resolve(parent, ctx->reg, f.parent))) {
+	if (f->parent) {
+		if ((ret = mlctl_run_resolve(parent, ctx->reg, f->parent))) {
 			status = cli_fail(ret);
 			goto out;
 		}
-		f.parent = parent;
+		f->parent = parent;
 	}
-	f.top_level = !all && !f.parent;
-	f.limit = (size_t)limit;
-	if ((ret = mlctl_run_list_get(&l, ctx->reg, &f))) {
+	f->top_level = !a.all && !f->parent;
+	if ((ret = mlctl_run_list_get(&l, ctx->reg, f))) {
 		status = cli_fail(ret);
 		goto out;
 	}
@@ -245,17 +234,13 @@ static void print_run(const mlctl_run *r)
 
 static int runs_show(cli_ctx *ctx, int argc, char **argv)
 {
-	static const cli_option opts[] = { { NULL, 0, NULL, NULL } };
 	mlctl_run *run = NULL;
-	const char *v;
 	cli_parser p;
 	int r, ret, status = 0;
 
 	cli_parser_init(&p, ctx, "mlctl runs show RUN", "Show one run: params, metrics, tags and lineage. RUN is an id or a unique prefix of one.",
-			opts, argc, argv);
-	while ((r = cli_next(&p, &v)) >= 0)
-		;
-	if (r != CLI_END) {
+			NULL, argc, argv);
+	if ((r = cli_parse(&p, NULL)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;
 	}
@@ -277,33 +262,38 @@ out:
 	return status;
 }
 
-/* Add key to keys[] unless present. */
-static void add_key(const char **keys, size_t *n, size_t cap, const char *key)
+/* Add key to *keys (room for *cap) unless present, growing it; false when out of memory. */
+static bool add_key(const char ***keys, size_t *n, size_t *cap, const char *key)
 {
 	size_t i;
 
 	for (i = 0; i < *n; i++)
-		if (strcmp(keys[i], key) == 0)
-			return;
-	if (*n < cap)
-		keys[(*n)++] = key;
+		if (strcmp((*keys)[i], key) == 0)
+			return true;
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		const char **k = realloc(*keys, c * sizeof(*k));
+
+		if (!k)
+			return false;
+		*keys = k;
+		*cap = c;
+	}
+	(*keys)[(*n)++] = key;
+	return true;
 }
 
 static int runs_compare(cli_ctx *ctx, int argc, char **argv)
 {
-	static const cli_option opts[] = { { NULL, 0, NULL, NULL } };
 	mlctl_run *runs[16] = { NULL };
-	const char *keys[512];
-	size_t nkeys, i, k;
-	const char *v;
+	const char **keys = NULL;
+	size_t nkeys, cap = 0, i, k;
 	cli_parser p;
 	int r, ret, status = 0, n = 0;
 
 	cli_parser_init(&p, ctx, "mlctl runs compare RUN RUN...",
-			"Compare the params and metrics of two or more runs side by side.", opts, argc, argv);
-	while ((r = cli_next(&p, &v)) >= 0)
-		;
-	if (r != CLI_END) {
+			"Compare the params and metrics of two or more runs side by side.", NULL, argc, argv);
+	if ((r = cli_parse(&p, NULL)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;
 	}
@@ -337,7 +327,8 @@ static int runs_compare(cli_ctx *ctx, int argc, char **argv)
 	nkeys = 0;
 	for (i = 0; i < (size_t)n; i++)
 		for (k = 0; k < runs[i]->nparams; k++)
-			add_key(keys, &nkeys, 512, runs[i]->params[k].key);
+			if (!add_key(&keys, &nkeys, &cap, runs[i]->params[k].key))
+				goto out_of_memory;
 	for (k = 0; k < nkeys; k++) {
 		printf("param %-22.22s", keys[k]);
 		for (i = 0; i < (size_t)n; i++) {
@@ -350,7 +341,8 @@ static int runs_compare(cli_ctx *ctx, int argc, char **argv)
 	nkeys = 0;
 	for (i = 0; i < (size_t)n; i++)
 		for (k = 0; k < runs[i]->nmetrics; k++)
-			add_key(keys, &nkeys, 512, runs[i]->metrics[k].key);
+			if (!add_key(&keys, &nkeys, &cap, runs[i]->metrics[k].key))
+				goto out_of_memory;
 	for (k = 0; k < nkeys; k++) {
 		printf("metric %-21.21s", keys[k]);
 		for (i = 0; i < (size_t)n; i++) {
@@ -360,18 +352,19 @@ static int runs_compare(cli_ctx *ctx, int argc, char **argv)
 		}
 		printf("\n");
 	}
+	goto out;
+out_of_memory:
+	cli_error("out of memory");
+	status = MLCTL_EXIT_SOFTWARE;
 out:
+	free(keys);
 	for (i = 0; i < 16; i++)
 		mlctl_run_free(runs[i]);
 	cli_parser_release(&p);
 	return status;
 }
 
-int cmd_runs(cli_ctx *ctx, int argc, char **argv)
-{
-	static const cli_subcommand subs[] = {
-		{ "list", runs_list }, { "show", runs_show }, { "compare", runs_compare }, { NULL, NULL }
-	};
-
-	return cli_dispatch(ctx, argc, argv, "runs", subs);
-}
+/* `mlctl runs` alone lists them. */
+const cli_subcommand cmd_runs_forms[] = {
+	{ "list", runs_list }, { "show", runs_show }, { "compare", runs_compare }, { NULL, NULL }
+};

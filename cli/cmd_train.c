@@ -8,38 +8,58 @@
 #include "cli.h"
 #include "banned.h"
 
+/* --holdout FRAC: strictly between 0 and 1. */
+static int parse_holdout(cli_parser *p, const cli_option *opt, void *target, const char *value)
+{
+	double *out = target;
+
+	if (!cli_double(opt->name, value, out) || *out <= 0 || *out >= 1) {
+		cli_error("--holdout: expected a fraction between 0 and 1, got \"%s\"", value);
+		return CLI_ERROR;
+	}
+	return CLI_OK;
+}
+
+#define O mlctl_train_options
+/* The libsvm options go to o.svm under the library's parameter names, in order. */
 static const cli_option opts[] = {
-	{ "name", 0, "NAME", "model name to register a new version of (required)" },
-	{ "type", 's', "TYPE", "c-svc, nu-svc, one-class, epsilon-svr, nu-svr (default: from the label)" },
-	{ "kernel", 't', "KERNEL", "rbf (default), linear, poly, sigmoid" },
-	{ "cost", 'C', "C", "cost parameter C (default 1)" },
-	{ "gamma", 'g', "G", "kernel gamma (default 1/features)" },
-	{ "degree", 'd', "D", "polynomial degree (default 3)" },
-	{ "coef0", 'r', "R", "kernel coef0 (default 0)" },
-	{ "nu", 'n', "NU", "nu of nu-SVC, one-class and nu-SVR (default 0.5)" },
-	{ "epsilon", 'p', "E", "epsilon of epsilon-SVR (default 0.1)" },
-	{ "class-weight", 'w', "LABEL=W", "weight of a class's C (repeatable)" },
-	{ "probability", 'b', NULL, "fit probability estimates (Platt scaling)" },
-	{ "cache", 'm', "MB", "kernel cache size in MB (default 100)" },
-	{ "tolerance", 'e', "EPS", "stopping tolerance (default 0.001)" },
-	{ "no-shrinking", 0, NULL, "turn the shrinking heuristics off" },
-	{ "scale", 0, "MODE", "feature scaling: minmax (to [-1,1], default), standard, none" },
-	{ "label", 'l', "COL", "label column (default: 'label', or the libsvm label)" },
-	{ "id-column", 0, "COL", "an id column carried through scoring, not a feature (repeatable)" },
-	{ "features", 0, "COLS", "use only these columns (comma-separated)" },
-	{ "exclude", 0, "COLS", "do not use these columns (comma-separated)" },
-	{ "categorical", 0, "COLS", "treat these columns as categorical (comma-separated)" },
-	{ "format", 'f', "FMT", "data format: csv, tsv, libsvm (default: from the extension)" },
-	{ "cv", 'v', "K", "k-fold cross-validation (default 5 when tuning)" },
-	{ "tune", 0, "GRID", "grid search, e.g. 'C=2^-5..2^15:x4,gamma=2^3..2^-15:/4', or 'default'" },
-	{ "metric", 0, "M", "metric to tune for: accuracy, balanced_accuracy, f1_macro, roc_auc; mse, mae, r2" },
-	{ "threads", 'j', "N", "worker threads for tuning (default: all cores)" },
-	{ "seed", 0, "N", "seed for folds, splits and probability fitting (default 1)" },
-	{ "holdout", 0, "FRAC", "hold out this fraction of the rows and score the model on it" },
-	{ "test", 0, "DATA", "score the model on this file" },
-	{ "tag", 0, "K=V", "a tag on the run (repeatable)" },
-	{ NULL, 0, NULL, NULL }
+	{ "name", 0, "NAME", "model name to register a new version of (required)", CLI_STRING(O, name) },
+	{ "type", 's', "TYPE", "c-svc, nu-svc, one-class, epsilon-svr, nu-svr (default: from the label)",
+	  CLI_PARAM(O, svm, n_svm, "type") },
+	{ "kernel", 't', "KERNEL", "rbf (default), linear, poly, sigmoid", CLI_PARAM(O, svm, n_svm, "kernel") },
+	{ "cost", 'C', "C", "cost parameter C (default 1)", CLI_PARAM(O, svm, n_svm, "C") },
+	{ "gamma", 'g', "G", "kernel gamma (default 1/features)", CLI_PARAM(O, svm, n_svm, "gamma") },
+	{ "degree", 'd', "D", "polynomial degree (default 3)", CLI_PARAM(O, svm, n_svm, "degree") },
+	{ "coef0", 'r', "R", "kernel coef0 (default 0)", CLI_PARAM(O, svm, n_svm, "coef0") },
+	{ "nu", 'n', "NU", "nu of nu-SVC, one-class and nu-SVR (default 0.5)", CLI_PARAM(O, svm, n_svm, "nu") },
+	{ "epsilon", 'p', "E", "epsilon of epsilon-SVR (default 0.1)", CLI_PARAM(O, svm, n_svm, "epsilon") },
+	{ "class-weight", 'w', "LABEL=W", "weight of a class's C (repeatable)", CLI_LIST(O, class_weights, n_class_weights) },
+	{ "probability", 'b', NULL, "fit probability estimates (Platt scaling)", CLI_FLAG(O, probability) },
+	{ "cache", 'm', "MB", "kernel cache size in MB (default 100)", CLI_PARAM(O, svm, n_svm, "cache") },
+	{ "tolerance", 'e', "EPS", "stopping tolerance (default 0.001)", CLI_PARAM(O, svm, n_svm, "tolerance") },
+	{ "no-shrinking", 0, NULL, "turn the shrinking heuristics off", CLI_PARAM_SET(O, svm, n_svm, "shrinking", "0") },
+	{ "scale", 0, "MODE", "feature scaling: minmax (to [-1,1], default), standard, none", CLI_STRING(O, scale) },
+	{ "label", 'l', "COL", "label column (default: 'label', or the libsvm label)", CLI_STRING(O, label) },
+	{ "id-column", 0, "COL", "an id column carried through scoring, not a feature (repeatable)",
+	  CLI_LIST(O, id_columns, n_id_columns) },
+	{ "features", 0, "COLS", "use only these columns (comma-separated)", CLI_CSV(O, features, n_features) },
+	{ "exclude", 0, "COLS", "do not use these columns (comma-separated)", CLI_CSV(O, exclude, n_exclude) },
+	{ "categorical", 0, "COLS", "treat these columns as categorical (comma-separated)",
+	  CLI_CSV(O, categorical, n_categorical) },
+	{ "format", 'f', "FMT", "data format: csv, tsv, libsvm (default: from the extension)", CLI_STRING(O, format) },
+	{ "cv", 'v', "K", "k-fold cross-validation (default 5 when tuning)", CLI_INT(O, cv, 2, 1000) },
+	{ "tune", 0, "GRID", "grid search, e.g. 'C=2^-5..2^15:x4,gamma=2^3..2^-15:/4', or 'default'", CLI_STRING(O, tune) },
+	{ "metric", 0, "M", "metric to tune for: accuracy, balanced_accuracy, f1_macro, roc_auc; mse, mae, r2",
+	  CLI_STRING(O, metric) },
+	{ "threads", 'j', "N", "worker threads for tuning (default: all cores)", CLI_INT(O, threads, 0, 1024) },
+	{ "seed", 0, "N", "seed for folds, splits and probability fitting (default 1)", CLI_U64(O, seed, 0, 0x7fffffffL) },
+	{ "holdout", 0, "FRAC", "hold out this fraction of the rows and score the model on it",
+	  CLI_CALL(O, holdout, parse_holdout) },
+	{ "test", 0, "DATA", "score the model on this file", CLI_STRING(O, test_data) },
+	{ "tag", 0, "K=V", "a tag on the run (repeatable)", CLI_KV(O, tags, ntags) },
+	CLI_OPTIONS_END
 };
+#undef O
 
 /* The metrics worth a line on a terminal; --json has them all. */
 static bool headline(const char *k)
@@ -128,140 +148,36 @@ static json_t *result_json(cli_ctx *ctx, const mlctl_train_result *r, const mlct
 	return doc;
 }
 
+/* What the command line says beyond the options: one data file, a name, not both --holdout
+ * and --test. Returns 0 or the exit status. */
+static int check_args(const cli_parser *p, const mlctl_train_options *o)
+{
+	if (p->npos != 1)
+		return cli_usage_error(p, p->npos ? "train takes one data file" : "no data file given");
+	if (!o->name)
+		return cli_usage_error(p, "--name is required");
+	if (o->holdout > 0 && o->test_data)
+		return cli_usage_error(p, "give --holdout or --test, not both");
+	return 0;
+}
+
 int cmd_train(cli_ctx *ctx, int argc, char **argv)
 {
 	mlctl_train_options o = MLCTL_TRAIN_OPTIONS_INIT;
 	mlctl_train_result *res = NULL;
-	mlctl_kv svm[16], tags[32];
-	const char *weights[64], *ids[64], *v;
-	char *store[3] = { NULL, NULL, NULL };
 	cli_parser p;
-	long lv;
-	double dv;
 	int r, ret, status = 0;
-	size_t nsvm = 0, ntags = 0, nweights = 0, nids = 0, i;
 
-	o.seed = 1;
 	cli_parser_init(&p, ctx, "mlctl train DATA --name NAME [options]",
 			"Fit preprocessing and an SVM on DATA, optionally tuned by cross-validation, record the run and\n"
 			"register the next version of model NAME.", opts, argc, argv);
-	while ((r = cli_next(&p, &v)) >= 0) {
-		const char *key = opts[r].name;
-
-		switch (r) {
-		case 0: o.name = v; break;
-		case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 11: case 12:
-			if (nsvm >= 15)
-				break;
-			if (r == 3)
-				key = "C";
-			else if (r == 11)
-				key = "cache";
-			svm[nsvm++] = (mlctl_kv){ (char *)key, (char *)v };
-			break;
-		case 9:
-			if (nweights < 64)
-				weights[nweights++] = v;
-			break;
-		case 10: o.probability = true; break;
-		case 13: svm[nsvm++] = (mlctl_kv){ "shrinking", "0" }; break;
-		case 14: o.scale = v; break;
-		case 15: o.label = v; break;
-		case 16:
-			if (nids < 64)
-				ids[nids++] = v;
-			break;
-		case 17: case 18: case 19: {
-			const char *const **field = r == 17 ? &o.features : r == 18 ? &o.exclude : &o.categorical;
-			size_t *count = r == 17 ? &o.n_features : r == 18 ? &o.n_exclude : &o.n_categorical;
-			const char **list;
-
-			/* Given twice, the last one counts. */
-			free((void *)*field);
-			free(store[r - 17]);
-			*field = NULL;
-			store[r - 17] = NULL;
-			if (cli_split_list(v, &list, count, &store[r - 17])) {
-				status = EXIT_SOFTWARE;
-				goto out;
-			}
-			*field = list;
-			break;
-		}
-		case 20: o.format = v; break;
-		case 21:
-			if (!cli_int("cv", v, 2, 1000, &lv)) {
-				status = EXIT_USAGE;
-				goto out;
-			}
-			o.cv = (int)lv;
-			break;
-		case 22: o.tune = v; break;
-		case 23: o.metric = v; break;
-		case 24:
-			if (!cli_int("threads", v, 0, 1024, &lv)) {
-				status = EXIT_USAGE;
-				goto out;
-			}
-			o.threads = (int)lv;
-			break;
-		case 25:
-			if (!cli_int("seed", v, 0, 0x7fffffffL, &lv)) {
-				status = EXIT_USAGE;
-				goto out;
-			}
-			o.seed = (uint64_t)lv;
-			break;
-		case 26:
-			if (!cli_double("holdout", v, &dv) || dv <= 0 || dv >= 1) {
-				cli_error("--holdout: expected a fraction between 0 and 1, got \"%s\"", v);
-				status = EXIT_USAGE;
-				goto out;
-			}
-			o.holdout = dv;
-			break;
-		case 27: o.test_data = v; break;
-		case 28: {
-			char *eq = strchr(v, '=');
-
-			if (!eq || eq == v) {
-				cli_error("--tag: expected KEY=VALUE, got \"%s\"", v);
-				status = EXIT_USAGE;
-				goto out;
-			}
-			if (ntags < 32) {
-				*eq = '\0';
-				tags[ntags++] = (mlctl_kv){ (char *)v, eq + 1 };
-			}
-			break;
-		}
-		}
-	}
-	if (r != CLI_END) {
+	if ((r = cli_parse(&p, &o)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;
 	}
-	if (p.npos != 1) {
-		status = cli_usage_error(&p, p.npos ? "train takes one data file" : "no data file given");
+	if ((status = check_args(&p, &o)))
 		goto out;
-	}
-	if (!o.name) {
-		status = cli_usage_error(&p, "--name is required");
-		goto out;
-	}
-	if (o.holdout > 0 && o.test_data) {
-		status = cli_usage_error(&p, "give --holdout or --test, not both");
-		goto out;
-	}
 	o.data = p.pos[0];
-	o.svm = svm;
-	o.n_svm = nsvm;
-	o.class_weights = weights;
-	o.n_class_weights = nweights;
-	o.id_columns = ids;
-	o.n_id_columns = nids;
-	o.tags = tags;
-	o.ntags = ntags;
 	o.argc = ctx->argc;
 	o.argv = ctx->argv;
 	o.progress = cli_progress;
@@ -278,11 +194,6 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
 		print_result(res, o.data);
 out:
 	mlctl_train_result_free(res);
-	free((void *)o.features);
-	free((void *)o.exclude);
-	free((void *)o.categorical);
-	for (i = 0; i < 3; i++)
-		free(store[i]);
 	cli_parser_release(&p);
 	return status;
 }

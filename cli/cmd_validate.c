@@ -10,16 +10,34 @@
 #include "cli.h"
 #include "banned.h"
 
+/* --max-drop X: an allowed drop, not negative. */
+static int parse_max_drop(cli_parser *p, const cli_option *opt, void *target, const char *value)
+{
+	if (!cli_double(opt->name, value, target))
+		return CLI_ERROR;
+	if (*(double *)target < 0) {
+		cli_usage_error(p, "--max-drop %s: the allowed drop cannot be negative "
+				"(use --min-improvement to require a gain)", value);
+		return CLI_ERROR;
+	}
+	return CLI_OK;
+}
+
+#define O mlctl_validate_options
 static const cli_option opts[] = {
-	{ "data", 'd', "DATA", "labelled data to validate on (required)" },
-	{ "format", 'f', "FMT", "data format: csv, tsv, libsvm (default: from the extension)" },
-	{ "gate", 'g', "EXPR", "a condition the model must meet, e.g. 'accuracy>=0.9', 'recall[yes]>=0.6' (repeatable)" },
-	{ "against", 0, "MODEL", "champion to compare with on the same data, e.g. churn@production, or @ALIAS of this model" },
-	{ "max-drop", 0, "X", "fail when worse than the champion by more than X (default 0)" },
-	{ "min-improvement", 0, "X", "fail unless better than the champion by at least X" },
-	{ "junit", 0, "FILE", "write a JUnit XML report (one test case per gate and comparison)" },
-	{ NULL, 0, NULL, NULL }
+	{ "data", 'd', "DATA", "labelled data to validate on (required)", CLI_STRING(O, data) },
+	{ "format", 'f', "FMT", "data format: csv, tsv, libsvm (default: from the extension)", CLI_STRING(O, format) },
+	{ "gate", 'g', "EXPR", "a condition the model must meet, e.g. 'accuracy>=0.9', 'recall[yes]>=0.6' (repeatable)",
+	  CLI_LIST_MAX(O, gates, ngates, 64) },
+	{ "against", 0, "MODEL", "champion to compare with on the same data, e.g. churn@production, or @ALIAS of this model",
+	  CLI_STRING(O, against) },
+	{ "max-drop", 0, "X", "fail when worse than the champion by more than X (default 0)",
+	  CLI_CALL(O, max_drop, parse_max_drop) },
+	{ "min-improvement", 0, "X", "fail unless better than the champion by at least X", CLI_DOUBLE(O, min_improvement) },
+	{ "junit", 0, "FILE", "write a JUnit XML report (one test case per gate and comparison)", CLI_STRING(O, junit) },
+	CLI_OPTIONS_END
 };
+#undef O
 
 static json_t *result_json(const mlctl_validate_result *r)
 {
@@ -98,51 +116,15 @@ static void print_result(const mlctl_validate_result *r, const char *data, const
 
 int cmd_validate(cli_ctx *ctx, int argc, char **argv)
 {
-	mlctl_validate_options o = { 0 };
+	mlctl_validate_options o = MLCTL_VALIDATE_OPTIONS_INIT;
 	mlctl_validate_result *res = NULL;
-	const char *gates[64], *v;
 	cli_parser p;
-	size_t ngates = 0;
 	int r, ret, status = 0;
 
-	o.max_drop = NAN;
-	o.min_improvement = NAN;
 	cli_parser_init(&p, ctx, "mlctl validate MODEL --data DATA [--gate EXPR]... [--against MODEL [--max-drop X] [--min-improvement X]] [--junit FILE]",
 			"Score MODEL on labelled DATA, check the gates and compare it with a champion.\n"
 			"Exit 0: every check passed; 1: a gate or the comparison failed.", opts, argc, argv);
-	while ((r = cli_next(&p, &v)) >= 0) {
-		switch (r) {
-		case 0: o.data = v; break;
-		case 1: o.format = v; break;
-		case 2:
-			if (ngates == sizeof(gates) / sizeof(gates[0])) {
-				status = cli_usage_error(&p, "at most %zu --gate options", ngates);
-				goto out;
-			}
-			gates[ngates++] = v;
-			break;
-		case 3: o.against = v; break;
-		case 4:
-			if (!cli_double("max-drop", v, &o.max_drop)) {
-				status = EXIT_USAGE;
-				goto out;
-			}
-			if (o.max_drop < 0) {
-				status = cli_usage_error(&p, "--max-drop %s: the allowed drop cannot be negative "
-							 "(use --min-improvement to require a gain)", v);
-				goto out;
-			}
-			break;
-		case 5:
-			if (!cli_double("min-improvement", v, &o.min_improvement)) {
-				status = EXIT_USAGE;
-				goto out;
-			}
-			break;
-		case 6: o.junit = v; break;
-		}
-	}
-	if (r != CLI_END) {
+	if ((r = cli_parse(&p, &o)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;
 	}
@@ -159,8 +141,6 @@ int cmd_validate(cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	o.model = p.pos[0];
-	o.gates = gates;
-	o.ngates = ngates;
 	o.argc = ctx->argc;
 	o.argv = ctx->argv;
 	if ((ret = mlctl_validate(&res, ctx->reg, &o))) {
@@ -172,7 +152,7 @@ int cmd_validate(cli_ctx *ctx, int argc, char **argv)
 	else if (!ctx->quiet)
 		print_result(res, o.data, o.against);
 	if (!status && !res->pass)
-		status = EXIT_VERDICT;
+		status = MLCTL_EXIT_VERDICT;
 out:
 	mlctl_validate_result_free(res);
 	cli_parser_release(&p);

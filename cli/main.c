@@ -11,23 +11,50 @@
 #include "cli.h"
 #include "banned.h"
 
-/* The command table: name, function, what it needs set up, one-line summary. */
+/* The command table: name, function or subcommand table, what it needs set up, one-line
+ * summary. */
 const cli_command cli_commands[] = {
-	{ "init", cmd_init, 0, "create a registry" },
-	{ "train", cmd_train, CLI_NEEDS_REGISTRY, "fit, tune and register a model" },
-	{ "validate", cmd_validate, CLI_NEEDS_REGISTRY, "score a model on labelled data, check gates" },
-	{ "package", cmd_package, 0, "write, verify or inspect a .mlpkg package" },
-	{ "deploy", cmd_deploy, CLI_NEEDS_REGISTRY, "deploy, roll back, show targets" },
-	{ "keygen", cmd_keygen, 0, "create a key pair for signing packages" },
-	{ "predict", cmd_predict, 0, "score a file with a model (batch, cron-safe)" },
-	{ "import-svm", cmd_import_svm, CLI_NEEDS_REGISTRY, "register a model made by svm-train" },
-	{ "runs", cmd_runs, CLI_READS_REGISTRY, "list, show and compare runs" },
-	{ "models", cmd_models, CLI_READS_REGISTRY, "list and show models, move aliases" },
-	{ "gc", cmd_gc, CLI_READS_REGISTRY, "remove stored objects nothing refers to" },
-	{ "help", cmd_help, 0, "show help for a command" },
-	{ "version", cmd_version, 0, "print the version" },
-	{ NULL, NULL, 0, NULL }
+	{ "init", cmd_init, NULL, 0, "create a registry" },
+	{ "train", cmd_train, NULL, CLI_NEEDS_REGISTRY, "fit, tune and register a model" },
+	{ "validate", cmd_validate, NULL, CLI_NEEDS_REGISTRY, "score a model on labelled data, check gates" },
+	{ "package", NULL, cmd_package_forms, 0, "write, verify or inspect a .mlpkg package" },
+	{ "deploy", NULL, cmd_deploy_forms, CLI_NEEDS_REGISTRY, "deploy, roll back, show targets" },
+	{ "keygen", cmd_keygen, NULL, 0, "create a key pair for signing packages" },
+	{ "predict", cmd_predict, NULL, CLI_REGISTRY_GENTLY, "score a file with a model (batch, cron-safe)" },
+	{ "import-svm", cmd_import_svm, NULL, CLI_NEEDS_REGISTRY, "register a model made by svm-train" },
+	{ "runs", NULL, cmd_runs_forms, CLI_READS_REGISTRY, "list, show and compare runs" },
+	{ "models", NULL, cmd_models_forms, CLI_READS_REGISTRY, "list and show models, move aliases" },
+	{ "gc", cmd_gc, NULL, CLI_READS_REGISTRY, "remove stored objects nothing refers to" },
+	{ "help", cmd_help, NULL, 0, "show help for a command" },
+	{ "version", cmd_version, NULL, 0, "print the version" },
+	{ NULL, NULL, NULL, 0, NULL }
 };
+
+int cli_run(cli_ctx *ctx, const cli_command *c, int argc, char **argv)
+{
+	if (c->subs)
+		return cli_dispatch(ctx, argc, argv, c->name, c->subs);
+	return c->fn(ctx, argc, argv);
+}
+
+/*
+ * `mlctl --list-forms` (not in --help; for tests and shell completion): every form the
+ * tables give, one per line: "train", "runs list", and "deploy" for a command's own form
+ * beside its subcommands. The SYNOPSIS test (tests/cli/t0006) reads it, so a new
+ * subcommand is checked against its man page without editing the test.
+ */
+static void list_forms(FILE *f)
+{
+	const cli_command *c;
+	const cli_subcommand *s;
+
+	for (c = cli_commands; c->name; c++) {
+		if (!c->subs)
+			fprintf(f, "%s\n", c->name);
+		for (s = c->subs; s && s->fn; s++)
+			fprintf(f, "%s%s%s\n", c->name, s->name ? " " : "", s->name ? s->name : "");
+	}
+}
 
 static const cli_command *find_command(const char *name)
 {
@@ -74,18 +101,52 @@ int cli_open_registry(cli_ctx *ctx)
 	return cli_open_registry_mode(ctx, MLCTL_REGISTRY_READWRITE);
 }
 
+int cli_registry_failed(const cli_ctx *ctx)
+{
+	return cli_fail_with(&ctx->registry_error, ctx->registry_status);
+}
+
+void cli_open_gently(cli_ctx *ctx)
+{
+	int ret;
+
+	if (ctx->gently_done && ctx->gently_dir == ctx->registry_dir)
+		return;
+	mlctl_registry_free(ctx->reg);
+	ctx->reg = NULL;
+	ctx->registry_status = 0;
+	ctx->gently_done = true;
+	ctx->gently_dir = ctx->registry_dir;
+	if ((ret = cli_open_registry_mode(ctx, MLCTL_REGISTRY_READWRITE_OR_READONLY))) {
+		ctx->registry_status = ret;
+		ctx->registry_error = *mlctl_error_last();
+	}
+}
+
+/*
+ * Open the registry as the command's flags ask, before it runs. CLI_REGISTRY_GENTLY keeps
+ * a failure for the command to report if it needs the registry after all (so its usage
+ * errors come first, as when it opened the registry itself).
+ */
+static int open_for(cli_ctx *ctx, unsigned flags)
+{
+	if (flags & CLI_REGISTRY_GENTLY) {
+		cli_open_gently(ctx);
+		return 0;
+	}
+	return cli_open_registry_mode(ctx, (flags & CLI_NEEDS_REGISTRY) ? MLCTL_REGISTRY_READWRITE :
+				      MLCTL_REGISTRY_READONLY);
+}
+
 int cmd_version(cli_ctx *ctx, int argc, char **argv)
 {
-	static const cli_option opts[] = { { NULL, 0, NULL, NULL } };
-	const char *v;
 	cli_parser p;
 	int r;
 
-	cli_parser_init(&p, ctx, "mlctl version", "print the versions of mlctl and libsvm", opts, argc, argv);
-	while ((r = cli_next(&p, &v)) >= 0)
-		;
+	cli_parser_init(&p, ctx, "mlctl version", "print the versions of mlctl and libsvm", NULL, argc, argv);
+	r = cli_parse(&p, NULL);
 	cli_parser_release(&p);
-	if (r != CLI_END)
+	if (r != CLI_OK)
 		return cli_parse_exit(r);
 	if (ctx->json) {
 		json_t *doc = json_pack("{s:s, s:i, s:i}", "version", mlctl_version(),
@@ -114,7 +175,7 @@ static int parse_globals(cli_ctx *ctx, int argc, char **argv, int *status)
 		} else if (strcmp(a, "--registry") == 0) {
 			if (++i >= argc) {
 				cli_error("option --registry needs a value (DIR)");
-				*status = EXIT_USAGE;
+				*status = MLCTL_EXIT_USAGE;
 				return -1;
 			}
 			ctx->registry_dir = argv[i];
@@ -127,35 +188,43 @@ static int parse_globals(cli_ctx *ctx, int argc, char **argv, int *status)
 			print_usage(stdout);
 			*status = 0;
 			return 0;
+		} else if (strcmp(a, "--list-forms") == 0) {
+			list_forms(stdout);
+			*status = 0;
+			return 0;
 		} else if (a[0] == '-') {
 			cli_error("unknown option %s", a);
 			fprintf(stderr, "usage: mlctl [--registry DIR] [--json] [-q] COMMAND [ARGS]\n");
-			*status = EXIT_USAGE;
+			*status = MLCTL_EXIT_USAGE;
 			return -1;
 		} else {
 			return i;
 		}
 	}
 	print_usage(stderr);
-	*status = EXIT_USAGE;
+	*status = MLCTL_EXIT_USAGE;
 	return -1;
 }
 
 static int unknown_command(const char *name)
 {
-	const char *names[64];
-	const char *best;
+	const char **names, *best = NULL;
 	size_t n = 0;
 	const cli_command *c;
 
-	for (c = cli_commands; c->name && n < 64; c++)
-		names[n++] = c->name;
+	for (c = cli_commands; c->name; c++)
+		n++;
 	cli_error("unknown command '%s'", name);
-	best = cli_suggest(name, names, n);
+	if ((names = malloc(n * sizeof(*names)))) {
+		for (c = cli_commands, n = 0; c->name; c++)
+			names[n++] = c->name;
+		best = cli_suggest(name, names, n);
+		free(names);
+	}
 	if (best)
 		fprintf(stderr, "mlctl: did you mean '%s'?\n", best);
 	fprintf(stderr, "'mlctl --help' lists the commands.\n");
-	return EXIT_USAGE;
+	return MLCTL_EXIT_USAGE;
 }
 
 /* A full disk or a closed pipe must not pass as success. */
@@ -165,7 +234,7 @@ static int finish_stdout(int status)
 		if (errno == EPIPE)
 			return status;
 		cli_error("cannot write to standard output: %s", strerror(errno));
-		return status ? status : EXIT_IOERR;
+		return status ? status : MLCTL_EXIT_IOERR;
 	}
 	return status;
 }
@@ -186,7 +255,7 @@ int main(int argc, char **argv)
 	if (!cmd)
 		return unknown_command(argv[at]);
 	ctx.command = cmd->name;
-	if (cmd->flags & (CLI_NEEDS_REGISTRY | CLI_READS_REGISTRY)) {
+	if (cmd->flags & (CLI_NEEDS_REGISTRY | CLI_READS_REGISTRY | CLI_REGISTRY_GENTLY)) {
 		/* --registry may also come after the command: look for it before opening. */
 		int i;
 
@@ -200,13 +269,11 @@ int main(int argc, char **argv)
 			else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 				goto run;
 		}
-		ret = cli_open_registry_mode(&ctx, (cmd->flags & CLI_NEEDS_REGISTRY) ? MLCTL_REGISTRY_READWRITE :
-					     MLCTL_REGISTRY_READONLY);
-		if (ret != 0)
+		if ((ret = open_for(&ctx, cmd->flags)) != 0)
 			return finish_stdout(cli_fail(ret));
 	}
 run:
-	status = cmd->fn(&ctx, argc - at, argv + at);
+	status = cli_run(&ctx, cmd, argc - at, argv + at);
 	mlctl_registry_free(ctx.reg);
 	return finish_stdout(status);
 }

@@ -36,15 +36,18 @@ void cli_warn(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-int cli_fail(int code)
+int cli_fail_with(const mlctl_error *e, int code)
 {
-	const mlctl_error *e = mlctl_error_last();
-
 	if (e->code && e->message[0])
 		cli_error("%s", e->message);
 	else
 		cli_error("%s", mlctl_strerror(code));
 	return mlctl_exit_status(code);
+}
+
+int cli_fail(int code)
+{
+	return cli_fail_with(mlctl_error_last(), code);
 }
 
 /* ---- tables ---- */
@@ -96,13 +99,13 @@ void cli_table_row(cli_table *t, ...)
 
 void cli_table_print(cli_table *t, FILE *f)
 {
-	size_t r, width[32] = { 0 };
+	size_t r, *width;
 	int c;
 
-	if (!t || !t->cells)
+	if (!t || !t->cells || !(width = calloc((size_t)t->ncols, sizeof(*width))))
 		return;
 	for (r = 0; r <= t->nrows; r++)
-		for (c = 0; c < t->ncols && c < 32; c++) {
+		for (c = 0; c < t->ncols; c++) {
 			size_t w = strlen(t->cells[r * (size_t)t->ncols + (size_t)c]);
 
 			if (w > width[c])
@@ -118,6 +121,7 @@ void cli_table_print(cli_table *t, FILE *f)
 				fprintf(f, "%-*s  ", (int)width[c], s);
 		}
 	}
+	free(width);
 }
 
 void cli_table_free(cli_table *t)
@@ -140,10 +144,10 @@ int cli_json_print(json_t *doc)
 
 	if (!doc) {
 		cli_error("out of memory");
-		return EXIT_SOFTWARE;
+		return MLCTL_EXIT_SOFTWARE;
 	}
 	if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) != 0)
-		ret = EXIT_IOERR;
+		ret = MLCTL_EXIT_IOERR;
 	fputc('\n', stdout);
 	json_decref(doc);
 	return ret;

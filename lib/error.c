@@ -94,22 +94,35 @@ const char *mlctl_strerror(int code)
 	return "unknown error";
 }
 
+/* The exit status of each error code, indexed by -code: the one table of them (the
+ * statuses' names are public, in common.h). */
+static const unsigned char exit_status[] = {
+	[-MLCTL_OK] = MLCTL_EXIT_OK,
+	[-MLCTL_ERROR] = MLCTL_EXIT_SOFTWARE,
+	[-MLCTL_ENOMEM] = MLCTL_EXIT_SOFTWARE,
+	[-MLCTL_EUSAGE] = MLCTL_EXIT_USAGE,
+	[-MLCTL_EDATA] = MLCTL_EXIT_DATAERR,
+	[-MLCTL_ENOTFOUND] = MLCTL_EXIT_NOINPUT,
+	[-MLCTL_EIO] = MLCTL_EXIT_IOERR,
+	[-MLCTL_ECREATE] = MLCTL_EXIT_CANTCREAT,
+	[-MLCTL_ELOCKED] = MLCTL_EXIT_TEMPFAIL,
+	[-MLCTL_ECONFIG] = MLCTL_EXIT_CONFIG,
+	[-MLCTL_EVERDICT] = MLCTL_EXIT_VERDICT,
+	[-MLCTL_EUNAVAIL] = MLCTL_EXIT_UNAVAILABLE,
+	[-MLCTL_ECORRUPT] = MLCTL_EXIT_IOERR,
+	[-MLCTL_EAMBIGUOUS] = MLCTL_EXIT_USAGE,
+	[-MLCTL_EEXISTS] = MLCTL_EXIT_CANTCREAT,
+	[-MLCTL_ENOREGISTRY] = MLCTL_EXIT_NOINPUT,
+	[-MLCTL_ECANCELED] = MLCTL_EXIT_CANCELED,
+};
+
 int mlctl_exit_status(int code)
 {
-	switch (code) {
-	case MLCTL_OK: return 0;
-	case MLCTL_EVERDICT: return 1;
-	case MLCTL_EUSAGE: case MLCTL_EAMBIGUOUS: return 64;
-	case MLCTL_EDATA: return 65;
-	case MLCTL_ENOTFOUND: case MLCTL_ENOREGISTRY: return 66;
-	case MLCTL_EUNAVAIL: return 69;
-	case MLCTL_ECREATE: case MLCTL_EEXISTS: return 73;
-	case MLCTL_EIO: case MLCTL_ECORRUPT: return 74;
-	case MLCTL_ELOCKED: return 75;
-	case MLCTL_ECONFIG: return 78;
-	case MLCTL_ECANCELED: return 130;
-	}
-	return 70;
+	/* A code missing from the table (a hole reads 0) must not pass as success. */
+	if (code > 0 || (size_t)-(long)code >= sizeof(exit_status) / sizeof(exit_status[0]) ||
+	    (code != MLCTL_OK && exit_status[-code] == MLCTL_EXIT_OK))
+		return MLCTL_EXIT_SOFTWARE;
+	return exit_status[-code];
 }
 
 const char *mlctl_version(void)

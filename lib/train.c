@@ -107,13 +107,16 @@ void mlctl_train_result_free(mlctl_train_result *r)
 	free(r);
 }
 
-/* Record the options as run params (what was asked, before tuning). */
+/* Record the options as run params (what was asked, before tuning): the fixed ones, then
+ * every libsvm parameter in the order given (a key given twice records its last value, the
+ * one the fit used). */
 static int log_options(train_state *s, const char *run)
 {
 	const mlctl_train_options *o = s->o;
-	mlctl_kv kv[64];
+	mlctl_kv kv[16];
 	char seed[32], cv[16], hold[32], threads[16], libsvm[16];
-	size_t n = 0, i;
+	size_t n = 0;
+	int ret;
 
 	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)o->seed);
 	snprintf(cv, sizeof(cv), "%d", o->cv);
@@ -138,9 +141,9 @@ static int log_options(train_state *s, const char *run)
 	if (o->test_data)
 		kv[n++] = (mlctl_kv){ "test_data", (char *)o->test_data };
 	kv[n++] = (mlctl_kv){ "libsvm_version", libsvm };
-	for (i = 0; i < o->n_svm && n < 60; i++)
-		kv[n++] = (mlctl_kv){ (char *)o->svm[i].key, (char *)o->svm[i].value };
-	return mlctl_run_log_params(s->reg, run, kv, n);
+	if ((ret = mlctl_run_log_params(s->reg, run, kv, n)))
+		return ret;
+	return o->n_svm ? mlctl_run_log_params(s->reg, run, o->svm, o->n_svm) : 0;
 }
 
 /* Build libsvm parameters from the options. */

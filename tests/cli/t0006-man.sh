@@ -18,6 +18,8 @@ synopsis() {
 
 "$MLCTL" --help >"$TMP/help"
 commands=$(sed -n '/^commands:/,/^$/p' "$TMP/help" | awk 'NF > 1 { print $1 }')
+"$MLCTL" --list-forms >"$TMP/forms"
+check "mlctl --list-forms lists the subcommand forms" grep -qx "runs list" "$TMP/forms"
 check "mlctl(1) exists" test -f "$man_dir/mlctl.1"
 synopsis "$man_dir/mlctl.1" >"$TMP/syn"
 check "mlctl(1) SYNOPSIS matches mlctl --help" \
@@ -32,13 +34,11 @@ for c in $commands; do
 	synopsis "$page" >"$TMP/syn"
 	# A command with subcommands (runs list|show|compare) has one usage per subcommand.
 	usage_of() { "$MLCTL" "$@" --help 2>&1 | sed -n 's/^usage: //p'; }
-	case $c in
-	runs) forms="list show compare" ;;
-	models) forms="list show alias" ;;
-	package) forms=". verify inspect" ;;
-	deploy) forms=". rollback status history" ;;
-	*) forms="" ;;
-	esac
+	# The forms come from the dispatch tables (mlctl --list-forms): "." is the command's
+	# own form beside its subcommands ("deploy MODEL ..."); a command without subcommands
+	# has only that one.
+	forms=$(awk -v c="$c" '$1 == c { print (NF > 1 ? $2 : ".") }' "$TMP/forms" | tr '\n' ' ')
+	[ "$forms" = ". " ] && forms=""
 	if [ -z "$forms" ]; then
 		u=$(usage_of "$c")
 		check "mlctl-$c(1) SYNOPSIS is '$u'" grep -qxF "$u" "$TMP/syn"

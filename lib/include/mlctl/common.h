@@ -83,7 +83,28 @@ void mlctl_error_clear(void);
 /* A short constant description of an error code ("bad input data"). */
 const char *mlctl_strerror(int code);
 
-/* The sysexits status a program should exit with for an error code (0 for MLCTL_OK). */
+/*
+ * Process exit statuses (sysexits, as cron wrappers expect), as mlctl(1) documents them.
+ * mlctl_exit_status() maps each error code to one of these; a front end uses the same
+ * names for the statuses it decides itself (a usage error, a failed verdict).
+ */
+typedef enum {
+	MLCTL_EXIT_OK = 0,
+	MLCTL_EXIT_VERDICT = 1,       /* a check said no (MLCTL_EVERDICT) */
+	MLCTL_EXIT_USAGE = 64,        /* EX_USAGE: MLCTL_EUSAGE, MLCTL_EAMBIGUOUS */
+	MLCTL_EXIT_DATAERR = 65,      /* EX_DATAERR: MLCTL_EDATA */
+	MLCTL_EXIT_NOINPUT = 66,      /* EX_NOINPUT: MLCTL_ENOTFOUND, MLCTL_ENOREGISTRY */
+	MLCTL_EXIT_UNAVAILABLE = 69,  /* EX_UNAVAILABLE: MLCTL_EUNAVAIL */
+	MLCTL_EXIT_SOFTWARE = 70,     /* EX_SOFTWARE: MLCTL_ERROR, MLCTL_ENOMEM, unknown codes */
+	MLCTL_EXIT_CANTCREAT = 73,    /* EX_CANTCREAT: MLCTL_ECREATE, MLCTL_EEXISTS */
+	MLCTL_EXIT_IOERR = 74,        /* EX_IOERR: MLCTL_EIO, MLCTL_ECORRUPT */
+	MLCTL_EXIT_TEMPFAIL = 75,     /* EX_TEMPFAIL: MLCTL_ELOCKED */
+	MLCTL_EXIT_CONFIG = 78,       /* EX_CONFIG: MLCTL_ECONFIG */
+	MLCTL_EXIT_CANCELED = 130     /* 128 + SIGINT, as a shell reports it: MLCTL_ECANCELED */
+} mlctl_exit_code;
+
+/* The exit status a program should exit with for an error code (MLCTL_EXIT_OK for
+ * MLCTL_OK, MLCTL_EXIT_SOFTWARE for a code it does not know). */
 int mlctl_exit_status(int code);
 
 /* The library version, "MAJOR.MINOR.PATCH". */

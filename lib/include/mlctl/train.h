@@ -40,7 +40,7 @@ typedef struct mlctl_train_options {
 	const char *tune;                 /* grid spec, "default" for grid.py's, or NULL */
 	const char *metric;               /* the tuning metric; default accuracy / mse */
 	int threads;                      /* 0: all cores */
-	uint64_t seed;
+	uint64_t seed;                    /* folds, splits, probability fitting (default 1) */
 	double holdout;                   /* fraction held out (0: none) */
 	const char *test_data;            /* or a separate test file */
 	const mlctl_kv *tags;
@@ -50,7 +50,10 @@ typedef struct mlctl_train_options {
 	mlctl_progress_cb progress;
 	void *progress_payload;
 } mlctl_train_options;
-#define MLCTL_TRAIN_OPTIONS_INIT { 0 }
+/* Everything 0 or NULL but the seed, 1 (the 23rd field). Positional, every field named, as
+ * the other initialisers, so C++ and -Wmissing-field-initializers take it too. */
+#define MLCTL_TRAIN_OPTIONS_INIT { NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, \
+	NULL, 0, NULL, 0, false, 0, NULL, NULL, 0, 1, 0, NULL, NULL, 0, 0, NULL, NULL, NULL }
 
 typedef struct mlctl_train_result {
 	char run[MLCTL_RUN_ID_SIZE];

@@ -6,6 +6,8 @@
 #ifndef MLCTL_VALIDATE_H
 #define MLCTL_VALIDATE_H
 
+#include <math.h>
+
 #include "common.h"
 #include "registry.h"
 
@@ -26,6 +28,8 @@ typedef struct mlctl_validate_options {
 	int argc;
 	char *const *argv;
 } mlctl_validate_options;
+/* No rules against the champion (max_drop and min_improvement NaN), the rest 0 or NULL. */
+#define MLCTL_VALIDATE_OPTIONS_INIT { NULL, NULL, NULL, NULL, 0, NULL, NAN, NAN, NULL, 0, NULL }
 
 typedef struct mlctl_gate_result {
 	char *text;                       /* "accuracy >= 0.9" */
