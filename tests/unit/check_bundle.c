@@ -23,29 +23,12 @@ static void setup(void)
 {
 	static mlctl_kv svm1[] = { { "C", "1" } };
 	static mlctl_kv svm2[] = { { "C", "10" } };
-	const mlctl_kv *svms[2] = { svm1, svm2 };
-	int k;
 
 	tmpdir_setup();
-	snprintf(regdir, sizeof(regdir), "%s/reg", test_tmpdir);
-	if (mlctl_registry_init(regdir) || mlctl_registry_open(&reg, regdir))
-		abort();
-	for (k = 0; k < 2; k++) {
-		mlctl_train_options o = MLCTL_TRAIN_OPTIONS_INIT;
-		mlctl_train_result *r = NULL;
-
-		o.data = data_path("iris.csv");
-		o.name = "iris";
-		o.label = "species";
-		o.seed = 1;
-		o.svm = svms[k];
-		o.n_svm = 1;
-		if (mlctl_train(&r, reg, &o)) {
-			fprintf(stderr, "setup: train: %s\n", mlctl_error_last()->message);
-			abort();
-		}
-		mlctl_train_result_free(r);
-	}
+	test_registry_open(&reg, "reg");
+	snprintf(regdir, sizeof(regdir), "%s", mlctl_registry_path(reg));
+	test_train(reg, "iris", data_path("iris.csv"), "species", svm1, 1);
+	test_train(reg, "iris", data_path("iris.csv"), "species", svm2, 1);
 }
 
 static void teardown(void)

@@ -20,27 +20,12 @@ static void setup(void)
 {
 	static mlctl_kv svm1[] = { { "C", "1" }, { "gamma", "0.5" } };
 	static mlctl_kv svm2[] = { { "C", "10" }, { "gamma", "0.25" } };
-	mlctl_train_options o = MLCTL_TRAIN_OPTIONS_INIT;
-	mlctl_train_result *r = NULL;
-	int i;
 
 	tmpdir_setup();
 	test_registry_open(&reg, NULL);
 	snprintf(regdir, sizeof(regdir), "%s", mlctl_registry_path(reg));
-	o.data = data_path("iris.csv");
-	o.name = "iris";
-	o.label = "species";
-	o.n_svm = 2;
-	o.threads = 1;
-	o.seed = 1;
-	for (i = 0; i < 2; i++) {
-		o.svm = i ? svm2 : svm1;
-		if (mlctl_train(&r, reg, &o) != 0) {
-			fprintf(stderr, "setup: train: %s\n", last_message());
-			abort();
-		}
-		mlctl_train_result_free(r);
-	}
+	test_train(reg, "iris", data_path("iris.csv"), "species", svm1, 2);
+	test_train(reg, "iris", data_path("iris.csv"), "species", svm2, 2);
 }
 
 static void teardown(void)

@@ -85,28 +85,6 @@ static const char *iris_times(const char *name, int k)
 	return path;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0, got;
-
-	if (!f)
-		return NULL;
-	do {
-		if (n + 4096 > cap) {
-			cap = (n + 4096) * 2;
-			buf = realloc(buf, cap + 1);
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-	} while (got > 0);
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 /* Files in test_tmpdir whose name starts with '.' (temp files). */
 static int hidden_files(void)
 {
@@ -293,12 +271,12 @@ START_TEST(concurrent_predicts)
 		ck_assert_int_eq(pthread_create(&tid[k], NULL, predict_main, &p[k]), 0);
 	for (k = 0; k < 2; k++)
 		pthread_join(tid[k], NULL);
-	a = slurp(p[2].output, &alen);
+	a = read_all(p[2].output, &alen);
 	ck_assert_ptr_nonnull(a);
 	for (k = 0; k < 2; k++) {
 		ck_assert_msg(p[k].ret == 0, "predict %d: %s", k, p[k].message);
 		ck_assert_uint_eq(p[k].rows, 3000);
-		out = slurp(p[k].output, &olen);
+		out = read_all(p[k].output, &olen);
 		ck_assert_ptr_nonnull(out);
 		ck_assert_uint_eq(olen, alen);
 		ck_assert_mem_eq(out, a, alen);
@@ -515,7 +493,7 @@ START_TEST(output_to_host_stream)
 	o.output = tmp_path("file.csv");
 	ck_assert_int_eq(mlctl_predict(&res, reg, &o), 0);
 	mlctl_predict_result_free(res);
-	file = slurp(tmp_path("file.csv"), &flen);
+	file = read_all(tmp_path("file.csv"), &flen);
 	ck_assert_ptr_nonnull(file);
 
 	f = open_memstream(&mem, &memlen);

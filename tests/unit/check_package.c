@@ -19,23 +19,10 @@ static mlctl_registry *reg;
 static void setup(void)
 {
 	static mlctl_kv svm[] = { { "C", "1" }, { "gamma", "0.5" } };
-	mlctl_train_options o = MLCTL_TRAIN_OPTIONS_INIT;
-	mlctl_train_result *r = NULL;
 
 	tmpdir_setup();
 	test_registry_open(&reg, NULL);
-	o.data = data_path("iris.csv");
-	o.name = "iris";
-	o.label = "species";
-	o.svm = svm;
-	o.n_svm = 2;
-	o.threads = 1;
-	o.seed = 1;
-	if (mlctl_train(&r, reg, &o) != 0) {
-		fprintf(stderr, "setup: train: %s\n", last_message());
-		abort();
-	}
-	mlctl_train_result_free(r);
+	test_train(reg, "iris", data_path("iris.csv"), "species", svm, 2);
 }
 
 static void teardown(void)

@@ -16,23 +16,10 @@ static mlctl_registry *reg;
 static void setup(void)
 {
 	static mlctl_kv svm[] = { { "C", "32" }, { "gamma", "0.03125" } };
-	mlctl_train_options o = MLCTL_TRAIN_OPTIONS_INIT;
-	mlctl_train_result *r = NULL;
 
 	tmpdir_setup();
 	test_registry_open(&reg, NULL);
-	o.data = write_head("train.csv", data_path("mlc_churn.csv"), 301);
-	o.name = "churn";
-	o.label = "churn";
-	o.svm = svm;
-	o.n_svm = 2;
-	o.threads = 1;
-	o.seed = 1;
-	if (mlctl_train(&r, reg, &o) != 0) {
-		fprintf(stderr, "setup: train: %s\n", last_message());
-		abort();
-	}
-	mlctl_train_result_free(r);
+	test_train(reg, "churn", write_head("train.csv", data_path("mlc_churn.csv"), 301), "churn", svm, 2);
 	write_head("score.csv", data_path("mlc_churn.csv"), 1001);
 	if (mkdir(tmp_file("out"), 0755) != 0)
 		abort();

@@ -206,6 +206,29 @@ static inline const char *last_message(void)
 {
 	return mlctl_error_last()->message;
 }
+
+/* Train the next version of name on data (label column) into reg, with the n libsvm
+ * parameters svm, one thread and seed 1, so that no fixture depends on a default or on the
+ * machine; a failure ends the test run with the error (for fixtures). */
+static inline void test_train(mlctl_registry *reg, const char *name, const char *data, const char *label,
+			      const mlctl_kv *svm, size_t n)
+{
+	mlctl_train_options o = MLCTL_TRAIN_OPTIONS_INIT;
+	mlctl_train_result *r = NULL;
+
+	o.data = data;
+	o.name = name;
+	o.label = label;
+	o.svm = svm;
+	o.n_svm = n;
+	o.threads = 1;
+	o.seed = 1;
+	if (mlctl_train(&r, reg, &o) != 0) {
+		fprintf(stderr, "cannot train %s on %s: %s\n", name, data, last_message());
+		abort();
+	}
+	mlctl_train_result_free(r);
+}
 #endif
 
 /* Assert that a lib call failed with code want and that the last error's message contains

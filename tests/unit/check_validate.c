@@ -26,11 +26,11 @@ static void teardown(void)
 
 static void validate_options(mlctl_validate_options *o, const char *model, const char *data)
 {
-	memset(o, 0, sizeof(*o));
+	mlctl_validate_options init = MLCTL_VALIDATE_OPTIONS_INIT;
+
+	*o = init;
 	o->model = model;
 	o->data = data;
-	o->max_drop = NAN;
-	o->min_improvement = NAN;
 }
 
 static double metric(const mlctl_validate_result *r, const char *key)
