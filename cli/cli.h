@@ -107,6 +107,7 @@ typedef enum {
 	CLI_OPT_U64,               /* uint64_t, the same */
 	CLI_OPT_INT64,             /* int64_t, the same */
 	CLI_OPT_DOUBLE,            /* double: a number (not NaN) */
+	CLI_OPT_SECONDS,           /* double: a duration in seconds, not negative */
 	CLI_OPT_LIST,              /* const char *const * and its size_t count: each value appended
 				      (max > 0: at most max, more is a usage error) */
 	CLI_OPT_CSV,               /* the same, filled from one comma-separated value (empty items dropped) */
@@ -151,6 +152,7 @@ struct cli_option {
 #define CLI_U64(T, field, lo, hi) .type = CLI_OPT_U64, CLI_AT_(T, field, uint64_t), .min = (lo), .max = (hi)
 #define CLI_INT64(T, field, lo, hi) .type = CLI_OPT_INT64, CLI_AT_(T, field, int64_t), .min = (lo), .max = (hi)
 #define CLI_DOUBLE(T, field) .type = CLI_OPT_DOUBLE, CLI_AT_(T, field, double)
+#define CLI_SECONDS(T, field) .type = CLI_OPT_SECONDS, CLI_AT_(T, field, double)
 #define CLI_LIST(T, field, count) .type = CLI_OPT_LIST, CLI_AT_(T, field, const char *const *), CLI_COUNT_(T, count)
 #define CLI_LIST_MAX(T, field, count, n) CLI_LIST(T, field, count), .max = (n)
 #define CLI_CSV(T, field, count) .type = CLI_OPT_CSV, CLI_AT_(T, field, const char *const *), CLI_COUNT_(T, count)
@@ -206,6 +208,8 @@ int cli_usage_error(const cli_parser *p, const char *fmt, ...) __attribute__((fo
 /* Parse numbers from option values; on failure print a usage error and return false. */
 bool cli_int(const char *opt, const char *value, long min, long max, long *out);
 bool cli_double(const char *opt, const char *value, double *out);
+/* A duration in seconds: a number, not negative (what CLI_OPT_SECONDS rows take). */
+bool cli_seconds(const char *opt, const char *value, double *out);
 
 /* Errors: "mlctl: <message>" on stderr. cli_fail() prints the library's last error and
  * returns the exit status for code (mlctl_exit_status(): the statuses are the library's

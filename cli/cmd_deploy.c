@@ -35,12 +35,8 @@ static int parse_wait(cli_parser *p, const cli_option *opt, void *target, const 
 {
 	double *out = target;
 
-	if (!cli_double(opt->name, value, out))
+	if (!cli_seconds(opt->name, value, out))
 		return CLI_ERROR;
-	if (*out < 0) {
-		cli_error("--wait: \"%s\" is negative", value);
-		return CLI_ERROR;
-	}
 	if (*out == 0)
 		*out = -1;
 	return CLI_OK;

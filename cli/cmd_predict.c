@@ -25,20 +25,6 @@ static int parse_format(cli_parser *p, const cli_option *opt, void *target, cons
 	return CLI_OK;
 }
 
-/* --wait SECS: not negative. */
-static int parse_wait(cli_parser *p, const cli_option *opt, void *target, const char *value)
-{
-	double *out = target;
-
-	if (!cli_double(opt->name, value, out))
-		return CLI_ERROR;
-	if (*out < 0) {
-		cli_error("--wait: \"%s\" is negative", value);
-		return CLI_ERROR;
-	}
-	return CLI_OK;
-}
-
 #define O mlctl_predict_options
 static const cli_option opts[] = {
 	{ "input", 'i', "DATA", "data to score (CSV, TSV or libsvm, optionally gzipped; - for stdin)", CLI_STRING(O, input) },
@@ -54,7 +40,7 @@ static const cli_option opts[] = {
 	{ "threads", 'j', "N", "scoring threads (default: all cores)", CLI_INT(O, threads, 0, 1024) },
 	{ "batch", 0, "ROWS", "rows per batch (default 512)", CLI_SIZE(O, batch_rows, 1, 1000000) },
 	{ "lock", 0, "FILE", "hold this lock while running; if another run holds it, exit 75 at once", CLI_STRING(O, lock) },
-	{ "wait", 0, "SECS", "with --lock: wait up to SECS for the lock instead", CLI_CALL(O, lock_wait, parse_wait) },
+	{ "wait", 0, "SECS", "with --lock: wait up to SECS for the lock instead", CLI_SECONDS(O, lock_wait) },
 	{ "max-errors", 0, "N", "skip up to N bad rows instead of failing (default 0)",
 	  CLI_SIZE(O, max_errors, 0, 0x7fffffffL) },
 	{ "rejects", 0, "FILE", "list skipped rows (file:line: reason) in FILE", CLI_STRING(O, rejects) },

@@ -280,6 +280,8 @@ static int apply(cli_parser *p, const cli_option *opt, void *base, const char *v
 		return CLI_OK;
 	case CLI_OPT_DOUBLE:
 		return cli_double(opt->name, value, (double *)t) ? CLI_OK : CLI_ERROR;
+	case CLI_OPT_SECONDS:
+		return cli_seconds(opt->name, value, (double *)t) ? CLI_OK : CLI_ERROR;
 	case CLI_OPT_LIST:
 		if (opt->max > 0 && *count >= (size_t)opt->max) {
 			cli_usage_error(p, "at most %zu --%s options", *count, opt->name);
@@ -494,6 +496,17 @@ bool cli_double(const char *opt, const char *value, double *out)
 		return false;
 	}
 	*out = v;
+	return true;
+}
+
+bool cli_seconds(const char *opt, const char *value, double *out)
+{
+	if (!cli_double(opt, value, out))
+		return false;
+	if (*out < 0) {
+		cli_error("--%s: \"%s\" is negative", opt, value);
+		return false;
+	}
 	return true;
 }
 
