@@ -681,29 +681,27 @@ static int word_index(const char *w, size_t len, const char *const *names, int n
 	return -1;
 }
 
-static int read_doubles(text_cursor *c, double **out, int n)
+/* The n numbers of a header line ("rho 0.1 -0.2 …") into a fresh array: of doubles into
+ * *d, or, with d NULL, of ints into *ints. */
+static int read_numbers(text_cursor *c, int n, double **d, int **ints)
 {
+	size_t size = d ? sizeof(double) : sizeof(int), len;
+	void *arr = mlctl_calloc((size_t)(n > 0 ? n : 1), size);
 	const char *w;
-	size_t len;
 	int i;
 
-	if (!(*out = mlctl_calloc((size_t)(n > 0 ? n : 1), sizeof(**out))))
+	if (!arr)
 		return MLCTL_ENOMEM;
-	for (i = 0; i < n && (w = next_word(c, &len)); i++)
-		(*out)[i] = word_double(w, len);
-	return 0;
-}
-
-static int read_ints(text_cursor *c, int **out, int n)
-{
-	const char *w;
-	size_t len;
-	int i;
-
-	if (!(*out = mlctl_calloc((size_t)(n > 0 ? n : 1), sizeof(**out))))
-		return MLCTL_ENOMEM;
-	for (i = 0; i < n && (w = next_word(c, &len)); i++)
-		(*out)[i] = (int)word_double(w, len);
+	for (i = 0; i < n && (w = next_word(c, &len)); i++) {
+		if (d)
+			((double *)arr)[i] = word_double(w, len);
+		else
+			((int *)arr)[i] = (int)word_double(w, len);
+	}
+	if (d)
+		*d = arr;
+	else
+		*ints = arr;
 	return 0;
 }
 
@@ -745,15 +743,15 @@ static int parse_header(text_cursor *c, struct svm_model *m)
 			w = next_word(c, &len);
 			m->l = (int)word_double(w, len);
 		} else if (word_is(w, len, "rho")) {
-			ret = read_doubles(c, &m->rho, n);
+			ret = read_numbers(c, n, &m->rho, NULL);
 		} else if (word_is(w, len, "label")) {
-			ret = read_ints(c, &m->label, m->nr_class);
+			ret = read_numbers(c, m->nr_class, NULL, &m->label);
 		} else if (word_is(w, len, "probA")) {
-			ret = read_doubles(c, &m->probA, n);
+			ret = read_numbers(c, n, &m->probA, NULL);
 		} else if (word_is(w, len, "probB")) {
-			ret = read_doubles(c, &m->probB, n);
+			ret = read_numbers(c, n, &m->probB, NULL);
 		} else if (word_is(w, len, "nr_sv")) {
-			ret = read_ints(c, &m->nSV, m->nr_class);
+			ret = read_numbers(c, m->nr_class, NULL, &m->nSV);
 		}
 		next_line_start(c);
 	}
