@@ -108,6 +108,13 @@ START_TEST(test_fsutil_read_file)
 	ck_assert_uint_eq(len, 3);
 	ck_assert(s[2] == 'b' && s[3] == '\0');
 	free(s);
+	/* An empty file is an empty string, NUL-terminated like any other. */
+	write_tmp("empty", "");
+	len = 9;
+	ck_assert_int_eq(fs_read_file(&s, &len, tmp_path("empty"), 0), 0);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_msg(s[0] == '\0', "fs_read_file of an empty file: s[0] = 0x%02x", (unsigned char)s[0]);
+	free(s);
 	free(big);
 }
 END_TEST
