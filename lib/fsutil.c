@@ -18,6 +18,18 @@
 #include "util.h"
 #include "banned.h"
 
+/* Record that creating what (a "directory", a "lock file") at path failed with errno:
+ * MLCTL_ECREATE (exit 73) whatever the reason, a missing parent included, where
+ * mlctl_error_errno() would call ENOENT and ENOTDIR "not found". The message names the
+ * path and the reason. */
+static int create_failed(const char *what, const char *path)
+{
+	int saved = errno;
+
+	return mlctl_error_set(saved == ENOMEM ? MLCTL_ENOMEM : MLCTL_ECREATE, "cannot create %s %s: %s",
+			       what, path, strerror(saved));
+}
+
 int fs_mkdir_p(const char *dir)
 {
 	char *p, *s = mlctl_strdup(dir);
@@ -378,14 +390,8 @@ static int lock_path(int *out_fd, const char *path, int op, double wait_secs,
 
 	*out_fd = -1;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-	if (fd < 0) {
-		/* A missing directory too is "cannot create" here (73), not "not found". */
-		int ret = mlctl_error_errno(MLCTL_ECREATE, "cannot create lock file %s", path);
-
-		if (ret == MLCTL_ENOTFOUND)
-			ret = mlctl_error_set(MLCTL_ECREATE, "%s", mlctl_error_last()->message);
-		return ret;
-	}
+	if (fd < 0)	/* a missing directory too is "cannot create" here (73), not "not found" */
+		return create_failed("lock file", path);
 	for (;;) {
 		if (mlctl_cancelled(cancel)) {
 			close(fd);

@@ -375,9 +375,12 @@ START_TEST(test_fsutil_lock_shared)
 	close(from);
 	ck_assert_int_eq(fs_lock(&fd, p, 0), 0);
 	fs_unlock(fd);
-	/* A missing directory is "cannot create" (73), not "not found". */
-	ck_assert_int_eq(fs_lock(&fd, tmp_path("no/such/dir/x.lock"), 0), MLCTL_ECREATE);
+	/* A missing directory is "cannot create" (73), not "not found", and the message names
+	 * the lock file and the reason. */
+	expect_err(fs_lock(&fd, tmp_path("no/such/dir/x.lock"), 0), MLCTL_ECREATE,
+		   "cannot create lock file");
 	ck_assert_int_eq(fd, -1);
+	ck_assert_ptr_nonnull(strstr(mlctl_error_last()->message, "no/such/dir/x.lock: No such file or directory"));
 }
 END_TEST
 
