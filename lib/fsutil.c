@@ -32,27 +32,36 @@ static int create_failed(const char *what, const char *path)
 
 int fs_mkdir_p(const char *dir)
 {
-	char *p, *s = mlctl_strdup(dir);
+	char *p, *s;
 	int ret = 0;
 
-	if (!s)
+	if (!*dir)
+		return mlctl_error_set(MLCTL_EUSAGE, "cannot create a directory with an empty name");
+	if (!(s = mlctl_strdup(dir)))
 		return MLCTL_ENOMEM;
+	/* Each prefix ending at a slash, then the whole: created, or there already as a
+	 * directory. A file in the way is MLCTL_ECREATE naming it. */
 	for (p = s + 1; ; p++) {
 		if (*p == '/' || *p == '\0') {
 			char c = *p;
 
 			*p = '\0';
-			if (mkdir(s, 0777) != 0 && errno != EEXIST) {
-				ret = mlctl_error_errno(MLCTL_ECREATE, "cannot create directory %s", s);
-				break;
+			if (mkdir(s, 0777) != 0) {
+				if (errno != EEXIST) {
+					ret = create_failed("directory", s);
+					break;
+				}
+				if (!fs_is_dir(s)) {
+					ret = mlctl_error_set(MLCTL_ECREATE, "cannot create directory %s: %s%s", dir,
+							      c ? s : "a file is in the way", c ? " is not a directory" : "");
+					break;
+				}
 			}
 			*p = c;
 			if (c == '\0')
 				break;
 		}
 	}
-	if (!ret && !fs_is_dir(dir))
-		ret = mlctl_error_set(MLCTL_ECREATE, "cannot create directory %s: a file is in the way", dir);
 	free(s);
 	return ret;
 }

@@ -49,6 +49,12 @@ START_TEST(test_fsutil_mkdir_p)
 	write_tmp("file", "x");
 	expect_err(fs_mkdir_p(tmp_path("file")), MLCTL_ECREATE, "a file is in the way");
 	ck_assert(!fs_is_dir(tmp_path("file")));
+	/* Through a file: "cannot create" (73) naming the file, not "not found" (66). */
+	expect_err(fs_mkdir_p(tmp_path("file/sub/deeper")), MLCTL_ECREATE, "cannot create directory");
+	ck_assert_ptr_nonnull(strstr(mlctl_error_last()->message, "/file is not a directory"));
+	/* An empty name is a usage error (it once read past its one-byte copy). */
+	expect_err(fs_mkdir_p(""), MLCTL_EUSAGE, "empty name");
+	ck_assert_int_eq(fs_mkdir_p("/"), 0);
 }
 END_TEST
 
