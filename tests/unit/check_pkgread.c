@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <limits.h>
 #include <sodium.h>
 
 #include "check_util.h"
@@ -70,15 +71,16 @@ static const char *src_path(const char *rel)
 	return buf;
 }
 
-/* entries[] = the three files and a MANIFEST.yaml listing them, under their package names. */
-static void make_entries(void)
+/* entries[] = the three files and a MANIFEST.yaml listing them, under their package names,
+ * for iris:version. */
+static void make_entries_version(int64_t version)
 {
 	manifest *m = manifest_new();
 	size_t i;
 
 	ck_assert_ptr_nonnull(m);
 	ck_assert_int_eq(manifest_set_str(&m->name, "iris"), 0);
-	m->version = 7;
+	m->version = version;
 	ck_assert_int_eq(manifest_set_str(&m->model.type, "c_svc"), 0);
 	ck_assert_int_eq(manifest_set_str(&m->lineage.train_run, "01JDV7A"), 0);
 	files_len = 0;
@@ -96,19 +98,24 @@ static void make_entries(void)
 	manifest_free(m);
 }
 
-static void setup(void)
-{
-	tmpdir_setup();
-	make_entries();
-}
-
-static void teardown(void)
+static void free_entries(void)
 {
 	size_t i;
 
 	for (i = 0; i < 4; i++)
 		free(entries[i].data);
 	memset(entries, 0, sizeof(entries));
+}
+
+static void setup(void)
+{
+	tmpdir_setup();
+	make_entries_version(7);
+}
+
+static void teardown(void)
+{
+	free_entries();
 	tmpdir_teardown();
 }
 
@@ -202,6 +209,35 @@ START_TEST(test_pkgread_dir_refuses_a_missing_listed_file)
 }
 END_TEST
 
+/* A manifest's version is 64-bit, a model version an int: 4294967293 is refused, not
+ * read as -3, from a package file and from a release directory alike. */
+START_TEST(test_pkgread_refuses_a_version_over_int_max)
+{
+	static const int64_t bad[] = { 4294967293LL, (int64_t)INT_MAX + 1 };
+	const char *path = tmp_path("big.mlpkg");
+	mlctl_bundle *b = NULL;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		free_entries();
+		make_entries_version(bad[i]);
+		ck_assert_int_eq(pkg_write(path, entries, 4, 1700000000), 0);
+		expect_err(bundle_from_package(&b, path, NULL), MLCTL_EDATA, "big.mlpkg: MANIFEST.yaml: version ");
+		ck_assert_ptr_null(b);
+		ck_assert_ptr_nonnull(strstr(mlctl_error_last()->message, "is larger than the largest model version"));
+		expect_err(bundle_from_dir(&b, make_release()), MLCTL_EDATA, "release: MANIFEST.yaml: version ");
+		ck_assert_ptr_null(b);
+	}
+	/* INT_MAX itself is a version. */
+	free_entries();
+	make_entries_version(INT_MAX);
+	ck_assert_int_eq(pkg_write(path, entries, 4, 1700000000), 0);
+	ck_assert_int_eq(bundle_from_package(&b, path, NULL), 0);
+	ck_assert_int_eq(b->version, INT_MAX);
+	bundle_free(b);
+}
+END_TEST
+
 static Suite *pkgread_suite(void)
 {
 	Suite *s = suite_create("pkgread");
@@ -212,6 +248,7 @@ static Suite *pkgread_suite(void)
 	tcase_add_test(tc, test_pkgread_package_hashes_each_byte_once);
 	tcase_add_test(tc, test_pkgread_dir_refuses_a_modified_file);
 	tcase_add_test(tc, test_pkgread_dir_refuses_a_missing_listed_file);
+	tcase_add_test(tc, test_pkgread_refuses_a_version_over_int_max);
 	suite_add_tcase(s, tc);
 	return s;
 }
