@@ -227,7 +227,8 @@ static int load_package(package_file **out, mlctl_registry *reg, const mlctl_dep
 	return ret;
 }
 
-/* A package from elsewhere: teach the registry its version (objects, an import run). */
+/* A package from elsewhere: teach the registry its version (objects, an import run).
+ * c and m are as package_check() left them: every file's digest in m is its bytes'. */
 static int learn_version(mlctl_registry *reg, const pkg_contents *c, const manifest *m, const char *run)
 {
 	mlctl_model_version spec = { 0 }, *have = NULL;
@@ -240,11 +241,11 @@ static int learn_version(mlctl_registry *reg, const pkg_contents *c, const manif
 	ret = mlctl_model_resolve(&have, reg, ref);
 	if (ret == 0) {
 		/* Known here: it must be the same model, or the alias NAME@TARGET would name a
-		 * version that is not what the target serves. */
-		char md[MLCTL_DIGEST_HEX], pd[MLCTL_DIGEST_HEX];
+		 * version that is not what the target serves. package_check() hashed the
+		 * files and found the manifest's digests equal: they are not hashed again. */
+		const char *md = manifest_find_file(m, me->name)->sha256;
+		const char *pd = manifest_find_file(m, pe->name)->sha256;
 
-		hash_buf_hex(md, me->data, me->len);
-		hash_buf_hex(pd, pe->data, pe->len);
 		if (strcmp(md, have->model_digest) != 0 || strcmp(pd, have->preprocess_digest) != 0)
 			ret = mlctl_error_set(MLCTL_EVERDICT,
 					      "the package holds %s, but this registry's %s is a different model (model sha256 %.12s, here %.12s)",

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <sodium.h>
 
+#include "mlctl.h"
 #include "check_util.h"
 #include "bundle.h"
 #include "error.h"
@@ -209,6 +210,63 @@ START_TEST(test_pkgread_dir_refuses_a_missing_listed_file)
 }
 END_TEST
 
+/*
+ * Deploying a package file hashes each byte once for each thing that needs a digest: the
+ * file (the package digest, which deploy records), its three files (package_check), and
+ * the store, which names every object it writes by the bytes it writes, so it hashes what
+ * it is given itself (the package, and for a version this registry has not seen, the
+ * model, preprocessing and profile it learns). learn_version() compares a known version
+ * with the manifest's digests, which package_check() found equal to the files': it no
+ * longer hashes the model and preprocessing again (it did: 2 digests more).
+ */
+static void deploy_counting(mlctl_registry *reg, const char *path, const char *target, unsigned ndigests,
+			    unsigned long long bytes)
+{
+	mlctl_deploy_options o = { 0 };
+	mlctl_deploy_result *r = NULL;
+
+	o.model = path;
+	o.target = target;
+	count_reset();
+	ck_assert_msg(mlctl_deploy(&r, reg, &o) == 0, "deploy %s: %s", path, mlctl_error_last()->message);
+	ck_assert_msg(hashed_digests == ndigests && hashed_bytes == bytes, "deploy to %s: %u digests over %llu bytes, want %u over %llu",
+		      target, hashed_digests, hashed_bytes, ndigests, bytes);
+	ck_assert_str_eq(r->model, "iris:7");
+	mlctl_deploy_result_free(r);
+}
+
+START_TEST(test_pkgread_deploy_hashes_each_byte_once)
+{
+	mlctl_run_start_options ro = MLCTL_RUN_START_OPTIONS_INIT;
+	const char *path = tmp_path("iris-7.mlpkg");
+	mlctl_model_version spec = { 0 };
+	mlctl_registry *reg = NULL;
+	char run[MLCTL_RUN_ID_SIZE];
+	size_t size;
+
+	ck_assert_int_eq(pkg_write(path, entries, 4, 1700000000), 0);
+	ck_assert_int_eq(hash_file_hex(spec.model_digest, &size, path), 0);
+	/* A registry that never saw iris:7 learns it: the store hashes the three files. */
+	test_registry_open(&reg, "fresh");
+	deploy_counting(reg, path, "edge", 1 + 3 + 1 + 3, 2 * (unsigned long long)size + 2 * files_len);
+	mlctl_registry_free(reg);
+	/* One that has iris:7 (the same model) compares digests only. */
+	test_registry_open(&reg, "knows");
+	ro.kind = "train";
+	ck_assert_int_eq(mlctl_run_start(run, reg, &ro), 0);
+	spec.name = "iris";
+	spec.version = 7;
+	snprintf(spec.run, sizeof(spec.run), "%s", run);
+	memcpy(spec.model_digest, digests[0], MLCTL_DIGEST_HEX);
+	memcpy(spec.preprocess_digest, digests[1], MLCTL_DIGEST_HEX);
+	spec.svm_type = "c_svc";
+	spec.kernel = "rbf";
+	ck_assert_int_eq(mlctl_model_register_as(reg, &spec), 0);
+	deploy_counting(reg, path, "prod", 1 + 3 + 1, 2 * (unsigned long long)size + files_len);
+	mlctl_registry_free(reg);
+}
+END_TEST
+
 /* A manifest's version is 64-bit, a model version an int: 4294967293 is refused, not
  * read as -3, from a package file and from a release directory alike. */
 START_TEST(test_pkgread_refuses_a_version_over_int_max)
@@ -249,6 +307,7 @@ static Suite *pkgread_suite(void)
 	tcase_add_test(tc, test_pkgread_dir_refuses_a_modified_file);
 	tcase_add_test(tc, test_pkgread_dir_refuses_a_missing_listed_file);
 	tcase_add_test(tc, test_pkgread_refuses_a_version_over_int_max);
+	tcase_add_test(tc, test_pkgread_deploy_hashes_each_byte_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
