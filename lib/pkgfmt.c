@@ -4,6 +4,7 @@
  * only ever fills memory (bounded by pkg_limits, counted as bytes come out of the
  * decompressor); files reach the disk through pkg_extract(), after a whole read succeeded.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,6 +164,45 @@ static int sort_entries(const pkg_entry ***out, const pkg_entry *entries, size_t
 	return 0;
 }
 
+/*
+ * A new archive writer set up as every package is written. ustar keeps no atime/ctime and
+ * needs no pax headers for our short names; the gzip header gets neither a timestamp nor
+ * a file name: the bytes depend on the entries. No padding of the last record to 10240
+ * bytes: the tar ends with its two zero blocks, so a truncated package fails to read
+ * instead of looking complete. what names the output in messages.
+ */
+static int writer_new(struct archive **out, const char *what)
+{
+	struct archive *a = archive_write_new();
+
+	*out = NULL;
+	if (!a)
+		return mlctl_error_oom();
+	if (archive_write_set_format_ustar(a) != ARCHIVE_OK ||
+	    archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+	    archive_write_set_options(a, "gzip:!timestamp,gzip:compression-level=9") != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK) {
+		int ret = mlctl_error_set(MLCTL_EIO, "cannot write %s: %s", what, archive_error_string(a));
+
+		archive_write_free(a);
+		return ret;
+	}
+	*out = a;
+	return 0;
+}
+
+/* Write the sorted entries to the opened a and close it. */
+static int writer_finish(struct archive *a, const char *what, const pkg_entry **sorted, size_t n, int64_t mtime)
+{
+	int ret;
+
+	if ((ret = write_entries(a, what, sorted, n, mtime)))
+		return ret;
+	if (archive_write_close(a) != ARCHIVE_OK)
+		return mlctl_error_set(MLCTL_EIO, "cannot write %s: %s", what, archive_error_string(a));
+	return 0;
+}
+
 int pkg_write(const char *path, const pkg_entry *entries, size_t n, int64_t mtime)
 {
 	const pkg_entry **sorted = NULL;
@@ -174,29 +214,14 @@ int pkg_write(const char *path, const pkg_entry *entries, size_t n, int64_t mtim
 		return ret;
 	if ((ret = fs_atomic_open(&af, path, 0644)))
 		goto out;
-	a = archive_write_new();
-	if (!a) {
-		ret = mlctl_error_oom();
+	if ((ret = writer_new(&a, path)))
 		goto out_abort;
-	}
-	/* ustar keeps no atime/ctime and needs no pax headers for our short names; the gzip
-	 * header gets neither a timestamp nor a file name: the bytes depend on the entries.
-	 * No padding of the last record to 10240 bytes: the tar ends with its two zero
-	 * blocks, so a truncated package fails to read instead of looking complete. */
-	if (archive_write_set_format_ustar(a) != ARCHIVE_OK ||
-	    archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
-	    archive_write_set_options(a, "gzip:!timestamp,gzip:compression-level=9") != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-	    archive_write_open_FILE(a, af->fp) != ARCHIVE_OK) {
+	if (archive_write_open_FILE(a, af->fp) != ARCHIVE_OK) {
 		ret = mlctl_error_set(MLCTL_EIO, "cannot write %s: %s", path, archive_error_string(a));
 		goto out_abort;
 	}
-	if ((ret = write_entries(a, path, sorted, n, mtime)))
+	if ((ret = writer_finish(a, path, sorted, n, mtime)))
 		goto out_abort;
-	if (archive_write_close(a) != ARCHIVE_OK) {
-		ret = mlctl_error_set(MLCTL_EIO, "cannot write %s: %s", path, archive_error_string(a));
-		goto out_abort;
-	}
 	ret = fs_atomic_commit(af);
 	af = NULL;
 	goto out;
@@ -205,6 +230,41 @@ out_abort:
 out:
 	if (a)
 		archive_write_free(a);
+	free(sorted);
+	return ret;
+}
+
+static la_ssize_t mem_write(struct archive *a, void *data, const void *buf, size_t len)
+{
+	if (strbuf_add(data, buf, len)) {
+		archive_set_error(a, ENOMEM, "out of memory");
+		return -1;
+	}
+	return (la_ssize_t)len;
+}
+
+int pkg_write_mem(char **out, size_t *len, const pkg_entry *entries, size_t n, int64_t mtime)
+{
+	const pkg_entry **sorted = NULL;
+	strbuf sb = MLCTL_STRBUF_INIT;
+	struct archive *a = NULL;
+	int ret;
+
+	*out = NULL;
+	if ((ret = sort_entries(&sorted, entries, n)) || (ret = writer_new(&a, "a package in memory")))
+		goto out;
+	if (archive_write_open(a, &sb, NULL, mem_write, NULL) != ARCHIVE_OK) {
+		ret = mlctl_error_set(MLCTL_EIO, "cannot write a package in memory: %s", archive_error_string(a));
+		goto out;
+	}
+	if ((ret = writer_finish(a, "a package in memory", sorted, n, mtime)))
+		goto out;
+	if (!(*out = strbuf_detach(&sb, len)))
+		ret = MLCTL_ENOMEM;
+out:
+	if (a)
+		archive_write_free(a);
+	strbuf_release(&sb);
 	free(sorted);
 	return ret;
 }

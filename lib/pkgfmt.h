@@ -23,6 +23,8 @@ typedef struct pkg_entry {
  * entries and mtime always give the same bytes.
  */
 int pkg_write(const char *path, const pkg_entry *entries, size_t n, int64_t mtime);
+/* The same bytes into a fresh buffer *out (the caller's; len excludes its NUL). */
+int pkg_write_mem(char **out, size_t *len, const pkg_entry *entries, size_t n, int64_t mtime);
 
 typedef struct pkg_limits {
 	size_t max_total;       /* total unpacked bytes (default 1 GiB) */
