@@ -10,6 +10,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <zlib.h>
 
 #include "error.h"
 #include "fsutil.h"
@@ -273,6 +274,8 @@ out:
 
 typedef struct reader {
 	struct archive *a;
+	const unsigned char *buf;       /* the compressed bytes */
+	size_t len;
 	const char *origin;
 	const char *const *allowed;
 	size_t nallowed;
@@ -322,13 +325,19 @@ static bool seen_name(const reader *r, const char *name)
 	return false;
 }
 
+/* The most the decompressed stream may hold: the file bytes, and a little more for
+ * headers and padding. */
+static uint64_t stream_max(const reader *r)
+{
+	return (uint64_t)r->lim.max_total + (uint64_t)(r->lim.max_entries + 4) * 1024 + ((uint64_t)2 << 20);
+}
+
 /* The decompressed stream may run a little past the file bytes (headers, padding), not more. */
 static int check_stream(const reader *r, const char *name)
 {
-	uint64_t slack = (uint64_t)(r->lim.max_entries + 4) * 1024 + ((uint64_t)2 << 20);
 	la_int64_t out = archive_filter_bytes(r->a, 0);
 
-	if (out > 0 && (uint64_t)out > (uint64_t)r->lim.max_total + slack)
+	if (out > 0 && (uint64_t)out > stream_max(r))
 		return mlctl_error_set(MLCTL_EDATA, "%s: %s: unpacks to more than the limit of %zu bytes",
 				       r->origin, name, r->lim.max_total);
 	return 0;
@@ -497,6 +506,74 @@ static int read_all(reader *r)
 	return 0;
 }
 
+/* Why inflate() stopped with zr, in words for "ORIGIN: gzip ...: WHY". */
+static int gzip_error(const reader *r, int zr, const z_stream *zs)
+{
+	const char *msg = zs->msg ? zs->msg : "";
+
+	if (zr == Z_MEM_ERROR)
+		return mlctl_error_oom();
+	if (zr == Z_BUF_ERROR)
+		return mlctl_error_set(MLCTL_EDATA, "%s: gzip stream cut short (no trailer)", r->origin);
+	if (!strcmp(msg, "incorrect data check"))
+		return mlctl_error_set(MLCTL_EDATA, "%s: gzip trailer: CRC mismatch", r->origin);
+	if (!strcmp(msg, "incorrect length check"))
+		return mlctl_error_set(MLCTL_EDATA, "%s: gzip trailer: length mismatch", r->origin);
+	return mlctl_error_set(MLCTL_EDATA, "%s: damaged gzip stream: %s", r->origin, *msg ? msg : "inflate failed");
+}
+
+/*
+ * libarchive stops at the tar's end-of-archive blocks and, even when it reads that far,
+ * does not check the gzip trailer; so a package whose CRC-32 or length is wrong, or whose
+ * deflate data changed only after the tar's end, read as good. Here the whole gzip stream
+ * is inflated once more with zlib (output discarded, bounded like the tar read), which
+ * checks the trailer. Refused with MLCTL_EDATA: a CRC-32 or length that does not match,
+ * a stream cut short, anything after the first gzip member (trailing bytes, a second
+ * member), a header zlib rejects (reserved flags, a header CRC that does not match), a
+ * stream that inflates past the limit. Accepted: the header fields that say nothing about
+ * the content, which zlib does not check either: MTIME, XFL, OS, the FTEXT flag (and a
+ * file name or comment, were one there). A change there leaves the same tar and the same
+ * files; the package digest and a signature still cover every byte.
+ */
+static int check_gzip(const reader *r)
+{
+	unsigned char out[65536];
+	size_t fed = 0;
+	uint64_t total = 0;
+	z_stream zs;
+	int zr, ret = 0;
+
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+		return mlctl_error_oom();
+	do {
+		if (!zs.avail_in && fed < r->len) {
+			size_t n = r->len - fed < (size_t)1 << 30 ? r->len - fed : (size_t)1 << 30;
+
+			zs.next_in = (Bytef *)(uintptr_t)(r->buf + fed);
+			zs.avail_in = (uInt)n;
+			fed += n;
+		}
+		zs.next_out = out;
+		zs.avail_out = sizeof(out);
+		zr = inflate(&zs, Z_NO_FLUSH);
+		total += sizeof(out) - zs.avail_out;
+		if (total > stream_max(r)) {
+			ret = mlctl_error_set(MLCTL_EDATA, "%s: unpacks to more than the limit of %zu bytes", r->origin,
+					      r->lim.max_total);
+			goto out;
+		}
+	} while (zr == Z_OK);
+	if (zr != Z_STREAM_END)
+		ret = gzip_error(r, zr, &zs);
+	else if (zs.avail_in || fed < r->len)
+		ret = mlctl_error_set(MLCTL_EDATA, "%s: %zu bytes after the end of the gzip stream", r->origin,
+				      (size_t)zs.avail_in + (r->len - fed));
+out:
+	inflateEnd(&zs);
+	return ret;
+}
+
 /* Run the checks on an archive already opened (or failed to open: st) on r->a. */
 static int read_opened(pkg_contents **out, reader *r, int st)
 {
@@ -512,7 +589,7 @@ static int read_opened(pkg_contents **out, reader *r, int st)
 		ret = mlctl_error_set(MLCTL_EDATA, "%s: " NOT_A_PACKAGE, r->origin);
 		goto out;
 	}
-	if ((ret = read_all(r)))
+	if ((ret = read_all(r)) || (ret = check_gzip(r)))
 		goto out;
 	*out = r->c;
 	r->c = NULL;
@@ -555,21 +632,30 @@ int pkg_read_mem(pkg_contents **out, const void *buf, size_t len, const char *or
 	*out = NULL;
 	if ((ret = reader_init(&r, origin ? origin : "package", allowed, nallowed, lim)))
 		return ret;
+	r.buf = buf;
+	r.len = len;
 	return read_opened(out, &r, archive_read_open_memory(r.a, buf, len));
 }
 
 int pkg_read(pkg_contents **out, const char *path, const char *const *allowed, size_t nallowed,
 	     const pkg_limits *lim)
 {
-	reader r;
+	static const pkg_limits defaults = PKG_LIMITS_INIT;
+	const pkg_limits *l = lim ? lim : &defaults;
+	char *buf = NULL;
+	size_t len = 0;
 	int ret;
 
+	/* Read whole (a package is not much larger than what it unpacks to), so that the
+	 * gzip stream can be checked to its end as pkg_read_mem() does. */
 	*out = NULL;
 	if (!fs_exists(path))
 		return mlctl_error_set(MLCTL_ENOTFOUND, "%s: no such file", path);
-	if ((ret = reader_init(&r, path, allowed, nallowed, lim)))
+	if ((ret = fs_read_file(&buf, &len, path, l->max_total > SIZE_MAX / 2 ? 0 : l->max_total + ((size_t)4 << 20))))
 		return ret;
-	return read_opened(out, &r, archive_read_open_filename(r.a, path, 65536));
+	ret = pkg_read_mem(out, buf, len, path, allowed, nallowed, l);
+	free(buf);
+	return ret;
 }
 
 const pkg_entry *pkg_find(const pkg_contents *c, const char *name)
