@@ -133,38 +133,40 @@ static void clean_leftovers(const char *dir)
 	mlctl_error_clear();
 }
 
-/* The target's directory: --path, else the one recorded, else under the registry. */
-static int target_dir(char **out, mlctl_registry *reg, const char *target, const char *path)
+/* The target's directory, not created: --path, else the one recorded, else under the
+ * registry. */
+static int target_locate(char **out, mlctl_registry *reg, const char *target, const char *path)
 {
-	char *dir = NULL, *rels = NULL, real[PATH_MAX];
 	int ret;
 
 	*out = NULL;
 	if (!mlctl_name_valid(target))
 		return mlctl_error_set(MLCTL_EUSAGE, "invalid target name \"%s\"", target);
 	if (path) {
-		dir = mlctl_strdup(path);
-	} else if ((ret = mlctl_target_path(&dir, reg, target))) {
+		*out = mlctl_strdup(path);
+	} else if ((ret = mlctl_target_path(out, reg, target))) {
 		if (ret != MLCTL_ENOTFOUND)
 			return ret;
 		mlctl_error_clear();
-		dir = mlctl_asprintf("%s/targets/%s", mlctl_registry_path(reg), target);
+		*out = mlctl_asprintf("%s/targets/%s", mlctl_registry_path(reg), target);
 	}
-	if (!dir)
+	return *out ? 0 : MLCTL_ENOMEM;
+}
+
+/* Create the target at dir (its releases/ directory) and record it; *out is its real path. */
+static int target_create(char **out, mlctl_registry *reg, const char *target, const char *dir)
+{
+	char *rels = fs_join(dir, "releases"), real[PATH_MAX];
+	int ret;
+
+	*out = NULL;
+	if (!rels)
 		return MLCTL_ENOMEM;
-	rels = fs_join(dir, "releases");
-	if (!rels) {
-		free(dir);
-		return MLCTL_ENOMEM;
-	}
 	ret = fs_mkdir_p(rels);
 	free(rels);
 	if (!ret && !realpath(dir, real))
 		ret = mlctl_error_errno(MLCTL_EIO, "cannot resolve %s", dir);
-	free(dir);
-	if (ret)
-		return ret;
-	if ((ret = mlctl_target_set(reg, target, real)))
+	if (ret || (ret = mlctl_target_set(reg, target, real)))
 		return ret;
 	*out = mlctl_strdup(real);
 	return *out ? 0 : MLCTL_ENOMEM;
@@ -172,13 +174,12 @@ static int target_dir(char **out, mlctl_registry *reg, const char *target, const
 
 #define PACKAGE_FILE_MAX ((size_t)1 << 30)
 
-/* The bytes of the package of a registry version, as `mlctl package` writes them. */
-static int build_package(char **buf, size_t *len, mlctl_registry *reg, const mlctl_deploy_options *o,
-			 const char *dir)
+/* The bytes of the package of a registry version, as `mlctl package` writes them, made
+ * in memory: nothing is written before the deploy has been checked. */
+static int build_package(char **buf, size_t *len, mlctl_registry *reg, const mlctl_deploy_options *o)
 {
 	mlctl_model_version *v = NULL;
 	pkg_entry *e = NULL;
-	char *tmp = NULL;
 	size_t n = 0;
 	int ret;
 
@@ -186,17 +187,8 @@ static int build_package(char **buf, size_t *len, mlctl_registry *reg, const mlc
 	if (o->pubkey)
 		return mlctl_error_set(MLCTL_EUSAGE, "--pubkey checks the signature of a package file; %s is a model in the registry",
 				       o->model);
-	if ((ret = mlctl_model_resolve(&v, reg, o->model)) || (ret = package_build(&e, &n, NULL, reg, v)))
-		goto out;
-	if (!(tmp = mlctl_asprintf("%s/.incoming-%d.mlpkg", dir, (int)getpid()))) {
-		ret = MLCTL_ENOMEM;
-		goto out;
-	}
-	if (!(ret = pkg_write(tmp, e, n, package_mtime(v))))
-		ret = fs_read_file(buf, len, tmp, PACKAGE_FILE_MAX);
-	unlink(tmp);
-out:
-	free(tmp);
+	if (!(ret = mlctl_model_resolve(&v, reg, o->model)) && !(ret = package_build(&e, &n, NULL, reg, v)))
+		ret = pkg_write_mem(buf, len, e, n, package_mtime(v));
 	package_entries_free(e, n);
 	mlctl_model_version_free(v);
 	return ret;
@@ -205,62 +197,70 @@ out:
 /*
  * Read the package to deploy into memory, once: built from the registry, or a file whose
  * signature (with --pubkey), digest and contents are all checked on the same bytes, so
- * that the file cannot change between the checks and the use. The bytes go to the store.
+ * that the file cannot change between the checks and the use. Writes nothing.
  */
-static int load_package(package_file **out, mlctl_registry *reg, const mlctl_deploy_options *o, const char *dir)
+static int load_package(package_file **out, mlctl_registry *reg, const mlctl_deploy_options *o)
 {
-	char *buf = NULL, stored[MLCTL_DIGEST_HEX];
+	char *buf = NULL;
 	size_t len = 0;
 	int ret;
 
 	*out = NULL;
 	if (mlctl_model_ref_is_registry(o->model) && !(fs_exists(o->model) && !fs_is_dir(o->model))) {
-		if ((ret = build_package(&buf, &len, reg, o, dir)) || (ret = package_file_from_mem(out, buf, len, o->model)))
+		if ((ret = build_package(&buf, &len, reg, o)))
 			return ret;
-	} else if ((ret = package_file_load(out, o->model, o->pubkey, NULL))) {
+		return package_file_from_mem(out, buf, len, o->model);
+	}
+	return package_file_load(out, o->model, o->pubkey, NULL);
+}
+
+/* Whether this registry has the version the package holds (*known), and if it has, that
+ * it is the same model: otherwise the alias NAME@TARGET would name a version that is not
+ * what the target serves. m is as package_check() left it: every file's digest in m is
+ * its bytes', so nothing is hashed again. Reads only. */
+static int check_known(bool *known, mlctl_registry *reg, const manifest *m)
+{
+	const char *md = manifest_find_file(m, "model/libsvm.model")->sha256;
+	const char *pd = manifest_find_file(m, "model/preprocess.yaml")->sha256;
+	mlctl_model_version *have = NULL;
+	char ref[300];
+	int ret;
+
+	*known = false;
+	snprintf(ref, sizeof(ref), "%s:%lld", m->name, (long long)m->version);
+	if ((ret = mlctl_model_resolve(&have, reg, ref)) == MLCTL_ENOTFOUND) {
+		mlctl_error_clear();
+		return 0;
+	}
+	if (ret)
 		return ret;
-	}
-	if ((ret = mlctl_store_put(stored, reg, (*out)->data, (*out)->len, "application/x-mlpkg"))) {
-		package_file_free(*out);
-		*out = NULL;
-	}
+	*known = true;
+	if (strcmp(md, have->model_digest) != 0 || strcmp(pd, have->preprocess_digest) != 0)
+		ret = mlctl_error_set(MLCTL_EVERDICT,
+				      "the package holds %s, but this registry's %s is a different model (model sha256 %.12s, here %.12s)",
+				      ref, ref, md, have->model_digest);
+	mlctl_model_version_free(have);
 	return ret;
 }
 
 /* A package from elsewhere: teach the registry its version (objects, an import run). */
 static int learn_version(mlctl_registry *reg, const pkg_contents *c, const manifest *m, const char *run)
 {
-	mlctl_model_version spec = { 0 }, *have = NULL;
-	char ref[300];
+	mlctl_model_version spec = { 0 };
 	const pkg_entry *me = pkg_find(c, "model/libsvm.model"), *pe = pkg_find(c, "model/preprocess.yaml");
 	const pkg_entry *fe = pkg_find(c, "reference/profile.yaml");
+	bool known;
 	int ret;
 
-	snprintf(ref, sizeof(ref), "%s:%lld", m->name, (long long)m->version);
-	ret = mlctl_model_resolve(&have, reg, ref);
-	if (ret == 0) {
-		/* Known here: it must be the same model, or the alias NAME@TARGET would name a
-		 * version that is not what the target serves. */
-		char md[MLCTL_DIGEST_HEX], pd[MLCTL_DIGEST_HEX];
-
-		hash_buf_hex(md, me->data, me->len);
-		hash_buf_hex(pd, pe->data, pe->len);
-		if (strcmp(md, have->model_digest) != 0 || strcmp(pd, have->preprocess_digest) != 0)
-			ret = mlctl_error_set(MLCTL_EVERDICT,
-					      "the package holds %s, but this registry's %s is a different model (model sha256 %.12s, here %.12s)",
-					      ref, ref, md, have->model_digest);
-	}
-	mlctl_model_version_free(have);
-	if (ret != MLCTL_ENOTFOUND)
+	if ((ret = check_known(&known, reg, m)) || known)
 		return ret;
-	mlctl_error_clear();
 	if ((ret = mlctl_store_put(spec.model_digest, reg, me->data, me->len, "application/x-libsvm-model")) ||
 	    (ret = mlctl_store_put(spec.preprocess_digest, reg, pe->data, pe->len, "application/yaml")))
 		return ret;
 	if (fe && (ret = mlctl_store_put(spec.profile_digest, reg, fe->data, fe->len, "application/yaml")))
 		return ret;
 	spec.name = m->name;
-	spec.version = (int)m->version;
+	spec.version = (int)m->version;	/* package_check() refused versions above INT_MAX */
 	snprintf(spec.run, sizeof(spec.run), "%s", run);
 	spec.svm_type = m->model.type;
 	spec.kernel = m->model.kernel;
@@ -541,8 +541,9 @@ int mlctl_deploy(mlctl_deploy_result **out, mlctl_registry *reg, const mlctl_dep
 	package_file *pf = NULL;
 	const pkg_contents *c;
 	const manifest *m;
-	char *lockpath = NULL;
+	char *dir = NULL, *lockpath = NULL, stored[MLCTL_DIGEST_HEX];
 	int lockfd = -1, ret;
+	bool known;
 
 	*out = NULL;
 	if (!o->model || !o->target)
@@ -551,30 +552,37 @@ int mlctl_deploy(mlctl_deploy_result **out, mlctl_registry *reg, const mlctl_dep
 		mlctl_deploy_result_free(res);
 		return MLCTL_ENOMEM;
 	}
-	if ((ret = target_dir(&res->path, reg, o->target, o->path)))
+	if ((ret = target_locate(&dir, reg, o->target, o->path)) || (ret = start_run(res->run, reg, o, "deploy")))
 		goto out;
+	/* Everything that can refuse the deploy does so before the target is created: a
+	 * model that does not resolve, a package that does not read or check, a missing
+	 * validation, a version that is another model here. A refused deploy leaves no
+	 * target directory and no target row (only its failed run). */
+	if ((ret = load_package(&pf, reg, o)))
+		goto out_run;
+	c = pf->contents;
+	m = pf->manifest;
+	memcpy(res->package_digest, pf->digest, sizeof(res->package_digest));
+	if ((o->require_validated && (ret = check_validated(reg, m, pf->signature_checked))) ||
+	    (ret = check_known(&known, reg, m)))
+		goto out_run;
+	if ((ret = target_create(&res->path, reg, o->target, dir)))
+		goto out_run;
 	if (!(lockpath = fs_join(res->path, ".lock"))) {
 		ret = MLCTL_ENOMEM;
-		goto out;
+		goto out_run;
 	}
 	if ((ret = fs_lock(&lockfd, lockpath, lock_wait(o)))) {
 		if (ret == MLCTL_ELOCKED)
 			mlctl_error_set(ret, "target %s is being deployed by another process (%s): try again later",
 					o->target, lockpath);
-		goto out;
+		goto out_run;
 	}
 	clean_leftovers(res->path);
-	if ((ret = reconcile_locked(reg, o->target)) || (ret = start_run(res->run, reg, o, "deploy")))
-		goto out;
-	if ((ret = load_package(&pf, reg, o, res->path)))
-		goto out_run;
-	c = pf->contents;
-	m = pf->manifest;
-	memcpy(res->package_digest, pf->digest, sizeof(res->package_digest));
-	/* Refused before the registry learns anything from the package. */
-	if (o->require_validated && (ret = check_validated(reg, m, pf->signature_checked)))
-		goto out_run;
-	if ((ret = learn_version(reg, c, m, res->run)))
+	/* Under the lock the version is looked up again: another deploy may have taught it. */
+	if ((ret = reconcile_locked(reg, o->target)) ||
+	    (ret = mlctl_store_put(stored, reg, pf->data, pf->len, "application/x-mlpkg")) ||
+	    (ret = learn_version(reg, c, m, res->run)))
 		goto out_run;
 	res->model = mlctl_asprintf("%s:%lld", m->name, (long long)m->version);
 	res->release = mlctl_asprintf("%s-%lld-%.12s", m->name, (long long)m->version, res->package_digest);
@@ -610,6 +618,7 @@ out_run:
 out:
 	fs_unlock(lockfd);
 	free(lockpath);
+	free(dir);
 	package_file_free(pf);
 	if (ret) {
 		mlctl_deploy_result_free(res);

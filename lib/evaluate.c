@@ -302,12 +302,36 @@ int evaluate_single_grid(tune_grid **out, const struct svm_parameter *p)
 	return tune_grid_parse(out, spec);
 }
 
+/* The group of rows idx[*start, *end) that split_adjust() moves a row of: the largest
+ * class when stratified (the first of equal ones), else all rows. */
+static void largest_group(size_t *start, size_t *end, const size_t *idx, const double *y, size_t n, bool stratify)
+{
+	size_t a, b;
+
+	*start = 0;
+	*end = n;
+	if (!stratify)
+		return;
+	*end = 0;
+	for (a = 0; a < n; a = b) {
+		for (b = a + 1; b < n && y[idx[b]] == y[idx[a]]; b++)
+			;
+		if (b - a > *end - *start) {
+			*start = a;
+			*end = b;
+		}
+	}
+}
+
 int evaluate_split(int *is_test, const double *y, size_t n, bool stratify, double frac, uint64_t seed)
 {
 	uint64_t state = seed ^ 0x5eed5eedull;
-	size_t *idx, i, start;
+	size_t *idx, i, start, end, ntest = 0;
 	int ret = 0;
 
+	/* A share of 1 or more would also write past the end of a class's rows. */
+	if (!(frac > 0 && frac < 1))
+		return mlctl_error_set(MLCTL_EUSAGE, "holdout fraction %g is not between 0 and 1", frac);
 	if (!(idx = mlctl_calloc(n ? n : 1, sizeof(*idx))))
 		return MLCTL_ENOMEM;
 	for (i = 0; i < n; i++)
@@ -318,9 +342,10 @@ int evaluate_split(int *is_test, const double *y, size_t n, bool stratify, doubl
 		free(idx);
 		return ret;
 	}
-	for (start = 0; start < n;) {
-		size_t end = start + 1, take, k;
+	for (start = 0; start < n; start = end) {
+		size_t take, k;
 
+		end = start + 1;
 		if (stratify)
 			while (end < n && y[idx[end]] == y[idx[start]])
 				end++;
@@ -329,7 +354,17 @@ int evaluate_split(int *is_test, const double *y, size_t n, bool stratify, doubl
 		take = (size_t)llround(frac * (double)(end - start));
 		for (k = 0; k < take; k++)
 			is_test[idx[start + k]] = 1;
-		start = end;
+		ntest += take;
+	}
+	/* Rounding each class's share can hold out every row (2 rows, 0.5: one of each
+	 * class) or none (5 rows, 0.05). Then one row of the largest class changes side: its
+	 * first shuffled row joins the test side, or its last test row returns to training. */
+	if (n >= 2 && (ntest == 0 || ntest == n)) {
+		largest_group(&start, &end, idx, y, n, stratify);
+		if (ntest == 0)
+			is_test[idx[start]] = 1;
+		else
+			is_test[idx[end - 1]] = 0;
 	}
 	free(idx);
 	return ret;

@@ -61,7 +61,8 @@ int evaluate_single_grid(tune_grid **out, const struct svm_parameter *p);
 double evaluate_param_value(const struct svm_parameter *p, const char *name);
 
 /* Mark is_test[i] = 1 for a share frac of the n rows (stratified by y when stratify),
- * drawn with seed; at least one row on each side when n >= 2. */
+ * drawn with seed; at least one row on each side when n >= 2. frac must lie strictly
+ * between 0 and 1 (else MLCTL_EUSAGE). */
 int evaluate_split(int *is_test, const double *y, size_t n, bool stratify, double frac, uint64_t seed);
 
 /* Describe parameters as name/value strings through add(ctx, name, value). */

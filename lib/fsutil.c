@@ -18,29 +18,50 @@
 #include "util.h"
 #include "banned.h"
 
+/* Record that creating what (a "directory", a "lock file") at path failed with errno:
+ * MLCTL_ECREATE (exit 73) whatever the reason, a missing parent included, where
+ * mlctl_error_errno() would call ENOENT and ENOTDIR "not found". The message names the
+ * path and the reason. */
+static int create_failed(const char *what, const char *path)
+{
+	int saved = errno;
+
+	return mlctl_error_set(saved == ENOMEM ? MLCTL_ENOMEM : MLCTL_ECREATE, "cannot create %s %s: %s",
+			       what, path, strerror(saved));
+}
+
 int fs_mkdir_p(const char *dir)
 {
-	char *p, *s = mlctl_strdup(dir);
+	char *p, *s;
 	int ret = 0;
 
-	if (!s)
+	if (!*dir)
+		return mlctl_error_set(MLCTL_EUSAGE, "cannot create a directory with an empty name");
+	if (!(s = mlctl_strdup(dir)))
 		return MLCTL_ENOMEM;
+	/* Each prefix ending at a slash, then the whole: created, or there already as a
+	 * directory. A file in the way is MLCTL_ECREATE naming it. */
 	for (p = s + 1; ; p++) {
 		if (*p == '/' || *p == '\0') {
 			char c = *p;
 
 			*p = '\0';
-			if (mkdir(s, 0777) != 0 && errno != EEXIST) {
-				ret = mlctl_error_errno(MLCTL_ECREATE, "cannot create directory %s", s);
-				break;
+			if (mkdir(s, 0777) != 0) {
+				if (errno != EEXIST) {
+					ret = create_failed("directory", s);
+					break;
+				}
+				if (!fs_is_dir(s)) {
+					ret = mlctl_error_set(MLCTL_ECREATE, "cannot create directory %s: %s%s", dir,
+							      c ? s : "a file is in the way", c ? " is not a directory" : "");
+					break;
+				}
 			}
 			*p = c;
 			if (c == '\0')
 				break;
 		}
 	}
-	if (!ret && !fs_is_dir(dir))
-		ret = mlctl_error_set(MLCTL_ECREATE, "cannot create directory %s: a file is in the way", dir);
 	free(s);
 	return ret;
 }
@@ -378,14 +399,8 @@ static int lock_path(int *out_fd, const char *path, int op, double wait_secs,
 
 	*out_fd = -1;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-	if (fd < 0) {
-		/* A missing directory too is "cannot create" here (73), not "not found". */
-		int ret = mlctl_error_errno(MLCTL_ECREATE, "cannot create lock file %s", path);
-
-		if (ret == MLCTL_ENOTFOUND)
-			ret = mlctl_error_set(MLCTL_ECREATE, "%s", mlctl_error_last()->message);
-		return ret;
-	}
+	if (fd < 0)	/* a missing directory too is "cannot create" here (73), not "not found" */
+		return create_failed("lock file", path);
 	for (;;) {
 		if (mlctl_cancelled(cancel)) {
 			close(fd);

@@ -10,7 +10,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* Create dir and its missing parents with mode 0777 & ~umask. */
+/* Create dir and its missing parents with mode 0777 & ~umask. An empty dir is
+ * MLCTL_EUSAGE; any failure to create, a file in the way included, MLCTL_ECREATE. */
 int fs_mkdir_p(const char *dir);
 
 /* Read a whole file into a fresh NUL-terminated buffer (len excludes the NUL). Refuses

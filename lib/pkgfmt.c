@@ -4,11 +4,13 @@
  * only ever fills memory (bounded by pkg_limits, counted as bytes come out of the
  * decompressor); files reach the disk through pkg_extract(), after a whole read succeeded.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <zlib.h>
 
 #include "error.h"
 #include "fsutil.h"
@@ -163,6 +165,45 @@ static int sort_entries(const pkg_entry ***out, const pkg_entry *entries, size_t
 	return 0;
 }
 
+/*
+ * A new archive writer set up as every package is written. ustar keeps no atime/ctime and
+ * needs no pax headers for our short names; the gzip header gets neither a timestamp nor
+ * a file name: the bytes depend on the entries. No padding of the last record to 10240
+ * bytes: the tar ends with its two zero blocks, so a truncated package fails to read
+ * instead of looking complete. what names the output in messages.
+ */
+static int writer_new(struct archive **out, const char *what)
+{
+	struct archive *a = archive_write_new();
+
+	*out = NULL;
+	if (!a)
+		return mlctl_error_oom();
+	if (archive_write_set_format_ustar(a) != ARCHIVE_OK ||
+	    archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+	    archive_write_set_options(a, "gzip:!timestamp,gzip:compression-level=9") != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK) {
+		int ret = mlctl_error_set(MLCTL_EIO, "cannot write %s: %s", what, archive_error_string(a));
+
+		archive_write_free(a);
+		return ret;
+	}
+	*out = a;
+	return 0;
+}
+
+/* Write the sorted entries to the opened a and close it. */
+static int writer_finish(struct archive *a, const char *what, const pkg_entry **sorted, size_t n, int64_t mtime)
+{
+	int ret;
+
+	if ((ret = write_entries(a, what, sorted, n, mtime)))
+		return ret;
+	if (archive_write_close(a) != ARCHIVE_OK)
+		return mlctl_error_set(MLCTL_EIO, "cannot write %s: %s", what, archive_error_string(a));
+	return 0;
+}
+
 int pkg_write(const char *path, const pkg_entry *entries, size_t n, int64_t mtime)
 {
 	const pkg_entry **sorted = NULL;
@@ -174,29 +215,14 @@ int pkg_write(const char *path, const pkg_entry *entries, size_t n, int64_t mtim
 		return ret;
 	if ((ret = fs_atomic_open(&af, path, 0644)))
 		goto out;
-	a = archive_write_new();
-	if (!a) {
-		ret = mlctl_error_oom();
+	if ((ret = writer_new(&a, path)))
 		goto out_abort;
-	}
-	/* ustar keeps no atime/ctime and needs no pax headers for our short names; the gzip
-	 * header gets neither a timestamp nor a file name: the bytes depend on the entries.
-	 * No padding of the last record to 10240 bytes: the tar ends with its two zero
-	 * blocks, so a truncated package fails to read instead of looking complete. */
-	if (archive_write_set_format_ustar(a) != ARCHIVE_OK ||
-	    archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
-	    archive_write_set_options(a, "gzip:!timestamp,gzip:compression-level=9") != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-	    archive_write_open_FILE(a, af->fp) != ARCHIVE_OK) {
+	if (archive_write_open_FILE(a, af->fp) != ARCHIVE_OK) {
 		ret = mlctl_error_set(MLCTL_EIO, "cannot write %s: %s", path, archive_error_string(a));
 		goto out_abort;
 	}
-	if ((ret = write_entries(a, path, sorted, n, mtime)))
+	if ((ret = writer_finish(a, path, sorted, n, mtime)))
 		goto out_abort;
-	if (archive_write_close(a) != ARCHIVE_OK) {
-		ret = mlctl_error_set(MLCTL_EIO, "cannot write %s: %s", path, archive_error_string(a));
-		goto out_abort;
-	}
 	ret = fs_atomic_commit(af);
 	af = NULL;
 	goto out;
@@ -209,10 +235,47 @@ out:
 	return ret;
 }
 
+static la_ssize_t mem_write(struct archive *a, void *data, const void *buf, size_t len)
+{
+	if (strbuf_add(data, buf, len)) {
+		archive_set_error(a, ENOMEM, "out of memory");
+		return -1;
+	}
+	return (la_ssize_t)len;
+}
+
+int pkg_write_mem(char **out, size_t *len, const pkg_entry *entries, size_t n, int64_t mtime)
+{
+	const pkg_entry **sorted = NULL;
+	strbuf sb = MLCTL_STRBUF_INIT;
+	struct archive *a = NULL;
+	int ret;
+
+	*out = NULL;
+	if ((ret = sort_entries(&sorted, entries, n)) || (ret = writer_new(&a, "a package in memory")))
+		goto out;
+	if (archive_write_open(a, &sb, NULL, mem_write, NULL) != ARCHIVE_OK) {
+		ret = mlctl_error_set(MLCTL_EIO, "cannot write a package in memory: %s", archive_error_string(a));
+		goto out;
+	}
+	if ((ret = writer_finish(a, "a package in memory", sorted, n, mtime)))
+		goto out;
+	if (!(*out = strbuf_detach(&sb, len)))
+		ret = MLCTL_ENOMEM;
+out:
+	if (a)
+		archive_write_free(a);
+	strbuf_release(&sb);
+	free(sorted);
+	return ret;
+}
+
 /* ---- reading ---- */
 
 typedef struct reader {
 	struct archive *a;
+	const unsigned char *buf;       /* the compressed bytes */
+	size_t len;
 	const char *origin;
 	const char *const *allowed;
 	size_t nallowed;
@@ -262,13 +325,19 @@ static bool seen_name(const reader *r, const char *name)
 	return false;
 }
 
+/* The most the decompressed stream may hold: the file bytes, and a little more for
+ * headers and padding. */
+static uint64_t stream_max(const reader *r)
+{
+	return (uint64_t)r->lim.max_total + (uint64_t)(r->lim.max_entries + 4) * 1024 + ((uint64_t)2 << 20);
+}
+
 /* The decompressed stream may run a little past the file bytes (headers, padding), not more. */
 static int check_stream(const reader *r, const char *name)
 {
-	uint64_t slack = (uint64_t)(r->lim.max_entries + 4) * 1024 + ((uint64_t)2 << 20);
 	la_int64_t out = archive_filter_bytes(r->a, 0);
 
-	if (out > 0 && (uint64_t)out > (uint64_t)r->lim.max_total + slack)
+	if (out > 0 && (uint64_t)out > stream_max(r))
 		return mlctl_error_set(MLCTL_EDATA, "%s: %s: unpacks to more than the limit of %zu bytes",
 				       r->origin, name, r->lim.max_total);
 	return 0;
@@ -437,6 +506,74 @@ static int read_all(reader *r)
 	return 0;
 }
 
+/* Why inflate() stopped with zr, in words for "ORIGIN: gzip ...: WHY". */
+static int gzip_error(const reader *r, int zr, const z_stream *zs)
+{
+	const char *msg = zs->msg ? zs->msg : "";
+
+	if (zr == Z_MEM_ERROR)
+		return mlctl_error_oom();
+	if (zr == Z_BUF_ERROR)
+		return mlctl_error_set(MLCTL_EDATA, "%s: gzip stream cut short (no trailer)", r->origin);
+	if (!strcmp(msg, "incorrect data check"))
+		return mlctl_error_set(MLCTL_EDATA, "%s: gzip trailer: CRC mismatch", r->origin);
+	if (!strcmp(msg, "incorrect length check"))
+		return mlctl_error_set(MLCTL_EDATA, "%s: gzip trailer: length mismatch", r->origin);
+	return mlctl_error_set(MLCTL_EDATA, "%s: damaged gzip stream: %s", r->origin, *msg ? msg : "inflate failed");
+}
+
+/*
+ * libarchive stops at the tar's end-of-archive blocks and, even when it reads that far,
+ * does not check the gzip trailer; so a package whose CRC-32 or length is wrong, or whose
+ * deflate data changed only after the tar's end, read as good. Here the whole gzip stream
+ * is inflated once more with zlib (output discarded, bounded like the tar read), which
+ * checks the trailer. Refused with MLCTL_EDATA: a CRC-32 or length that does not match,
+ * a stream cut short, anything after the first gzip member (trailing bytes, a second
+ * member), a header zlib rejects (reserved flags, a header CRC that does not match), a
+ * stream that inflates past the limit. Accepted: the header fields that say nothing about
+ * the content, which zlib does not check either: MTIME, XFL, OS, the FTEXT flag (and a
+ * file name or comment, were one there). A change there leaves the same tar and the same
+ * files; the package digest and a signature still cover every byte.
+ */
+static int check_gzip(const reader *r)
+{
+	unsigned char out[65536];
+	size_t fed = 0;
+	uint64_t total = 0;
+	z_stream zs;
+	int zr, ret = 0;
+
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+		return mlctl_error_oom();
+	do {
+		if (!zs.avail_in && fed < r->len) {
+			size_t n = r->len - fed < (size_t)1 << 30 ? r->len - fed : (size_t)1 << 30;
+
+			zs.next_in = (Bytef *)(uintptr_t)(r->buf + fed);
+			zs.avail_in = (uInt)n;
+			fed += n;
+		}
+		zs.next_out = out;
+		zs.avail_out = sizeof(out);
+		zr = inflate(&zs, Z_NO_FLUSH);
+		total += sizeof(out) - zs.avail_out;
+		if (total > stream_max(r)) {
+			ret = mlctl_error_set(MLCTL_EDATA, "%s: unpacks to more than the limit of %zu bytes", r->origin,
+					      r->lim.max_total);
+			goto out;
+		}
+	} while (zr == Z_OK);
+	if (zr != Z_STREAM_END)
+		ret = gzip_error(r, zr, &zs);
+	else if (zs.avail_in || fed < r->len)
+		ret = mlctl_error_set(MLCTL_EDATA, "%s: %zu bytes after the end of the gzip stream", r->origin,
+				      (size_t)zs.avail_in + (r->len - fed));
+out:
+	inflateEnd(&zs);
+	return ret;
+}
+
 /* Run the checks on an archive already opened (or failed to open: st) on r->a. */
 static int read_opened(pkg_contents **out, reader *r, int st)
 {
@@ -452,7 +589,7 @@ static int read_opened(pkg_contents **out, reader *r, int st)
 		ret = mlctl_error_set(MLCTL_EDATA, "%s: " NOT_A_PACKAGE, r->origin);
 		goto out;
 	}
-	if ((ret = read_all(r)))
+	if ((ret = read_all(r)) || (ret = check_gzip(r)))
 		goto out;
 	*out = r->c;
 	r->c = NULL;
@@ -495,21 +632,30 @@ int pkg_read_mem(pkg_contents **out, const void *buf, size_t len, const char *or
 	*out = NULL;
 	if ((ret = reader_init(&r, origin ? origin : "package", allowed, nallowed, lim)))
 		return ret;
+	r.buf = buf;
+	r.len = len;
 	return read_opened(out, &r, archive_read_open_memory(r.a, buf, len));
 }
 
 int pkg_read(pkg_contents **out, const char *path, const char *const *allowed, size_t nallowed,
 	     const pkg_limits *lim)
 {
-	reader r;
+	static const pkg_limits defaults = PKG_LIMITS_INIT;
+	const pkg_limits *l = lim ? lim : &defaults;
+	char *buf = NULL;
+	size_t len = 0;
 	int ret;
 
+	/* Read whole (a package is not much larger than what it unpacks to), so that the
+	 * gzip stream can be checked to its end as pkg_read_mem() does. */
 	*out = NULL;
 	if (!fs_exists(path))
 		return mlctl_error_set(MLCTL_ENOTFOUND, "%s: no such file", path);
-	if ((ret = reader_init(&r, path, allowed, nallowed, lim)))
+	if ((ret = fs_read_file(&buf, &len, path, l->max_total > SIZE_MAX / 2 ? 0 : l->max_total + ((size_t)4 << 20))))
 		return ret;
-	return read_opened(out, &r, archive_read_open_filename(r.a, path, 65536));
+	ret = pkg_read_mem(out, buf, len, path, allowed, nallowed, l);
+	free(buf);
+	return ret;
 }
 
 const pkg_entry *pkg_find(const pkg_contents *c, const char *name)

@@ -23,6 +23,8 @@ typedef struct pkg_entry {
  * entries and mtime always give the same bytes.
  */
 int pkg_write(const char *path, const pkg_entry *entries, size_t n, int64_t mtime);
+/* The same bytes into a fresh buffer *out (the caller's; len excludes its NUL). */
+int pkg_write_mem(char **out, size_t *len, const pkg_entry *entries, size_t n, int64_t mtime);
 
 typedef struct pkg_limits {
 	size_t max_total;       /* total unpacked bytes (default 1 GiB) */
@@ -39,7 +41,9 @@ typedef struct pkg_contents {
 /*
  * Read path safely into memory. allowed[0..nallowed) are the only entry names accepted
  * (directories implied by them are accepted too); anything else is MLCTL_EDATA naming the
- * entry and why. A file that is not a gzip tar is MLCTL_EDATA "not a package".
+ * entry and why. A file that is not a gzip tar is MLCTL_EDATA "not a package". The gzip
+ * stream is read to its end: a trailer whose CRC-32 or length does not match, or bytes
+ * after the gzip member, are MLCTL_EDATA ("PATH: gzip trailer: CRC mismatch").
  */
 int pkg_read(pkg_contents **out, const char *path, const char *const *allowed, size_t nallowed,
 	     const pkg_limits *lim);

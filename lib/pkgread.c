@@ -5,6 +5,7 @@
  * releases through here, and so do package.c and deploy.c on floor 4: reading needs
  * nothing above floor 3, so it lives here rather than beside the package writer.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,13 @@ int package_check(manifest **out, const pkg_contents *c, const char *origin)
 		snprintf(where, sizeof(where), "%s: MANIFEST.yaml", origin);
 		if ((ret = manifest_parse(&m, (const char *)me->data, me->len, where)))
 			return ret;
+		/* The manifest's version is 64-bit; the registry's and a bundle's are int. A
+		 * crafted 4294967293 must not become -3. */
+		if (m->version > INT_MAX) {
+			ret = mlctl_error_set(MLCTL_EDATA, "%s: version %lld is larger than the largest model version (%d)",
+					      where, (long long)m->version, INT_MAX);
+			goto fail;
+		}
 	}
 	for (i = 0; i < c->n; i++) {
 		const pkg_entry *e = &c->entries[i];

@@ -22,7 +22,8 @@ extern const size_t package_nentries;
  * Check every entry of c against its manifest: listed, same size, same SHA-256; and every
  * listed file present, model/libsvm.model and model/preprocess.yaml among them. origin
  * names c in messages. On success *out is the parsed manifest (manifest_free()); each of
- * its files' sha256 is then the digest computed here on c's bytes.
+ * its files' sha256 is then the digest computed here on c's bytes, and its version fits
+ * an int (1 .. INT_MAX; MLCTL_EDATA otherwise).
  */
 int package_check(manifest **out, const pkg_contents *c, const char *origin);
 

@@ -5,6 +5,7 @@
  * move and its history row are written together or not at all.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,10 +78,12 @@ int mlctl_model_register(int *out_version, mlctl_registry *reg, const mlctl_mode
 				    "s", spec->name)))
 		goto fail;
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
-	else
+	if (rc != SQLITE_ROW)
 		ret = registry_error(reg, rc, "cannot number a model version");
+	else if (sqlite3_column_int64(st, 0) > INT_MAX)	/* after a version INT_MAX registered as such */
+		ret = mlctl_error_set(MLCTL_EDATA, "model %s: no version number left after %d", spec->name, INT_MAX);
+	else
+		version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	if (ret || (ret = insert_version(reg, spec, version, mlctl_now_ms())))
 		goto fail;
@@ -98,7 +101,13 @@ int mlctl_model_register_as(mlctl_registry *reg, const mlctl_model_version *spec
 	sqlite3_stmt *st;
 	int ret, rc;
 
-	if ((ret = check_name(spec->name)) || (ret = registry_begin(reg)))
+	if ((ret = check_name(spec->name)))
+		return ret;
+	/* Versions count from 1: a reference such as "churn:0" cannot name any other. */
+	if (spec->version < 1)
+		return mlctl_error_set(MLCTL_EUSAGE, "model %s: invalid version %d (versions start at 1)", spec->name,
+				       spec->version);
+	if ((ret = registry_begin(reg)))
 		return ret;
 	if ((ret = registry_prepare(&st, reg, "SELECT 1 FROM model_versions WHERE name = ? AND version = ?", "si",
 				    spec->name, (int64_t)spec->version)))

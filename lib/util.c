@@ -18,6 +18,9 @@
 #include "util.h"
 #include "banned.h"
 
+/* Make room for extra more bytes and the NUL. A buffer is NUL-terminated from its first
+ * allocation on, so that strbuf_detach() of a buffer grown but never written (an empty
+ * file read into it) still returns a string. */
 int strbuf_grow(strbuf *sb, size_t extra)
 {
 	size_t need, cap;
@@ -34,6 +37,8 @@ int strbuf_grow(strbuf *sb, size_t extra)
 	p = realloc(sb->buf, cap);
 	if (!p)
 		return mlctl_error_oom();
+	if (!sb->buf)
+		p[0] = '\0';
 	sb->buf = p;
 	sb->cap = cap;
 	return 0;

@@ -24,7 +24,9 @@ __attribute__((target("avx512f"))) __m512d _ZGVeN8v_exp(__m512d x);
  * underflow, and far-apart rows and support vectors give many such lanes. So arguments
  * below EXP_FAST_MIN are clamped before the vector call and their lanes redone here: 0
  * below EXP_ZERO (where exp() is 0 in double), libm's exp() between. A lane's result
- * depends on its own argument only.
+ * depends on its own argument only. The clamp is max(lo, x), in that order: the x86 max
+ * returns its second operand when either is NaN, so a NaN lane stays NaN (max(x, lo)
+ * would turn it into -708, and exp_fix_low() does not see it, NaN < lo being false).
  */
 #define EXP_FAST_MIN (-708.0)
 #define EXP_ZERO (-746.0)
@@ -51,7 +53,7 @@ static size_t exp_avx512(double *v, size_t n)
 			double arg[8];
 
 			_mm512_storeu_pd(arg, x);
-			_mm512_storeu_pd(v + i, _ZGVeN8v_exp(_mm512_max_pd(x, lo)));
+			_mm512_storeu_pd(v + i, _ZGVeN8v_exp(_mm512_max_pd(lo, x)));
 			exp_fix_low(v + i, arg, 8);
 		} else {
 			_mm512_storeu_pd(v + i, _ZGVeN8v_exp(x));
@@ -73,7 +75,7 @@ static size_t exp_avx2(double *v, size_t n)
 			double arg[4];
 
 			_mm256_storeu_pd(arg, x);
-			_mm256_storeu_pd(v + i, _ZGVdN4v_exp(_mm256_max_pd(x, lo)));
+			_mm256_storeu_pd(v + i, _ZGVdN4v_exp(_mm256_max_pd(lo, x)));
 			exp_fix_low(v + i, arg, 4);
 		} else {
 			_mm256_storeu_pd(v + i, _ZGVdN4v_exp(x));
@@ -94,7 +96,7 @@ static size_t exp_sse2(double *v, size_t n)
 			double arg[2];
 
 			_mm_storeu_pd(arg, x);
-			_mm_storeu_pd(v + i, _ZGVbN2v_exp(_mm_max_pd(x, lo)));
+			_mm_storeu_pd(v + i, _ZGVbN2v_exp(_mm_max_pd(lo, x)));
 			exp_fix_low(v + i, arg, 2);
 		} else {
 			_mm_storeu_pd(v + i, _ZGVbN2v_exp(x));

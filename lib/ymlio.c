@@ -19,10 +19,17 @@ static int write_handler(void *data, unsigned char *buffer, size_t size)
 	return strbuf_add(&w->out, buffer, size) == 0;
 }
 
+/* Emit ev, made by a yaml_*_event_initialize() that returned made. Once the writer has
+ * failed, later events are deleted unsent (an initialised scalar holds copies of its
+ * text); an event handed to yaml_emitter_emit() is the emitter's, on success or failure,
+ * and an initialiser that failed has freed what it copied. */
 static void emit(ymlw *w, yaml_event_t *ev, bool made)
 {
-	if (w->err)
+	if (w->err) {
+		if (made)
+			yaml_event_delete(ev);
 		return;
+	}
 	if (!made) {
 		w->err = mlctl_error_set(MLCTL_EDATA, "cannot write YAML: invalid text (not UTF-8?)");
 		return;

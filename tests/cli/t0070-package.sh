@@ -285,5 +285,5 @@ done
 snapshot >after
 check "hostile archives wrote nothing outside the registry" cmp -s before after
 check "no ../evil next to the target or the registry" sh -c "! ls '$TMP/evil' '$TMP/.mlctl/evil' '$TMP/.mlctl/targets/evil' 2>/dev/null"
-check "the hostile target has no release and no current" \
-	test "$(ls -A "$TMP/.mlctl/targets/hostile/releases" | wc -l) $(test -e "$TMP/.mlctl/targets/hostile/current" && echo y || echo n)" = "0 n"
+check "the hostile packages created no target (no directory, nothing in deploy status)" \
+	sh -c "! test -e '$TMP/.mlctl/targets/hostile' && ! '$MLCTL' deploy status hostile >/dev/null 2>&1"

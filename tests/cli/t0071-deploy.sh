@@ -104,7 +104,7 @@ expect_rc "--require-validated, never validated: exit 1" 1
 expect_err "it says why" "iris:2 has no passing validation"
 run deploy iris:3 --target gated --require-validated
 expect_rc "--require-validated, failed validation: exit 1" 1
-check "nothing released to the gated target" test "$(ls -A "$TMP/.mlctl/targets/gated/releases" | wc -l)" = 0
+check "a refused deploy creates no target: no gated directory" test ! -e "$TMP/.mlctl/targets/gated"
 run deploy iris:1 --target gated --require-validated
 expect_rc "--require-validated, passed validation: exit 0" 0
 

@@ -42,7 +42,7 @@ run --registry "$FRESH/.mlctl" deploy forged.mlpkg --target edge --require-valid
 expect_rc "an unsigned package with a forged passing validation is refused (exit 1)" 1
 expect_err "it says the package's validations are not trusted because it is unsigned" \
 	"iris:1: the package's validations are not trusted: it is unsigned or its signature was not verified \(deploy it with --pubkey KEY\)"
-check "nothing was released to edge" test "$(ls -A "$FRESH/.mlctl/targets/edge/releases" | wc -l)" = 0
+check "nothing was released to edge: the target was not even created" test ! -e "$FRESH/.mlctl/targets/edge"
 run --registry "$FRESH/.mlctl" --json models list
 check "and the registry did not learn its version" test "$(json 'd["models"]')" = "[]"
 run deploy forged.mlpkg --target home --require-validated
@@ -64,6 +64,23 @@ retar f "$TMP/signed.mlpkg"
 run --registry "$FRESH/.mlctl" deploy signed.mlpkg --target edge2 --require-validated --pubkey ms.pub
 expect_rc "validations forged after signing: the signature fails (exit 1)" 1
 expect_err "it says the signature does not match" "signed.mlpkg.minisig: signature verification failed"
+
+# ---- a version that does not fit the registry's int ----
+# The manifest's version is 64-bit; 4294967293 once registered as iris:-3. Every digest
+# still matches: the package is refused for the version alone, and creates nothing.
+rm -rf v && mkdir v && tar xzf iris.mlpkg -C v
+sed -i 's/^version: 1$/version: 4294967293/' v/MANIFEST.yaml
+check "test set-up: the manifest says version 4294967293" grep -qx 'version: 4294967293' v/MANIFEST.yaml
+retar v "$TMP/bigver.mlpkg"
+run --registry "$FRESH/.mlctl" deploy bigver.mlpkg --target big
+expect_rc "a package of version 4294967293 is refused (exit 65)" 65
+expect_err "it names the package, the field and the value" \
+	"bigver.mlpkg: MANIFEST.yaml: version 4294967293 is larger than the largest model version \(2147483647\)"
+check "it created no target" test ! -e "$FRESH/.mlctl/targets/big"
+check "and registered no version but iris:1" \
+	test "$(sqlite3 "$FRESH/.mlctl/registry.db" "select group_concat(name || ':' || version) from model_versions")" = "iris:1"
+run package verify bigver.mlpkg
+expect_rc "package verify refuses it too (exit 65)" 65
 
 # A validation recorded in the registry still counts, signed or not.
 "$MLCTL" validate iris:1 --data "$DATA/iris.csv" --gate 'accuracy>=0.9' -q || fail "validate iris:1"

@@ -4,7 +4,7 @@
  * current link, the alias NAME@TARGET and the deployments recorded; rollback to v1 and its
  * record; no rollback with nothing before; --require-validated refusing a version whose
  * validation failed or that has none; a package deployed into a registry that never saw
- * the model.
+ * the model; a refused deploy creating no target (directory or row).
  */
 #include <math.h>
 #include <sys/stat.h>
@@ -63,6 +63,13 @@ static int alias_version(const char *ref)
 	version = v->version;
 	mlctl_model_version_free(v);
 	return version;
+}
+
+static bool path_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
 }
 
 static void expect_current(const char *target, const char *release)
@@ -327,9 +334,10 @@ START_TEST(test_deploy_package_other_model)
 	ck_assert_msg(strstr(last_message(), "the package holds iris:2, but this registry's iris:2 is a different model"),
 		      "%s", last_message());
 	ck_assert_ptr_null(r);
-	/* The target exists (the lock lives in it) but nothing was switched to. */
-	ck_assert_int_eq(mlctl_deploy_current(&cur, other, "edge"), 0);
+	/* Refused before the target was created: no target, no directory. */
+	ck_assert_int_eq(mlctl_deploy_current(&cur, other, "edge"), MLCTL_ENOTFOUND);
 	ck_assert_ptr_null(cur);
+	ck_assert(!path_exists(tmp_file("other/targets/edge")));
 	mlctl_registry_free(other);
 	mlctl_package_result_free(pr);
 }
@@ -342,6 +350,8 @@ START_TEST(test_deploy_errors)
 	mlctl_deployment_list *l = NULL;
 	char *cur = NULL;
 
+	char dir[1024];
+
 	deploy_options(&o, "iris:9", "prod");
 	ck_assert_int_eq(mlctl_deploy(&r, reg, &o), MLCTL_ENOTFOUND);
 	deploy_options(&o, "iris:1", "no/slash");
@@ -350,14 +360,31 @@ START_TEST(test_deploy_errors)
 	ck_assert_int_eq(mlctl_deploy(&r, reg, &o), MLCTL_EDATA);
 	ck_assert_ptr_nonnull(strstr(last_message(), "junk.mlpkg"));
 	ck_assert_ptr_null(r);
-	/* The failed deploys made the target (its directory holds the lock) but switched
-	 * nothing and recorded no deployment. */
-	ck_assert_int_eq(mlctl_deploy_current(&cur, reg, "prod"), 0);
+	/* Refused before anything was written (this test once pinned the opposite: the
+	 * target's directory and row were made first, and mlctl_deploy_current() then
+	 * answered 0 with NULL): no target row, no directory, no deployment. */
+	ck_assert_int_eq(mlctl_deploy_current(&cur, reg, "prod"), MLCTL_ENOTFOUND);
 	ck_assert_ptr_null(cur);
+	snprintf(dir, sizeof(dir), "%s/targets/prod", regdir);
+	ck_assert_msg(!path_exists(dir), "%s was created", dir);
 	ck_assert_int_eq(mlctl_deployment_list_get(&l, reg, "prod"), 0);
 	ck_assert_uint_eq(l->n, 0);
 	mlctl_deployment_list_free(l);
+	/* The same with a --path of its own, and --require-validated refusing: nothing there. */
+	deploy_options(&o, "iris:9", "edge");
+	o.path = tmp_file("edge-dir");
+	ck_assert_int_eq(mlctl_deploy(&r, reg, &o), MLCTL_ENOTFOUND);
+	deploy_options(&o, "iris:1", "edge");
+	o.path = tmp_file("edge-dir");
+	o.require_validated = true;
+	ck_assert_int_eq(mlctl_deploy(&r, reg, &o), MLCTL_EVERDICT);
+	ck_assert(!path_exists(tmp_file("edge-dir")));
+	ck_assert_int_eq(mlctl_deploy_current(&cur, reg, "edge"), MLCTL_ENOTFOUND);
 	ck_assert_int_eq(mlctl_deploy_current(&cur, reg, "never"), MLCTL_ENOTFOUND);
+	/* And the target is made by the first deploy that goes through. */
+	r = deploy("iris:1", "prod");
+	expect_current("prod", r->release);
+	mlctl_deploy_result_free(r);
 }
 END_TEST
 

@@ -319,10 +319,50 @@ START_TEST(test_evaluate_split)
 		ntest += (size_t)b[i];
 	ck_assert_uint_eq(ntest, (size_t)llround(0.3 * (double)f.n));
 	ck_assert_int_eq(evaluate_split(b, f.x->prob.y, 0, true, 0.3, 42), 0);
+	/* A share outside (0, 1) is refused before anything is written. */
+	expect_err(evaluate_split(b, f.x->prob.y, f.n, true, 1.5, 42), MLCTL_EUSAGE, "holdout fraction 1.5");
+	expect_err(evaluate_split(b, f.x->prob.y, f.n, false, 0, 42), MLCTL_EUSAGE, "not between 0 and 1");
+	expect_err(evaluate_split(b, f.x->prob.y, f.n, false, NAN, 42), MLCTL_EUSAGE, "not between 0 and 1");
 	free(a);
 	free(b);
 	evaluate_classes_release(&c);
 	fixture_free(&f);
+}
+END_TEST
+
+/* Rounding each class's share never leaves a side empty: evaluate.h promises at least one
+ * row on each side when n >= 2, for any share, stratified or not, whatever the seed. */
+static size_t split_ntest(const double *y, size_t n, bool stratify, double frac, uint64_t seed)
+{
+	int t[16];
+	size_t i, ntest = 0;
+
+	ck_assert_uint_le(n, 16);
+	ck_assert_int_eq(evaluate_split(t, y, n, stratify, frac, seed), 0);
+	for (i = 0; i < n; i++) {
+		ck_assert(t[i] == 0 || t[i] == 1);
+		ntest += (size_t)t[i];
+	}
+	ck_assert_msg(ntest >= 1 && ntest < n, "%zu rows, holdout %g%s, seed %llu: %zu test rows", n, frac,
+		      stratify ? " stratified" : "", (unsigned long long)seed, ntest);
+	return ntest;
+}
+
+START_TEST(test_evaluate_split_both_sides)
+{
+	static const double two[] = { 0, 1 }, five[] = { 0, 0, 1, 1, 1 };
+	static const double fracs[] = { 0.01, 0.05, 0.3, 0.5, 0.7, 0.95, 0.99 };
+	static const double mixed[] = { 0, 1, 2, 0, 1, 2, 0, 1, 2, 3, 3, 4, 5, 6, 7, 8 };
+	size_t n, f, st;
+	uint64_t seed;
+
+	ck_assert_uint_eq(split_ntest(two, 2, true, 0.5, 1), 1);	/* was 2: one of each class */
+	ck_assert_uint_eq(split_ntest(five, 5, false, 0.05, 1), 1);	/* was 0 */
+	for (n = 2; n <= 16; n++)
+		for (f = 0; f < sizeof(fracs) / sizeof(fracs[0]); f++)
+			for (st = 0; st < 2; st++)
+				for (seed = 1; seed <= 3; seed++)
+					split_ntest(mixed, n, st, fracs[f], seed);
 }
 END_TEST
 
@@ -457,6 +497,7 @@ static Suite *evaluate_suite(void)
 	tcase_add_test(tc, test_evaluate_predict_binary_dec_sign);
 	tcase_add_test(tc, test_evaluate_regression_keys);
 	tcase_add_test(tc, test_evaluate_split);
+	tcase_add_test(tc, test_evaluate_split_both_sides);
 	tcase_add_test(tc, test_evaluate_folds_stratified);
 	tcase_add_test(tc, test_evaluate_params);
 	suite_add_tcase(s, tc);

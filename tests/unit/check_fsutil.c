@@ -49,6 +49,12 @@ START_TEST(test_fsutil_mkdir_p)
 	write_tmp("file", "x");
 	expect_err(fs_mkdir_p(tmp_path("file")), MLCTL_ECREATE, "a file is in the way");
 	ck_assert(!fs_is_dir(tmp_path("file")));
+	/* Through a file: "cannot create" (73) naming the file, not "not found" (66). */
+	expect_err(fs_mkdir_p(tmp_path("file/sub/deeper")), MLCTL_ECREATE, "cannot create directory");
+	ck_assert_ptr_nonnull(strstr(mlctl_error_last()->message, "/file is not a directory"));
+	/* An empty name is a usage error (it once read past its one-byte copy). */
+	expect_err(fs_mkdir_p(""), MLCTL_EUSAGE, "empty name");
+	ck_assert_int_eq(fs_mkdir_p("/"), 0);
 }
 END_TEST
 
@@ -107,6 +113,13 @@ START_TEST(test_fsutil_read_file)
 	ck_assert_int_eq(fs_read_file(&s, &len, tmp_path("nul"), 0), 0);
 	ck_assert_uint_eq(len, 3);
 	ck_assert(s[2] == 'b' && s[3] == '\0');
+	free(s);
+	/* An empty file is an empty string, NUL-terminated like any other. */
+	write_tmp("empty", "");
+	len = 9;
+	ck_assert_int_eq(fs_read_file(&s, &len, tmp_path("empty"), 0), 0);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_msg(s[0] == '\0', "fs_read_file of an empty file: s[0] = 0x%02x", (unsigned char)s[0]);
 	free(s);
 	free(big);
 }
@@ -368,9 +381,12 @@ START_TEST(test_fsutil_lock_shared)
 	close(from);
 	ck_assert_int_eq(fs_lock(&fd, p, 0), 0);
 	fs_unlock(fd);
-	/* A missing directory is "cannot create" (73), not "not found". */
-	ck_assert_int_eq(fs_lock(&fd, tmp_path("no/such/dir/x.lock"), 0), MLCTL_ECREATE);
+	/* A missing directory is "cannot create" (73), not "not found", and the message names
+	 * the lock file and the reason. */
+	expect_err(fs_lock(&fd, tmp_path("no/such/dir/x.lock"), 0), MLCTL_ECREATE,
+		   "cannot create lock file");
 	ck_assert_int_eq(fd, -1);
+	ck_assert_ptr_nonnull(strstr(mlctl_error_last()->message, "no/such/dir/x.lock: No such file or directory"));
 }
 END_TEST
 

@@ -46,6 +46,31 @@ START_TEST(test_util_strbuf_growth)
 }
 END_TEST
 
+/* A buffer never written still detaches as a string: "" (the heap under it is left
+ * non-zero first, so that a missing NUL shows). */
+START_TEST(test_util_strbuf_detach_empty)
+{
+	strbuf sb = MLCTL_STRBUF_INIT;
+	char *junk = malloc(64), *s;
+	size_t len = 99;
+
+	ck_assert_ptr_nonnull(junk);
+	memset(junk, 'x', 64);
+	free(junk);
+	s = strbuf_detach(&sb, &len);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_str_eq(s, "");
+	free(s);
+	/* Grown but not written: the same. */
+	ck_assert_int_eq(strbuf_grow(&sb, 100), 0);
+	s = strbuf_detach(&sb, &len);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_str_eq(s, "");
+	free(s);
+}
+END_TEST
+
 START_TEST(test_util_strbuf_overflow)
 {
 	strbuf sb = MLCTL_STRBUF_INIT;
@@ -243,6 +268,7 @@ static Suite *util_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_util_strbuf_growth);
+	tcase_add_test(tc, test_util_strbuf_detach_empty);
 	tcase_add_test(tc, test_util_strbuf_overflow);
 	tcase_add_test(tc, test_util_asprintf);
 	tcase_add_test(tc, test_util_alloc_overflow);

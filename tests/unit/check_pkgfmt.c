@@ -92,6 +92,36 @@ START_TEST(test_pkgfmt_deterministic)
 }
 END_TEST
 
+/* pkg_write_mem() gives the bytes pkg_write() puts in a file, a large entry included (more
+ * than one 10240-byte record of compressed output). */
+START_TEST(test_pkgfmt_write_mem_same_bytes)
+{
+	pkg_entry e[2] = { sample[1], { "model/libsvm.model", NULL, 300000 } };
+	char *file = NULL, *mem = NULL;
+	size_t flen, mlen, i, k;
+	uint64_t st = 5;
+
+	e[1].data = malloc(e[1].len);
+	for (i = 0; i < e[1].len; i++)
+		e[1].data[i] = (unsigned char)(unit_rand_u64(&st) & 0x3f);
+	for (k = 1; k <= 2; k++) {
+		ck_assert_int_eq(pkg_write(tmp_path("a.mlpkg"), k == 1 ? sample : e, k == 1 ? 3 : 2, 1700000000), 0);
+		ck_assert_int_eq(pkg_write_mem(&mem, &mlen, k == 1 ? sample : e, k == 1 ? 3 : 2, 1700000000), 0);
+		ck_assert_int_eq(fs_read_file(&file, &flen, tmp_path("a.mlpkg"), 0), 0);
+		ck_assert_uint_eq(mlen, flen);
+		ck_assert(memcmp(mem, file, flen) == 0);
+		free(mem);
+		free(file);
+	}
+	free(e[1].data);
+	e[1].data = (unsigned char *)"x";
+	e[1].name = "../up";
+	mem = (char *)0x1;
+	expect_err(pkg_write_mem(&mem, &mlen, e, 2, 0), MLCTL_EUSAGE, "package entry \"../up\"");
+	ck_assert_ptr_null(mem);
+}
+END_TEST
+
 START_TEST(test_pkgfmt_tar_lists)
 {
 	struct stat st;
@@ -349,6 +379,7 @@ static Suite *pkgfmt_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_pkgfmt_roundtrip);
 	tcase_add_test(tc, test_pkgfmt_deterministic);
+	tcase_add_test(tc, test_pkgfmt_write_mem_same_bytes);
 	tcase_add_test(tc, test_pkgfmt_tar_lists);
 	tcase_add_test(tc, test_pkgfmt_write_refuses_bad_names);
 	tcase_add_test(tc, test_pkgfmt_refuses_hostile_entries);

@@ -7,8 +7,10 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <limits.h>
 #include <sodium.h>
 
+#include "mlctl.h"
 #include "check_util.h"
 #include "bundle.h"
 #include "error.h"
@@ -70,15 +72,16 @@ static const char *src_path(const char *rel)
 	return buf;
 }
 
-/* entries[] = the three files and a MANIFEST.yaml listing them, under their package names. */
-static void make_entries(void)
+/* entries[] = the three files and a MANIFEST.yaml listing them, under their package names,
+ * for iris:version. */
+static void make_entries_version(int64_t version)
 {
 	manifest *m = manifest_new();
 	size_t i;
 
 	ck_assert_ptr_nonnull(m);
 	ck_assert_int_eq(manifest_set_str(&m->name, "iris"), 0);
-	m->version = 7;
+	m->version = version;
 	ck_assert_int_eq(manifest_set_str(&m->model.type, "c_svc"), 0);
 	ck_assert_int_eq(manifest_set_str(&m->lineage.train_run, "01JDV7A"), 0);
 	files_len = 0;
@@ -96,19 +99,24 @@ static void make_entries(void)
 	manifest_free(m);
 }
 
-static void setup(void)
-{
-	tmpdir_setup();
-	make_entries();
-}
-
-static void teardown(void)
+static void free_entries(void)
 {
 	size_t i;
 
 	for (i = 0; i < 4; i++)
 		free(entries[i].data);
 	memset(entries, 0, sizeof(entries));
+}
+
+static void setup(void)
+{
+	tmpdir_setup();
+	make_entries_version(7);
+}
+
+static void teardown(void)
+{
+	free_entries();
 	tmpdir_teardown();
 }
 
@@ -202,6 +210,92 @@ START_TEST(test_pkgread_dir_refuses_a_missing_listed_file)
 }
 END_TEST
 
+/*
+ * Deploying a package file hashes each byte once for each thing that needs a digest: the
+ * file (the package digest, which deploy records), its three files (package_check), and
+ * the store, which names every object it writes by the bytes it writes, so it hashes what
+ * it is given itself (the package, and for a version this registry has not seen, the
+ * model, preprocessing and profile it learns). learn_version() compares a known version
+ * with the manifest's digests, which package_check() found equal to the files': it no
+ * longer hashes the model and preprocessing again (it did: 2 digests more).
+ */
+static void deploy_counting(mlctl_registry *reg, const char *path, const char *target, unsigned ndigests,
+			    unsigned long long bytes)
+{
+	mlctl_deploy_options o = { 0 };
+	mlctl_deploy_result *r = NULL;
+
+	o.model = path;
+	o.target = target;
+	count_reset();
+	ck_assert_msg(mlctl_deploy(&r, reg, &o) == 0, "deploy %s: %s", path, mlctl_error_last()->message);
+	ck_assert_msg(hashed_digests == ndigests && hashed_bytes == bytes, "deploy to %s: %u digests over %llu bytes, want %u over %llu",
+		      target, hashed_digests, hashed_bytes, ndigests, bytes);
+	ck_assert_str_eq(r->model, "iris:7");
+	mlctl_deploy_result_free(r);
+}
+
+START_TEST(test_pkgread_deploy_hashes_each_byte_once)
+{
+	mlctl_run_start_options ro = MLCTL_RUN_START_OPTIONS_INIT;
+	const char *path = tmp_path("iris-7.mlpkg");
+	mlctl_model_version spec = { 0 };
+	mlctl_registry *reg = NULL;
+	char run[MLCTL_RUN_ID_SIZE];
+	size_t size;
+
+	ck_assert_int_eq(pkg_write(path, entries, 4, 1700000000), 0);
+	ck_assert_int_eq(hash_file_hex(spec.model_digest, &size, path), 0);
+	/* A registry that never saw iris:7 learns it: the store hashes the three files. */
+	test_registry_open(&reg, "fresh");
+	deploy_counting(reg, path, "edge", 1 + 3 + 1 + 3, 2 * (unsigned long long)size + 2 * files_len);
+	mlctl_registry_free(reg);
+	/* One that has iris:7 (the same model) compares digests only. */
+	test_registry_open(&reg, "knows");
+	ro.kind = "train";
+	ck_assert_int_eq(mlctl_run_start(run, reg, &ro), 0);
+	spec.name = "iris";
+	spec.version = 7;
+	snprintf(spec.run, sizeof(spec.run), "%s", run);
+	memcpy(spec.model_digest, digests[0], MLCTL_DIGEST_HEX);
+	memcpy(spec.preprocess_digest, digests[1], MLCTL_DIGEST_HEX);
+	spec.svm_type = "c_svc";
+	spec.kernel = "rbf";
+	ck_assert_int_eq(mlctl_model_register_as(reg, &spec), 0);
+	deploy_counting(reg, path, "prod", 1 + 3 + 1, 2 * (unsigned long long)size + files_len);
+	mlctl_registry_free(reg);
+}
+END_TEST
+
+/* A manifest's version is 64-bit, a model version an int: 4294967293 is refused, not
+ * read as -3, from a package file and from a release directory alike. */
+START_TEST(test_pkgread_refuses_a_version_over_int_max)
+{
+	static const int64_t bad[] = { 4294967293LL, (int64_t)INT_MAX + 1 };
+	const char *path = tmp_path("big.mlpkg");
+	mlctl_bundle *b = NULL;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		free_entries();
+		make_entries_version(bad[i]);
+		ck_assert_int_eq(pkg_write(path, entries, 4, 1700000000), 0);
+		expect_err(bundle_from_package(&b, path, NULL), MLCTL_EDATA, "big.mlpkg: MANIFEST.yaml: version ");
+		ck_assert_ptr_null(b);
+		ck_assert_ptr_nonnull(strstr(mlctl_error_last()->message, "is larger than the largest model version"));
+		expect_err(bundle_from_dir(&b, make_release()), MLCTL_EDATA, "release: MANIFEST.yaml: version ");
+		ck_assert_ptr_null(b);
+	}
+	/* INT_MAX itself is a version. */
+	free_entries();
+	make_entries_version(INT_MAX);
+	ck_assert_int_eq(pkg_write(path, entries, 4, 1700000000), 0);
+	ck_assert_int_eq(bundle_from_package(&b, path, NULL), 0);
+	ck_assert_int_eq(b->version, INT_MAX);
+	bundle_free(b);
+}
+END_TEST
+
 static Suite *pkgread_suite(void)
 {
 	Suite *s = suite_create("pkgread");
@@ -212,6 +306,8 @@ static Suite *pkgread_suite(void)
 	tcase_add_test(tc, test_pkgread_package_hashes_each_byte_once);
 	tcase_add_test(tc, test_pkgread_dir_refuses_a_modified_file);
 	tcase_add_test(tc, test_pkgread_dir_refuses_a_missing_listed_file);
+	tcase_add_test(tc, test_pkgread_refuses_a_version_over_int_max);
+	tcase_add_test(tc, test_pkgread_deploy_hashes_each_byte_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

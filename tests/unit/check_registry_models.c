@@ -5,6 +5,8 @@
  * MLCTL_EEXISTS and changes nothing, and mlctl_model_register() numbers on after the
  * highest. Each test has a fresh temporary registry.
  */
+#include <limits.h>
+
 #include "check_util.h"
 #include "mlctl.h"
 
@@ -128,6 +130,42 @@ START_TEST(test_registry_models_register_as_bad_name)
 }
 END_TEST
 
+/* Versions start at 1: 0 and negative ones are refused (no reference could name them),
+ * and nothing is stored. */
+START_TEST(test_registry_models_register_as_version_range)
+{
+	static const int bad[] = { 0, -1, -3, INT_MIN };
+	mlctl_model_version spec, *v = NULL;
+	mlctl_model_versions *vs = NULL;
+	mlctl_model_list *l = NULL;
+	int next = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		make_spec(&spec, "churn", bad[i], 1);
+		expect_err(mlctl_model_register_as(reg, &spec), MLCTL_EUSAGE, "model churn: invalid version");
+	}
+	ck_assert_int_eq(mlctl_model_list_get(&l, reg), 0);
+	ck_assert_uint_eq(l->n, 0);
+	mlctl_model_list_free(l);
+	make_spec(&spec, "churn", 1, 1);
+	ck_assert_int_eq(mlctl_model_register_as(reg, &spec), 0);
+	v = resolve("churn:1");
+	mlctl_model_version_free(v);
+	make_spec(&spec, "churn", INT_MAX, 2);
+	ck_assert_int_eq(mlctl_model_register_as(reg, &spec), 0);
+	v = resolve("churn");
+	ck_assert_int_eq(v->version, INT_MAX);
+	mlctl_model_version_free(v);
+	/* No number after INT_MAX: refused, not wrapped round to a negative one. */
+	make_spec(&spec, "churn", 0, 3);
+	expect_err(mlctl_model_register(&next, reg, &spec), MLCTL_EDATA, "no version number left");
+	ck_assert_int_eq(mlctl_model_versions_get(&vs, reg, "churn"), 0);
+	ck_assert_uint_eq(vs->n, 2);
+	mlctl_model_versions_free(vs);
+}
+END_TEST
+
 static Suite *registry_models_suite(void)
 {
 	Suite *s = suite_create("registry_models");
@@ -138,6 +176,7 @@ static Suite *registry_models_suite(void)
 	tcase_add_test(tc, test_registry_models_register_as);
 	tcase_add_test(tc, test_registry_models_register_as_exists);
 	tcase_add_test(tc, test_registry_models_register_as_bad_name);
+	tcase_add_test(tc, test_registry_models_register_as_version_range);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -154,6 +154,35 @@ START_TEST(test_vmath_exp_lane_independent)
 }
 END_TEST
 
+/* NaN in, NaN out, whatever the other lanes of its vector hold: a NaN at every lane j of
+ * a vector (8 wide covers SSE2, AVX2 and AVX-512) next to a lane k below the clamp, one
+ * that underflows to 0 (-800) or one redone by libm (-720.25). */
+START_TEST(test_vmath_exp_nan_with_low_lane)
+{
+	static const double low[] = { -800, -720.25 };
+	double v[8];
+	size_t j, k, l, i;
+
+	for (l = 0; l < 2; l++)
+		for (j = 0; j < 8; j++)
+			for (k = 0; k < 8; k++) {
+				if (k == j)
+					continue;
+				for (i = 0; i < 8; i++)
+					v[i] = 0.5;
+				v[j] = j % 2 ? -NAN : NAN;
+				v[k] = low[l];
+				vmath_exp(v, 8);
+				ck_assert_msg(isnan(v[j]), "exp(NaN) in lane %zu next to exp(%g) in lane %zu: %.17g",
+					      j, low[l], k, v[j]);
+				ck_assert(v[k] == exp(low[l]));
+				for (i = 0; i < 8; i++)
+					if (i != j && i != k)
+						ck_assert(ulps(v[i], exp(0.5)) <= 4);
+			}
+}
+END_TEST
+
 static Suite *vmath_suite(void)
 {
 	Suite *s = suite_create("vmath");
@@ -164,6 +193,7 @@ static Suite *vmath_suite(void)
 	tcase_add_test(tc, test_vmath_exp_lengths);
 	tcase_add_test(tc, test_vmath_exp_special);
 	tcase_add_test(tc, test_vmath_exp_lane_independent);
+	tcase_add_test(tc, test_vmath_exp_nan_with_low_lane);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -45,6 +45,9 @@ typedef struct mlctl_deploy_result {
  * move the alias NAME@TARGET, and prune old releases. A package made elsewhere teaches the
  * registry its version. Records a "deploy" run. *out is the caller's
  * (mlctl_deploy_result_free()); MLCTL_ELOCKED when another deploy holds the target.
+ * A deploy refused by its checks (a model that does not resolve, a package that does not
+ * read, a missing validation, a version that is another model here) creates no target:
+ * neither its directory nor its registry row; only the failed run is recorded.
  */
 int mlctl_deploy(mlctl_deploy_result **out, mlctl_registry *reg, const mlctl_deploy_options *opts);
 

@@ -245,7 +245,7 @@ bool mlctl_name_valid(const char *name);
 int mlctl_model_register(int *out_version, mlctl_registry *reg, const mlctl_model_version *spec);
 
 /* Register spec->version exactly (a version learned from a package made elsewhere).
- * MLCTL_EEXISTS when that version exists already. */
+ * MLCTL_EEXISTS when that version exists already; MLCTL_EUSAGE when it is below 1. */
 int mlctl_model_register_as(mlctl_registry *reg, const mlctl_model_version *spec);
 
 /*
