@@ -811,8 +811,8 @@ out:
 static int record_run(score_job *j, mlctl_registry *reg, mlctl_predict_result *res)
 {
 	const mlctl_predict_options *o = j->o;
-	mlctl_metric m[8 + 64];
-	char *prof = NULL, *keys[64] = { NULL };
+	mlctl_metric *m = NULL;
+	char *prof = NULL, **keys = NULL;
 	size_t len, n = 0, c;
 	int ret;
 
@@ -828,20 +828,30 @@ static int record_run(score_job *j, mlctl_registry *reg, mlctl_predict_result *r
 	    (ret = mlctl_run_log_object(reg, res->run, "input", "data", res->input_digest)) ||
 	    (ret = mlctl_run_log_object(reg, res->run, "input", "model", j->b->model_digest)))
 		return ret;
+	/* six counts and one predicted[CLASS] per class, however many classes */
+	if (!(m = mlctl_calloc(6 + res->nclasses, sizeof(*m))) ||
+	    !(keys = mlctl_calloc(res->nclasses + 1, sizeof(*keys)))) {
+		free(m);
+		return MLCTL_ENOMEM;
+	}
 	m[n++] = (mlctl_metric){ "rows", (double)res->rows, 0 };
 	m[n++] = (mlctl_metric){ "rows_rejected", (double)res->rejected, 0 };
 	m[n++] = (mlctl_metric){ "unseen_categories", (double)res->unseen_categories, 0 };
 	m[n++] = (mlctl_metric){ "imputed_cells", (double)res->imputed, 0 };
 	m[n++] = (mlctl_metric){ "seconds", res->seconds, 0 };
 	m[n++] = (mlctl_metric){ "rows_per_second", res->seconds > 0 ? (double)res->rows / res->seconds : 0, 0 };
-	for (c = 0; c < res->nclasses && c < 64; c++) {
-		keys[c] = mlctl_asprintf("predicted[%s]", res->class_names[c]);
-		if (keys[c])
+	for (c = 0; c < res->nclasses && !ret; c++) {
+		if (!(keys[c] = mlctl_asprintf("predicted[%s]", res->class_names[c])))
+			ret = MLCTL_ENOMEM;
+		else
 			m[n++] = (mlctl_metric){ keys[c], (double)res->class_counts[c], 0 };
 	}
-	ret = mlctl_run_log_metrics(reg, res->run, m, n);
-	for (c = 0; c < 64; c++)
+	if (!ret)
+		ret = mlctl_run_log_metrics(reg, res->run, m, n);
+	for (c = 0; c < res->nclasses; c++)
 		free(keys[c]);
+	free(keys);
+	free(m);
 	if (ret || !j->profile)
 		return ret;
 	if ((ret = profile_save(&prof, &len, j->profile)))

@@ -327,6 +327,43 @@ static bool stop_after_200(const char *what, uint64_t done, uint64_t total, void
 }
 
 /* A host that stops the job from its progress callback gets an error and no output. */
+/* A model of 70 classes (more than any fixed table would hold): the run records every
+ * class's predicted count, and they add up to the rows. */
+START_TEST(test_predict_many_classes)
+{
+	static mlctl_kv svm[] = { { "C", "100" }, { "gamma", "1" } };
+	mlctl_predict_options o;
+	mlctl_predict_result *r = NULL;
+	mlctl_run *run = NULL;
+	FILE *f = fopen(tmp_file("many.csv"), "w");
+	double v, sum = 0;
+	char key[64], name[16];
+	int c, k;
+
+	ck_assert_ptr_nonnull(f);
+	fputs("x,y\n", f);
+	for (c = 0; c < 70; c++)
+		for (k = 0; k < 3; k++)
+			fprintf(f, "%d,k%02d\n", c * 10 + k, c);
+	ck_assert_int_eq(fclose(f), 0);
+	test_train(reg, "many", tmp_file("many.csv"), "y", svm, 2);
+	predict_options(&o, "many", tmp_file("many.csv"), tmp_file("out/many.csv"));
+	ck_assert_msg(mlctl_predict(&r, reg, &o) == 0, "%s", last_message());
+	ck_assert_uint_eq(r->nclasses, 70);
+	ck_assert_int_eq(mlctl_run_get(&run, reg, r->run), 0);
+	for (c = 0; c < 70; c++) {
+		snprintf(key, sizeof(key), "predicted[k%02d]", c);
+		ck_assert_msg(mlctl_run_metric(run, key, &v), "%s not recorded", key);
+		snprintf(name, sizeof(name), "k%02d", c);
+		ck_assert(v == (double)class_count(r, name));
+		sum += v;
+	}
+	ck_assert(sum == (double)r->rows);
+	mlctl_run_free(run);
+	mlctl_predict_result_free(r);
+}
+END_TEST
+
 START_TEST(test_predict_stopped_by_progress)
 {
 	mlctl_predict_options o;
@@ -367,6 +404,7 @@ static Suite *predict_suite(void)
 	tcase_add_test(tc, test_predict_bad_rows);
 	tcase_add_test(tc, test_predict_errors);
 	tcase_add_test(tc, test_predict_stopped_by_progress);
+	tcase_add_test(tc, test_predict_many_classes);
 	suite_add_tcase(s, tc);
 	return s;
 }
