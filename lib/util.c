@@ -280,16 +280,32 @@ const char *mlctl_fmt_time(char buf[32], int64_t ms)
 
 const char *mlctl_username(void)
 {
-	static _Thread_local char name[64];
+	static _Thread_local char name[256];
 	const char *u = getenv("USER");
-	struct passwd *pw;
+	struct passwd pwd, *pw = NULL;
+	size_t size = 1024;
+	char *buf = NULL;
+	int rc;
 
 	if (u && *u)
 		return u;
-	pw = getpwuid(getuid());
-	if (pw && pw->pw_name)
-		return pw->pw_name;
-	snprintf(name, sizeof(name), "uid%u", (unsigned)getuid());
+	if (name[0])
+		return name;
+	/* getpwuid_r, not getpwuid: its result lives in one static buffer of the process */
+	do {
+		char *nb = realloc(buf, size);
+
+		if (!nb)
+			break;
+		buf = nb;
+		rc = getpwuid_r(getuid(), &pwd, buf, size, &pw);
+		size *= 2;
+	} while (rc == ERANGE && size <= ((size_t)1 << 20));
+	if (pw && pw->pw_name && strlen(pw->pw_name) < sizeof(name))
+		memcpy(name, pw->pw_name, strlen(pw->pw_name) + 1);
+	else
+		snprintf(name, sizeof(name), "uid%u", (unsigned)getuid());
+	free(buf);
 	return name;
 }
 

@@ -248,7 +248,7 @@ START_TEST(concurrent_predicts)
 	const char *input = iris_times("big.csv", 20);
 	predict_thread p[3];
 	pthread_t tid[2];
-	char *a, *out;
+	char *a, *out, *user;
 	size_t alen, olen;
 	int k;
 	mlctl_registry *reg = NULL;
@@ -267,10 +267,18 @@ START_TEST(concurrent_predicts)
 	p[2].threads = 1;
 	predict_main(&p[2]);
 	ck_assert_msg(p[2].ret == 0, "%s", p[2].message);
+	/* Without $USER (as under cron, or in CI) each run looks the user up in the password
+	 * database: both at once must not share its static buffer. The environment is
+	 * changed before the threads start and restored after they end. */
+	user = getenv("USER") ? strdup(getenv("USER")) : NULL;
+	unsetenv("USER");
 	for (k = 0; k < 2; k++)
 		ck_assert_int_eq(pthread_create(&tid[k], NULL, predict_main, &p[k]), 0);
 	for (k = 0; k < 2; k++)
 		pthread_join(tid[k], NULL);
+	if (user)
+		setenv("USER", user, 1);
+	free(user);
 	a = read_all(p[2].output, &alen);
 	ck_assert_ptr_nonnull(a);
 	for (k = 0; k < 2; k++) {

@@ -50,7 +50,11 @@ typedef enum {
  *   - OpenBLAS, loaded with dlopen for the batch scorer, is set to one thread
  *     (openblas_set_num_threads(1)): the library runs its own worker threads, and a host
  *     linked with the same OpenBLAS sees one BLAS thread afterwards;
- *   - libsodium is initialised (sodium_init, itself thread-safe).
+ *   - libsodium is initialised (sodium_init, itself thread-safe);
+ *   - and, not at initialisation but whenever a model is trained with probability
+ *     estimates, the C library's rand() is seeded (srand), because libsvm draws its
+ *     cross-validation folds from it: this is done under a lock, so two trainings in two
+ *     threads stay reproducible, but a host that uses rand() itself sees its sequence reset.
  *
  * The library never calls setlocale() (model text is read and written in a C locale set
  * for the calling thread only, with uselocale), installs no signal handler (operations
