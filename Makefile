@@ -5,7 +5,7 @@
 #   make check           unit tests (Check) + end-to-end CLI tests + fuzz seed replay
 #   make check SANITIZE=1  the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make tsan            the threaded unit tests under ThreadSanitizer (build-tsan/)
-#   make layers          no lib/ file includes the private header of a higher floor (lib/README.md)
+#   make layers          no lib/ include climbs a floor or closes a circle (lib/README.md)
 #   make install PREFIX=/usr/local
 #   make fuzz            libFuzzer binaries (clang) in build/fuzz/
 

@@ -1,7 +1,7 @@
 /*
  * bundle.c — loading a model with its preprocessing and profile (floor 3): from texts,
- * from a registry version, and bundle_resolve(), which reads packages and release
- * directories through pkgread.c on the same floor.
+ * from a registry version, from a package or a release directory (read and checked by
+ * pkgread.c on the same floor, which knows nothing of bundles), and bundle_resolve().
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -84,6 +84,117 @@ out:
 	free(model);
 	free(pre);
 	free(prof);
+	return ret;
+}
+
+/*
+ * The digest of entry e, which package_check() computed on e's bytes and found equal to the
+ * manifest's: the manifest carries it along, so that no file is hashed twice.
+ */
+static int copy_digest(char out[MLCTL_DIGEST_HEX], const manifest *m, const pkg_entry *e)
+{
+	const manifest_file *f = manifest_find_file(m, e->name);
+
+	if (!f)
+		return mlctl_error_set(MLCTL_ERROR, "%s is not in the checked manifest", e->name);
+	memcpy(out, f->sha256, MLCTL_DIGEST_HEX);
+	return 0;
+}
+
+/* A bundle from a package's contents c and manifest m, as package_check() checked them. */
+static int package_bundle(mlctl_bundle **out, const pkg_contents *c, const manifest *m, const char *origin)
+{
+	const pkg_entry *me = pkg_find(c, "model/libsvm.model"), *pe = pkg_find(c, "model/preprocess.yaml");
+	const pkg_entry *fe = pkg_find(c, "reference/profile.yaml"), *mf = pkg_find(c, "MANIFEST.yaml");
+	mlctl_bundle *b = NULL;
+	int ret;
+
+	*out = NULL;
+	ret = bundle_from_texts(&b, (const char *)me->data, me->len, (const char *)pe->data, pe->len,
+				fe ? (const char *)fe->data : NULL, fe ? fe->len : 0, origin);
+	if (ret)
+		return ret;
+	b->name = mlctl_strdup(m->name);
+	b->version = (int)m->version;
+	b->manifest = mlctl_calloc(mf->len + 1, 1);
+	if (!b->name || !b->manifest) {
+		bundle_free(b);
+		return MLCTL_ENOMEM;
+	}
+	memcpy(b->manifest, mf->data, mf->len);
+	if (m->lineage.train_run)
+		snprintf(b->run, sizeof(b->run), "%s", m->lineage.train_run);
+	if ((ret = copy_digest(b->model_digest, m, me)) || (ret = copy_digest(b->preprocess_digest, m, pe)) ||
+	    (fe && (ret = copy_digest(b->profile_digest, m, fe)))) {
+		bundle_free(b);
+		return ret;
+	}
+	*out = b;
+	return 0;
+}
+
+int bundle_from_package(mlctl_bundle **out, const char *path, const char *pubkey)
+{
+	package_file *f = NULL;
+	int ret;
+
+	*out = NULL;
+	if ((ret = package_file_load(&f, path, pubkey, NULL)) ||
+	    (ret = package_bundle(out, f->contents, f->manifest, path)))
+		goto out;
+	memcpy((*out)->package_digest, f->digest, sizeof((*out)->package_digest));
+out:
+	package_file_free(f);
+	return ret;
+}
+
+/* A release directory: the files of a package as deploy extracted them. */
+int bundle_from_dir(mlctl_bundle **out, const char *dir)
+{
+	pkg_contents c = { 0 };
+	pkg_entry e[4];
+	manifest *m = NULL;
+	size_t i;
+	int ret = 0;
+
+	*out = NULL;
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < package_nentries; i++) {
+		char *p = fs_join(dir, package_entries[i]);
+
+		if (!p) {
+			ret = MLCTL_ENOMEM;
+			goto out;
+		}
+		if (!fs_exists(p) && i == 3) {
+			free(p);
+			continue;
+		}
+		ret = fs_read_file((char **)&e[c.n].data, &e[c.n].len, p, (size_t)1 << 30);
+		free(p);
+		if (ret)
+			goto out;
+		e[c.n++].name = (char *)package_entries[i];
+	}
+	c.entries = e;
+	if ((ret = package_check(&m, &c, dir)) || (ret = package_bundle(out, &c, m, dir)))
+		goto out;
+	{
+		char *p = fs_join(dir, ".package-sha256");
+		char *text = NULL;
+		size_t len;
+
+		if (p && fs_read_file(&text, &len, p, 128) == 0 && len >= 64)
+			snprintf((*out)->package_digest, sizeof((*out)->package_digest), "%.64s", text);
+		else
+			mlctl_error_clear();
+		free(text);
+		free(p);
+	}
+out:
+	for (i = 0; i < c.n; i++)
+		free(e[i].data);
+	manifest_free(m);
 	return ret;
 }
 

@@ -35,8 +35,14 @@ int bundle_from_version(mlctl_bundle **out, mlctl_registry *reg, const mlctl_mod
 int bundle_from_texts(mlctl_bundle **out, const char *model, size_t mlen, const char *pre, size_t plen,
 		      const char *prof, size_t flen, const char *origin);
 
-/* Loading an extracted release directory or a .mlpkg file, bundle_from_dir() and
- * bundle_from_package(), is pkgread.h's (the same floor). */
+/*
+ * A bundle from a .mlpkg file (verified with pubkey when it is not NULL), or from an
+ * extracted release directory (MANIFEST.yaml and the files it lists, each checked against
+ * its digest; the package digest from its .package-sha256 when present), both read and
+ * checked by pkgread.c. Each file is hashed once. *out is the caller's (bundle_free()).
+ */
+int bundle_from_package(mlctl_bundle **out, const char *path, const char *pubkey);
+int bundle_from_dir(mlctl_bundle **out, const char *dir);
 
 /*
  * Resolve what to score with: target (the release a deploy target's "current" points at:

@@ -1,6 +1,6 @@
 /*
  * pkgread.h — reading a package (floor 3): a .mlpkg file or a release directory, read once,
- * every file checked against MANIFEST.yaml, and a bundle made from the checked bytes.
+ * every file checked against MANIFEST.yaml (bundle.c makes bundles of the checked bytes).
  * Implemented in pkgread.c. Writing packages (building the entries of a registry version)
  * is package.c's, on floor 4; both it and deploy.c come here to read.
  */
@@ -9,7 +9,6 @@
 
 #include <stdbool.h>
 
-#include "bundle.h"
 #include "hash.h"
 #include "manifest.h"
 #include "pkgfmt.h"
@@ -49,14 +48,5 @@ int package_file_load(package_file **out, const char *path, const char *pubkey, 
  * when it fails. */
 int package_file_from_mem(package_file **out, char *data, size_t len, const char *origin);
 void package_file_free(package_file *f);
-
-/*
- * A bundle from a .mlpkg file (verified with pubkey when it is not NULL), or from an
- * extracted release directory (MANIFEST.yaml and the files it lists, each checked against
- * its digest; the package digest from its .package-sha256 when present). Each file is
- * hashed once. *out is the caller's (bundle_free()).
- */
-int bundle_from_package(mlctl_bundle **out, const char *path, const char *pubkey);
-int bundle_from_dir(mlctl_bundle **out, const char *dir);
 
 #endif

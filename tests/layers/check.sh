@@ -10,6 +10,12 @@
 #
 #	FILE:LINE: includes X.h (floor M) from floor N
 #
+# No circle of modules either, on one floor or across floors: when module A includes a
+# header of module B, nothing B includes (directly or through others) may lead back to A;
+# otherwise
+#
+#	layers: circle: A -> B -> ... -> A (FILE:LINE: includes X.h, ...)
+#
 # And LIBDIR/README.md's floor table has one row per module, "| `module` | N | ... |",
 # with the floor the module's .c says. Exit status 1 when anything is wrong.
 set -u
@@ -76,6 +82,23 @@ in_head {
 	inc_name[ninc] = inc
 }
 function err(msg) { print msg; bad++ }
+# Depth-first search for a circle through module m; path holds the modules on the way.
+function visit(m, path,    k, n, t) {
+	state[m] = 1
+	n = split(adj[m], t, " ")
+	for (k = 1; k <= n; k++) {
+		if (t[k] == "")
+			continue
+		if ((t[k] in state) && state[t[k]] == 1 && !circle_found) {
+			circle_found = 1
+			err("layers: circle: " substr(path, index(path, " " t[k] " ") + 1) " " t[k] \
+			    " (" edge_at[m SUBSEP t[k]] ")")
+		} else if (!(t[k] in state)) {
+			visit(t[k], path " " t[k] " ->")
+		}
+	}
+	state[m] = 2
+}
 END {
 	for (i = 1; i <= nfiles; i++) {
 		f = files[i]
@@ -105,6 +128,21 @@ END {
 		if (floor_of(x) > floor[f])
 			err(inc_path[i] ":" inc_line[i] ": includes " x " (floor " floor_of(x) ") from floor " floor[f])
 	}
+	# the module graph of private includes, and a search for a circle in it
+	for (i = 1; i <= ninc; i++) {
+		x = inc_name[i]
+		if (x ~ /\// || !(x in floor))
+			continue
+		a = module_of(inc_file[i])
+		b = module_of(x)
+		if (a == "" || b == "" || a == b || ((a, b) in edge_at))
+			continue
+		edge_at[a, b] = inc_path[i] ":" inc_line[i] ": includes " x
+		adj[a] = adj[a] " " b
+	}
+	for (m in floor_c)
+		if (!(m in state) && !circle_found)
+			visit(m, " " m " ->")
 	if (readme != "/dev/null") {
 		for (m in floor_c) {
 			if (!(m in table))
@@ -120,6 +158,6 @@ END {
 		print "layers: " bad " problem(s)"
 		exit 1
 	}
-	printf "layers: %d files, %d includes of private headers, none climbs a floor\n", nfiles, checked
+	printf "layers: %d files, %d includes of private headers, none climbs a floor, no circle\n", nfiles, checked
 }
 ' "$@" "$readme"

@@ -57,6 +57,19 @@ fresh
 line=$(add_include bundle.c package_int.h)
 expect_fail "bundle.c including package_int.h" "$tmp/lib/bundle.c:$line: includes package_int.h (floor 4) from floor 3"
 
+# Two modules of one floor including each other: the circle pkgread.c and bundle.c had
+# once the package reading moved down (no include climbs, but they lean on each other).
+fresh
+line=$(add_include pkgread.c bundle.h)
+expect_fail "pkgread.c and bundle.c including each other" "layers: circle: bundle -> pkgread -> bundle ($tmp/lib/pkgread.c:$line: includes bundle.h)"
+
+# A longer circle across floors is a climb somewhere; one within floor 2 is caught too.
+fresh
+line=$(add_include schema.c profile.h)
+line=$(add_include profile.c registry_int.h)
+line=$(add_include registry.c schema.h)
+expect_fail "schema -> profile -> registry -> schema" "layers: circle:"
+
 # A header climbing: floor 2's manifest.h including floor 3's bundle.h.
 fresh
 line=$(add_include manifest.h bundle.h)
