@@ -17,6 +17,22 @@
  *   mlctl/store.h     store.c                 mlctl/train.h     train.c, import.c
  *   mlctl/predict.h   score.c                 mlctl/validate.h  validate.c
  *   mlctl/deploy.h    deploy.c
+ *   (mlctl_init() in mlctl/common.h is init.c's)
+ *
+ * Embedding in a many-threaded program (mlctl serve does; mlctl/common.h says it in full at
+ * mlctl_init()):
+ *
+ *   - Shared between threads: nothing but what a caller shares read-only. A registry handle
+ *     (mlctl_registry, opened with SQLITE_OPEN_NOMUTEX) belongs to one thread at a time:
+ *     open one per thread; they share the registry on disk safely, as processes do. Results
+ *     and lists belong to the caller that got them. A loaded model is read-only while it
+ *     scores, so any number of threads may score through it at once.
+ *   - Every function may be called from any thread; two mlctl_predict() calls run at once
+ *     with a registry handle each. The last error is per thread.
+ *   - The library never prints, never exits, installs no signal handler and never calls
+ *     setlocale(); long operations take a cancellation flag (mlctl_predict_options.cancel).
+ *     Its few process-wide settings (libsvm's print function, OpenBLAS's thread count,
+ *     libsodium, rand() when training with probabilities) are made once: mlctl_init().
  */
 #ifndef MLCTL_H
 #define MLCTL_H
@@ -29,7 +45,5 @@
 #include "mlctl/validate.h"
 #include "mlctl/package.h"
 #include "mlctl/deploy.h"
-
-
 
 #endif
