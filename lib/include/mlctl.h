@@ -25,8 +25,9 @@
  *   - Shared between threads: nothing but what a caller shares read-only. A registry handle
  *     (mlctl_registry, opened with SQLITE_OPEN_NOMUTEX) belongs to one thread at a time:
  *     open one per thread; they share the registry on disk safely, as processes do. Results
- *     and lists belong to the caller that got them. A loaded model is read-only while it
- *     scores, so any number of threads may score through it at once.
+ *     and lists belong to the caller that got them. Inside the library a loaded model is
+ *     read-only while it scores, so any number of threads score through one at once
+ *     (tests/unit/check_embed.c); a public handle for it comes with mlctl serve.
  *   - Every function may be called from any thread; two mlctl_predict() calls run at once
  *     with a registry handle each. The last error is per thread.
  *   - The library never prints, never exits, installs no signal handler and never calls
