@@ -540,6 +540,10 @@ int model_save(char **out, size_t *len, const struct svm_model *m)
 	for (i = 0; i < m->l && !ret; i++)
 		ret = put_sv(&sb, m, i);
 	uselocale(old);
+	/* every number of validated text is finite: one that is not is a word that could not
+	 * be copied */
+	if (!ret && !model_finite(m))
+		ret = mlctl_error_oom();
 	if (ret) {
 		strbuf_release(&sb);
 		return ret;
@@ -655,15 +659,20 @@ static void next_line_start(text_cursor *c)
 		c->p++;
 }
 
+/* The number a word spells, read by strtod in the C locale (model_load() set it for this
+ * thread). A word of any length: "0000…0.5" or 300 digits mean what libsvm reads in them. */
 static double word_double(const char *w, size_t len)
 {
-	char buf[128];
+	char buf[128], *heap = NULL, *s = buf;
+	double v;
 
-	if (len >= sizeof(buf))
-		len = sizeof(buf) - 1;
-	memcpy(buf, w, len);
-	buf[len] = '\0';
-	return strtod(buf, NULL); /* in the C locale: model_load() set it for this thread */
+	if (len >= sizeof(buf) && !(s = heap = malloc(len + 1)))
+		return NAN; /* out of memory: model_load() then finds a number that is not finite */
+	memcpy(s, w, len);
+	s[len] = '\0';
+	v = strtod(s, NULL);
+	free(heap);
+	return v;
 }
 
 static bool word_is(const char *w, size_t len, const char *s)
@@ -825,6 +834,10 @@ int model_load(struct svm_model **out, const char *text, size_t len, const char 
 	if (!(ret = parse_header(&c, m)))
 		ret = parse_svs(&c, m);
 	uselocale(old);
+	/* every number of validated text is finite: one that is not is a word that could not
+	 * be copied */
+	if (!ret && !model_finite(m))
+		ret = mlctl_error_oom();
 	if (ret) {
 		if (ret != MLCTL_ENOMEM)
 			ret = mlctl_error_set(MLCTL_EDATA, "%s: %s", origin, mlctl_error_last()->message);

@@ -361,6 +361,31 @@ START_TEST(test_model_load_is_svm_load_model)
 		model_free(theirs);
 		free(text);
 	}
+	/* a number spelled with 300 characters ("000…0.25"): read whole, as libsvm reads it */
+	{
+		struct svm_model *ours = NULL, *theirs = NULL;
+		char *text, *sv, *long_text;
+		size_t len, pre, pad = 300;
+
+		run("svm-train -q -c 2 -g 0.5 '%s' '%s'", data_path("heart_scale"), tmp_path("m.model"));
+		text = test_slurp(tmp_path("m.model"), &len);
+		ck_assert_ptr_nonnull(text);
+		sv = strstr(text, "\nSV\n");
+		ck_assert_ptr_nonnull(sv);
+		pre = (size_t)(sv - text) + 4;
+		long_text = malloc(len + pad + 1);
+		ck_assert_ptr_nonnull(long_text);
+		memcpy(long_text, text, pre);
+		memset(long_text + pre, '0', pad);
+		memcpy(long_text + pre + pad, text + pre, len - pre + 1);
+		ck_assert_msg(model_load(&ours, long_text, len + pad, "long.model") == 0, "%s", mlctl_error_last()->message);
+		ck_assert_int_eq(model_load_libsvm(&theirs, long_text, len + pad), 0);
+		assert_models_equal(theirs, ours, "a 300-character coefficient");
+		model_free(ours);
+		model_free(theirs);
+		free(long_text);
+		free(text);
+	}
 	/* a model without support vectors' class lines (one-class, total_sv small) and the
 	 * trained model of this file's own save path load the same way too */
 	{
