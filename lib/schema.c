@@ -67,14 +67,12 @@ typedef struct view {
 	size_t n;
 } view;
 
-/* One input's value in a row: text, or a number straight from a libsvm record. */
-typedef struct cellval {
-	const char *text;
-	double num;
-	bool has_num;
-} cellval;
+/* One input's value in a row: text, or a number straight from a libsvm record or a
+ * request (schema_cell, the same thing under its public name). */
+typedef schema_cell cellval;
 
-/* Where a row comes from, for messages. */
+/* Where a row comes from, for messages: a file and line, or (path NULL) a row of a request,
+ * counted from 0. */
 typedef struct rowctx {
 	const char *path;
 	size_t line;
@@ -247,18 +245,30 @@ static int numeric_value(const sch_input *in, const cellval *c, const rowctx *ct
 			 counters *cnt, double *out)
 {
 	if (c->has_num) {
+		char buf[32];
+
 		*out = c->num;
-		return 0;
+		if (isfinite(c->num))
+			return 0;
+		mlctl_fmt_double(buf, c->num);
+		if (!ctx->path)
+			return mlctl_error_set(MLCTL_EDATA, "row %zu: column \"%s\": %s is not a finite number",
+					       ctx->line, in->name, buf);
+		return mlctl_error_set(MLCTL_EDATA, "%s:%zu: column \"%s\": %s is not a finite number",
+				       ctx->path, ctx->line, in->name, buf);
 	}
-	if (ds_is_missing(c->text)) {
+	if (!c->text || ds_is_missing(c->text)) {
 		cnt->missing++;
 		*out = in->impute;
 		return 0;
 	}
-	if (!parse_num(c->text, out))
-		return mlctl_error_set(MLCTL_EDATA, "%s:%zu: column \"%s\": \"%s\" is not a number",
-				       ctx->path, ctx->line, in->name, c->text);
-	return 0;
+	if (parse_num(c->text, out))
+		return 0;
+	if (!ctx->path)
+		return mlctl_error_set(MLCTL_EDATA, "row %zu: column \"%s\": \"%.64s\" is not a number",
+				       ctx->line, in->name, c->text);
+	return mlctl_error_set(MLCTL_EDATA, "%s:%zu: column \"%s\": \"%s\" is not a number",
+			       ctx->path, ctx->line, in->name, c->text);
 }
 
 /* The vocabulary position of a categorical cell, -1 for none (counted). */
@@ -272,7 +282,7 @@ static long category_of(const sch_input *in, const cellval *c, counters *cnt)
 		mlctl_fmt_double(buf, c->num);
 		v.p = buf;
 		v.n = strlen(buf);
-	} else if (ds_is_missing(c->text)) {
+	} else if (!c->text || ds_is_missing(c->text)) {
 		cnt->missing++;
 		v.p = MISSING_CATEGORY;
 		v.n = strlen(MISSING_CATEGORY);
@@ -1056,6 +1066,20 @@ int schema_transform_record(struct svm_node *out, size_t *n_out, double *label,
 	if (label)
 		*label = record_label(b, rec);
 	return encode_row(s, b->cells, &ctx, &b->cnt, out, n_out);
+}
+
+int schema_encode_cells(struct svm_node *out, size_t *n_out, const mlctl_schema *s,
+			const schema_cell *cells, size_t row, schema_counts *cnt)
+{
+	rowctx ctx = { NULL, row };
+	counters c = { 0, 0 };
+	int ret = encode_row(s, cells, &ctx, &c, out, n_out);
+
+	if (cnt) {
+		cnt->unseen += c.unseen;
+		cnt->missing += c.missing;
+	}
+	return ret;
 }
 
 size_t schema_binding_unseen(const schema_binding *b)

@@ -88,6 +88,25 @@ int schema_bind(schema_binding **out, const mlctl_schema *s, const ds_reader *r)
 size_t schema_max_nodes(const mlctl_schema *s);
 int schema_transform_record(struct svm_node *out, size_t *n_out, double *label,
 			    schema_binding *b, const ds_record *rec);
+/*
+ * Rows given value by value (a server's request): one cell per input, in input order
+ * (schema_input_name). text is a cell as a CSV field would hold it (NULL, "", "?" and the
+ * other missing markers are missing); has_num gives a number instead (a categorical input
+ * then looks up its shortest text, "1" for 1.0). A number that is not finite, or a text
+ * that is not a number for a numeric input, is MLCTL_EDATA naming "row ROW" and the
+ * column. out has room for schema_max_nodes(s); unseen categories and imputed cells are
+ * added to *cnt (may be NULL). Thread-safe: s is only read.
+ */
+typedef struct schema_cell {
+	const char *text;
+	double num;
+	bool has_num;
+} schema_cell;
+typedef struct schema_counts {
+	size_t unseen, missing;
+} schema_counts;
+int schema_encode_cells(struct svm_node *out, size_t *n_out, const mlctl_schema *s,
+			const schema_cell *cells, size_t row, schema_counts *cnt);
 /* Counters of the binding: unseen categories and imputed cells so far. */
 size_t schema_binding_unseen(const schema_binding *b);
 size_t schema_binding_missing(const schema_binding *b);
