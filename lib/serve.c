@@ -493,7 +493,10 @@ static int slot_check(server *sv, slot *sl, bool force)
 	pthread_mutex_unlock(&sl->mu);
 	if (old) {
 		count(&sv->m.reloads, 1);
-		say(sv, "reloaded target %s (%s): %s -> %s", sl->target, sl->role, old->ref, m->ref);
+		if (sl == &sv->slots[SLOT_PRIMARY])
+			say(sv, "reloaded target %s: %s -> %s", sl->target, old->ref, m->ref);
+		else
+			say(sv, "reloaded target %s (the %s): %s -> %s", sl->target, sl->role, old->ref, m->ref);
 	}
 	mlctl_loaded_unref(old);
 	return 0;
