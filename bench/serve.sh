@@ -143,7 +143,7 @@ EOF
 )
 echo "mlctl serve benchmark — $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "  model heart (heart_scale, rbf C=$C gamma=$GAMMA); wrk -t$THREADS -c$CONNS -d${DURATION}s;" \
-	"mlctl serve --threads $SERVER_THREADS, gunicorn -w $SERVER_THREADS (sync workers)"
+	"mlctl serve --threads $SERVER_THREADS, gunicorn -w $SERVER_THREADS (sync workers: no keep-alive)"
 echo "  agreement on the 100 rows: mlctl serve vs Flask ${agree% *}, mlctl serve vs mlctl predict ${agree#* }"
 [ "${agree% *}" = "100/100" ] ||
 	echo "  WARNING: the two servers disagree; the models differ (see $W/mlctl100.out, flask100.out)"
