@@ -5,21 +5,22 @@
 # sklearn's SVC (libsvm inside, same defaults) in bench/serve_flask.py on the other.
 #
 # Both serve TF-Serving's POST /v1/models/heart:predict with {"instances": [{"1": v, ...}]}
-# (rows as objects keyed by column name, the one row shape both take). wrk (THREADS threads,
-# CONNS connections, DURATION s, --latency) measures
+# (rows as objects keyed by column name, the spec's V1 form; SHAPE=arrays sends rows as
+# arrays in schema order, which both take too). wrk (THREADS threads, CONNS connections,
+# DURATION s, --latency) measures
 #   (a) single-row requests (the same body for both servers),
 #   (b) 100-row requests (the first 100 rows of heart_scale),
 # for each requests/s, rows/s, p50, p99 and the ratios mlctl / Flask; then `mlctl predict -j2`
 # on the same 100 rows repeated to 200,000 rows, and the 100-row serving rows/s as a share of
 # predict's. Before measuring, both servers and `mlctl predict` must agree on the 100 rows.
-# Then where a request's time goes: from /metrics when the server counts time per phase
-# (mlctl_phase_seconds_total), else by measuring (HTTP alone: GET /v2/health/live).
+# Then where a request's time goes: the handler's phases from /metrics when the server counts
+# them (mlctl_phase_microseconds_total), and HTTP alone measured (GET /v2/health/live).
 #
 # Aims (issue 11): single-row requests at least 20x Flask's requests/s with p99 under 1 ms;
 # 100-row requests at least half the rows/s of `mlctl predict -j2`.
 #
 #   make && sh bench/serve.sh            (about 1 minute with DURATION=10)
-#   DURATION=5 CONNS=16 THREADS=2 SERVER_THREADS=2 BENCH_DIR=/tmp/b sh bench/serve.sh
+#   DURATION=5 CONNS=16 THREADS=2 SERVER_THREADS=2 SHAPE=arrays BENCH_DIR=/tmp/b sh bench/serve.sh
 #
 # THREADS and CONNS are wrk's; SERVER_THREADS is both `mlctl serve --threads` and gunicorn's
 # worker count. The machine may be shared and wrk runs on the same cores as the servers:
@@ -33,6 +34,7 @@ DURATION=${DURATION:-10}
 CONNS=${CONNS:-16}
 THREADS=${THREADS:-2}
 SERVER_THREADS=${SERVER_THREADS:-2}
+SHAPE=${SHAPE:-objects}
 C=2
 GAMMA=0.5
 PREDICT_ROWS=200000
@@ -42,6 +44,7 @@ done
 $PY -c 'import flask, gunicorn, sklearn' 2>/dev/null ||
 	{ echo "bench: $PY needs flask, gunicorn and sklearn (make deps)" >&2; exit 1; }
 [ -x "$MLCTL" ] || { echo "bench: no $MLCTL; run make first" >&2; exit 1; }
+case $SHAPE in objects | arrays) ;; *) echo "bench: SHAPE is objects or arrays" >&2; exit 1 ;; esac
 if [ -n "${BENCH_DIR:-}" ]; then # keep the work there for a look afterwards
 	W=$BENCH_DIR
 	mkdir -p "$W"
@@ -73,8 +76,9 @@ head -100 "$DATA/heart_scale" >rows100.libsvm
 awk -v n=$((PREDICT_ROWS / 100)) '{ a[NR] = $0 } END { for (k = 0; k < n; k++) for (i = 1; i <= NR; i++) print a[i] }' \
 	rows100.libsvm >rows200k.libsvm
 # every one of the 13 columns in each row: a feature a libsvm row leaves out is 0, while a
-# column a request leaves out would be a missing value (imputed)
-$PY - rows100.libsvm <<'EOF'
+# column a request leaves out is refused; SHAPE=arrays sends each row as its 13 values in
+# schema order instead of an object (both servers take either)
+$PY - rows100.libsvm "$SHAPE" <<'EOF'
 import json, sys
 rows = []
 for line in open(sys.argv[1]):
@@ -83,6 +87,8 @@ for line in open(sys.argv[1]):
         k, v = pair.split(":")
         row[k] = float(v)
     rows.append(row)
+if sys.argv[2] == "arrays":
+    rows = [[r[str(i)] for i in range(1, 14)] for r in rows]
 json.dump({"instances": rows[:1]}, open("body1.json", "w"), separators=(",", ":"))
 json.dump({"instances": rows}, open("body100.json", "w"), separators=(",", ":"))
 EOF
@@ -143,7 +149,8 @@ EOF
 )
 echo "mlctl serve benchmark — $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "  model heart (heart_scale, rbf C=$C gamma=$GAMMA); wrk -t$THREADS -c$CONNS -d${DURATION}s;" \
-	"mlctl serve --threads $SERVER_THREADS, gunicorn -w $SERVER_THREADS (sync workers: no keep-alive)"
+	"mlctl serve --threads $SERVER_THREADS, gunicorn -w $SERVER_THREADS (sync workers: no keep-alive);" \
+	"rows as $SHAPE"
 echo "  agreement on the 100 rows: mlctl serve vs Flask ${agree% *}, mlctl serve vs mlctl predict ${agree#* }"
 [ "${agree% *}" = "100/100" ] ||
 	echo "  WARNING: the two servers disagree; the models differ (see $W/mlctl100.out, flask100.out)"
@@ -229,16 +236,19 @@ echo "  aim: single-row p99 < 1 ms: $(fmt_us "$(field mlctl1 3)"), $(verdict "$(
 echo "  aim: 100-row serving rows/s >= 0.5 x mlctl predict -j2's: ${share}, $(verdict "$share >= 0.5")"
 
 # ---- where a request's time goes ----
+# Server time per request at saturation is SERVER_THREADS / requests/s thread-seconds (an
+# upper bound: wrk runs on the same cores). HTTP alone is GET /v2/health/live, which does
+# nothing but answer; the handler's phases come from /metrics when the server counts them
+# (mlctl_phase_microseconds_total{phase="parse|transform|score|write"}), deltas over each
+# wrk run divided by the requests it served.
 echo
-echo "where a request's time goes (mlctl serve):"
-if grep -q '^mlctl_phase_seconds_total' m3.prom 2>/dev/null; then
-	# per-phase counters, as deltas over each wrk run divided by the requests it served
-	for run in "1 m0.prom m1.prom" "100 m2.prom m3.prom"; do
-		# shellcheck disable=SC2086 # a run is three words
-		set -- $run
-		$PY - "$@" <<'EOF'
+echo "where a request's time goes (mlctl serve; thread-µs per request = $SERVER_THREADS threads / requests/s):"
+for run in "1 mlctl1 m0.prom m1.prom" "100 mlctl100 m2.prom m3.prom"; do
+	# shellcheck disable=SC2086 # a run is four words
+	set -- $run
+	$PY - "$1" "$(field "$2" 1)" "$(field health 1)" "$SERVER_THREADS" "$3" "$4" <<'EOF'
 import re, sys
-n, a, b = sys.argv[1:4]
+n, rps, hrps, threads = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 def read(path):
     d = {}
     for line in open(path):
@@ -246,54 +256,34 @@ def read(path):
         if m and not line.startswith("#"):
             d[(m.group(1), m.group(2) or "")] = float(m.group(3))
     return d
-A, B = read(a), read(b)
+A, B = read(sys.argv[5]), read(sys.argv[6])
 delta = lambda k: B.get(k, 0) - A.get(k, 0)
 reqs = sum(delta(k) for k in B if k[0] == "mlctl_requests_total" and 'route="v1_predict"' in k[1])
-phases = [(re.search(r'phase="([^"]*)"', k[1]).group(1), delta(k)) for k in B
-          if k[0] == "mlctl_phase_seconds_total" and 'phase="' in k[1]]
-tot = sum(v for _, v in phases)
-if reqs <= 0 or tot <= 0:
-    print("  %s-row requests: no phase time counted" % n)
-else:
-    print("  %s-row requests, µs per request in the handler: " % n +
-          ", ".join("%s %.1f (%.0f%%)" % (p, 1e6 * v / reqs, 100 * v / tot) for p, v in phases) +
-          "; total %.1f" % (1e6 * tot / reqs))
-EOF
-	done
-else
-	echo "  (this mlctl serve has no per-phase timing in /metrics (mlctl_phase_seconds_total), so the"
-	echo "   split is measured from outside: server time per request = 1 / requests/s at saturation)"
-	$PY - "$(field health 1)" "$(field mlctl1 1)" "$(field mlctl100 1)" "$predict_rps" <<'EOF'
-import sys
-h, r1, r100, p = (float(v) for v in sys.argv[1:5])
-if min(h, r1, r100, p) <= 0:
-    print("  (a run gave no requests; nothing to split)")
+scale = {"mlctl_phase_microseconds_total": 1, "mlctl_phase_seconds_total": 1e6}
+phases = [(re.search(r'phase="([^"]*)"', k[1]).group(1), delta(k) * scale[k[0]]) for k in B
+          if k[0] in scale and 'phase="' in k[1]]
+hsum = delta(("mlctl_request_duration_microseconds_sum", '{route="v1_predict"}'))
+if rps <= 0 or hrps <= 0:
+    print("  %d-row requests: a run gave no requests; nothing to split" % n)
     sys.exit(0)
-th, t1, t100, tp = 1e6 / h, 1e6 / r1, 1e6 / r100, 1e6 / p
-row = (t100 - t1) / 99
-print("  HTTP alone (GET /v2/health/live, %.0f requests/s): %.1f µs per request" % (h, th))
-print("  single-row request: %.1f µs = HTTP %.1f (%.0f%%) + parse, transform, score, write %.1f (%.0f%%)"
-      % (t1, th, 100 * th / t1, t1 - th, 100 * (t1 - th) / t1))
-print("  100-row request: %.1f µs = HTTP %.1f + fixed request cost %.1f + 100 rows x %.2f µs a row"
-      % (t100, th, t1 - th - row, row))
-print("  mlctl predict -j2: %.2f µs a row (read, parse, transform, score, write), so a served row"
-      " costs %.1fx a predicted one" % (tp, row / tp))
+total, http = threads * 1e6 / rps, threads * 1e6 / hrps
+print("  %d-row requests: %.1f thread-µs each" % (n, total))
+if phases and reqs > 0:
+    handler = sum(v for _, v in phases) / reqs
+    print("    phases in the handler (/metrics): " +
+          ", ".join("%s %.1f" % (p, v / reqs) for p, v in phases) +
+          " = %.1f (%.0f%%)" % (handler, 100 * handler / total))
+    if hsum > 0:
+        print("    the handler's mean duration (histogram): %.1f" % (hsum / reqs))
+    print("    the rest, %.1f (%.0f%%): HTTP (GET /v2/health/live alone: %.1f), request body"
+          " copy, kernel, waiting for a core" % (total - handler, 100 * (total - handler) / total, http))
+else:
+    print("    (no per-phase timing in /metrics) HTTP alone (GET /v2/health/live): %.1f (%.0f%%);"
+          " parse, transform, score and write together: %.1f" % (http, 100 * http / total, total - http))
 EOF
-fi
-# the server's own mean time in the handler, when its histogram has a sum and a count
-$PY - m2.prom m3.prom "$(awk '/^    Latency/ { print $2 }' mlctl100.wrk)" <<'EOF' || true
-import re, sys
-def read(path):
-    d = {}
-    for line in open(path):
-        m = re.match(r'mlctl_request_duration_microseconds_(sum|count)\{([^}]*)\}\s+(\S+)', line)
-        if m and 'route="v1_predict"' in m.group(2):
-            d[m.group(1)] = d.get(m.group(1), 0) + float(m.group(3))
-    return d
-a, b = read(sys.argv[1]), read(sys.argv[2])
-n = b.get("count", 0) - a.get("count", 0)
-if n > 0:
-    print("  100-row requests: mean %.1f µs inside the server (its histogram), wrk's mean latency %s"
-          % ((b["sum"] - a["sum"]) / n, sys.argv[3]))
-EOF
+done
+awk -v t="$SERVER_THREADS" -v r="$predict_rps" -v a="$(field mlctl1 1)" -v b="$(field mlctl100 1)" 'BEGIN {
+	if (r > 0 && a > 0 && b > 0)
+		printf "  a row: %.2f thread-µs served (the 100-row cost less the 1-row cost, over 99) vs %.2f in `mlctl predict -j2`\n",
+			(t * 1e6 / b - t * 1e6 / a) / 99, t * 1e6 / r }'
 echo "  load average after the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
