@@ -28,7 +28,7 @@ endif
 PKGS      := sqlite3 yaml-0.1 zlib jansson libmicrohttpd libarchive libsodium
 DEB_PKGS  := build-essential pkg-config libsvm-dev libsqlite3-dev libyaml-dev zlib1g-dev \
              check libjansson-dev libmicrohttpd-dev libarchive-dev libsodium-dev \
-             libopenblas-dev libsvm-tools python3-sklearn python3-numpy python3-yaml python3-flask minisign \
+             libopenblas-dev libsvm-tools python3-sklearn python3-numpy python3-yaml python3-flask gunicorn minisign \
              mandoc sqlite3 valgrind hyperfine wrk curl clang time libxml2-utils
 
 OPT       ?= -O2
@@ -173,6 +173,7 @@ fuzz:
 
 bench: all
 	sh bench/registry.sh
+	sh bench/serve.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/mlctl \
