@@ -165,8 +165,8 @@ out:
 static void write_run(predlog *l, int n, batch_result *r)
 {
 	struct iovec *iov = l->iov;
-	uint64_t done = 0, whole = 0;
-	int left = n, i, err = 0;
+	uint64_t done = 0, cut = 0;     /* bytes written; of them, of the line left unfinished */
+	int left = n, err = 0;
 
 	while (left > 0) {
 		ssize_t w = writev(l->fd, iov, left);
@@ -182,21 +182,21 @@ static void write_run(predlog *l, int n, batch_result *r)
 			w -= (ssize_t)iov->iov_len;
 			iov++;
 			left--;
+			cut = 0;
 		}
 		if (left > 0) {
 			iov->iov_base = (char *)iov->iov_base + w;
 			iov->iov_len -= (size_t)w;
+			cut += (uint64_t)w;
 		}
 	}
-	/* Lines wholly written: the first n - left, their lengths still in entry order. */
-	for (i = 0; i < n - left; i++)
-		whole += l->iov[i].iov_len;
-	if (done > whole && ftruncate(l->fd, (off_t)(l->size + whole)) != 0)
-		whole = done;   /* cannot cut it off: count what is in the file */
+	/* The first n - left lines are in the file whole; cut bytes of the next one too. */
+	if (cut && ftruncate(l->fd, (off_t)(l->size + done - cut)) == 0)
+		done -= cut;
 	if (err)
 		note_error(r, "write", err);
-	l->size += whole;
-	r->st.bytes += whole;
+	l->size += done;
+	r->st.bytes += done;
 	r->st.written += (uint64_t)(n - left);
 	r->st.errors += (uint64_t)left;
 }

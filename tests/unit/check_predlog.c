@@ -7,8 +7,11 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "check_util.h"
@@ -387,6 +390,53 @@ START_TEST(test_predlog_write_fails)
 }
 END_TEST
 
+/* The checks of test_predlog_short_write, in a child whose file size is limited: 0 when
+ * they hold, else the number of the first that failed. */
+static int short_write_child(const char *path)
+{
+	struct rlimit rl = { 1050, 1050 };
+	predlog_options o = PREDLOG_OPTIONS_INIT;
+	predlog_stats st;
+	predlog *l;
+	unsigned i;
+
+	signal(SIGXFSZ, SIG_IGN);
+	if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+		return 1;
+	o.path = path;
+	if (predlog_open(&l, &o) != 0)
+		return 2;
+	for (i = 0; i < 30; i++)
+		if (!predlog_push(l, make_line(8, i, 100), 100))
+			return 3;
+	st = wait_idle(l, 30);
+	if (st.written != 10 || st.errors != 20 || st.bytes != 1000)
+		return 4;
+	if (predlog_close(l) != MLCTL_EIO || !strstr(mlctl_error_last()->message, strerror(EFBIG)))
+		return 5;
+	return 0;
+}
+
+START_TEST(test_predlog_short_write)
+{
+	const char *path = tmp_path("pred.log");
+	unsigned next = 0;
+	int status;
+	pid_t pid;
+
+	/* A file-size limit 50 bytes into the 11th line: the kernel writes part of it, then
+	 * refuses (EFBIG). Ten lines count as written, the cut one is cut off the file. */
+	ck_assert_int_ge((pid = fork()), 0);
+	if (pid == 0)
+		_exit(short_write_child(path));
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child failed check %d",
+		      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	ck_assert_int_eq(file_size(path), 1000);
+	ck_assert_uint_eq(check_lines(path, 100, 8, &next), 10);
+}
+END_TEST
+
 START_TEST(test_predlog_open_fails)
 {
 	predlog_options o = PREDLOG_OPTIONS_INIT;
@@ -442,6 +492,7 @@ static Suite *predlog_suite(void)
 	tcase_add_test(tc, test_predlog_long_line);
 	tcase_add_test(tc, test_predlog_rotate_fails);
 	tcase_add_test(tc, test_predlog_write_fails);
+	tcase_add_test(tc, test_predlog_short_write);
 	tcase_add_test(tc, test_predlog_open_fails);
 	tcase_add_test(tc, test_predlog_close_full_queue);
 	suite_add_tcase(s, tc);
