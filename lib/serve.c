@@ -757,11 +757,13 @@ static void log_request(server *sv, infer_protocol p, const infer_request *rq, c
 	strbuf_release(&sb);
 }
 
-/* Parse rq for m unless the one parsed for prev has the same preprocessing. */
+/* Parse rq for m unless the one parsed for prev reads the same: the same preprocessing,
+ * and probabilities or not alike (what a request without "outputs" gets depends on it). */
 static int parse_for(infer_request **rq, const mlctl_loaded *m, const mlctl_loaded *prev, infer_protocol p,
 		     const http_request *req)
 {
-	if (*rq && prev && !strcmp(prev->b->preprocess_digest, m->b->preprocess_digest))
+	if (*rq && prev && !strcmp(prev->b->preprocess_digest, m->b->preprocess_digest) &&
+	    prev->has_proba == m->has_proba)
 		return 0;
 	infer_request_free(*rq);
 	*rq = NULL;
@@ -842,7 +844,7 @@ static void handle_infer(server *sv, const http_request *req, http_response *res
 		infer_request *srq = NULL;
 		const infer_request *use = rq;
 
-		if (strcmp(sm->b->preprocess_digest, m->b->preprocess_digest))
+		if (strcmp(sm->b->preprocess_digest, m->b->preprocess_digest) || sm->has_proba != m->has_proba)
 			ret = infer_parse(&srq, p, sm->b->schema, sm->has_proba, req->body, req->body_len), use = srq;
 		if (!ret && !score_request(&sh, sm, use, &ph)) {
 			for (k = 0; k < rq->nrows; k++)
