@@ -6,7 +6,9 @@
 #
 # Both serve TF-Serving's POST /v1/models/heart:predict with {"instances": [{"1": v, ...}]}
 # (rows as objects keyed by column name, the spec's V1 form; SHAPE=arrays sends rows as
-# arrays in schema order, which both take too). wrk (THREADS threads, CONNS connections,
+# arrays in schema order, which both take too; SHAPE=v2 sends mlctl the Open Inference
+# Protocol's batch form instead, POST /v2/models/heart/infer with one FP64 tensor "input"
+# of shape [N, 13], and Flask the arrays). wrk (THREADS threads, CONNS connections,
 # DURATION s, --latency) measures
 #   (a) single-row requests (the same body for both servers),
 #   (b) 100-row requests (the first 100 rows of heart_scale),
@@ -44,7 +46,7 @@ done
 $PY -c 'import flask, gunicorn, sklearn' 2>/dev/null ||
 	{ echo "bench: $PY needs flask, gunicorn and sklearn (make deps)" >&2; exit 1; }
 [ -x "$MLCTL" ] || { echo "bench: no $MLCTL; run make first" >&2; exit 1; }
-case $SHAPE in objects | arrays) ;; *) echo "bench: SHAPE is objects or arrays" >&2; exit 1 ;; esac
+case $SHAPE in objects | arrays | v2) ;; *) echo "bench: SHAPE is objects, arrays or v2" >&2; exit 1 ;; esac
 if [ -n "${BENCH_DIR:-}" ]; then # keep the work there for a look afterwards
 	W=$BENCH_DIR
 	mkdir -p "$W"
@@ -87,10 +89,22 @@ for line in open(sys.argv[1]):
         k, v = pair.split(":")
         row[k] = float(v)
     rows.append(row)
-if sys.argv[2] == "arrays":
-    rows = [[r[str(i)] for i in range(1, 14)] for r in rows]
-json.dump({"instances": rows[:1]}, open("body1.json", "w"), separators=(",", ":"))
-json.dump({"instances": rows}, open("body100.json", "w"), separators=(",", ":"))
+arrays = [[r[str(i)] for i in range(1, 14)] for r in rows]
+if sys.argv[2] != "objects":
+    rows = arrays
+# Flask takes the V1 body; mlctl too, but with SHAPE=v2 it gets the Open Inference
+# Protocol's batch form: one FP64 tensor "input" of shape [N, 13], flat.
+json.dump({"instances": rows[:1]}, open("fbody1.json", "w"), separators=(",", ":"))
+json.dump({"instances": rows}, open("fbody100.json", "w"), separators=(",", ":"))
+def v2(rs):
+    return {"inputs": [{"name": "input", "datatype": "FP64", "shape": [len(rs), 13],
+                        "data": [x for r in rs for x in r]}]}
+if sys.argv[2] == "v2":
+    json.dump(v2(arrays[:1]), open("body1.json", "w"), separators=(",", ":"))
+    json.dump(v2(arrays), open("body100.json", "w"), separators=(",", ":"))
+else:
+    json.dump({"instances": rows[:1]}, open("body1.json", "w"), separators=(",", ":"))
+    json.dump({"instances": rows}, open("body100.json", "w"), separators=(",", ":"))
 EOF
 cat >post.lua <<'EOF'
 -- wrk: POST the JSON body in the file $WRK_BODY on every request
@@ -132,15 +146,17 @@ flask_base="http://127.0.0.1:$flask_port"
 wait_for mlctl-serve "$mlctl_pid" "$mlctl_base/v2/health/ready"
 wait_for gunicorn "$flask_pid" "$flask_base/health"
 mlctl_url="$mlctl_base/v1/models/heart:predict"
+[ "$SHAPE" = v2 ] && mlctl_url="$mlctl_base/v2/models/heart/infer"
 flask_url="$flask_base/v1/models/heart:predict"
 
 # ---- agreement on the 100 rows: mlctl serve, Flask, mlctl predict ----
 curl -sf -H 'Content-Type: application/json' --data-binary @body100.json "$mlctl_url" >mlctl100.out
-curl -sf -H 'Content-Type: application/json' --data-binary @body100.json "$flask_url" >flask100.out
+curl -sf -H 'Content-Type: application/json' --data-binary @fbody100.json "$flask_url" >flask100.out
 "$MLCTL" predict heart --input rows100.libsvm --output predict100.jsonl --format jsonl -q
 agree=$($PY - <<'EOF'
 import json
-m = json.load(open("mlctl100.out"))["predictions"]
+m = json.load(open("mlctl100.out"))
+m = m["predictions"] if "predictions" in m else next(o["data"] for o in m["outputs"] if o["name"] == "predictions")
 f = json.load(open("flask100.out"))["predictions"]
 p = [json.loads(l)["prediction"] for l in open("predict100.jsonl")]
 same = sum(a == b for a, b in zip(m, f)) if len(m) == len(f) else 0
@@ -186,11 +202,11 @@ field() { cut -d' ' -f"$2" "$1.res"; }
 metrics m0.prom
 bench mlctl1 "$mlctl_url" body1.json
 metrics m1.prom
-bench flask1 "$flask_url" body1.json
+bench flask1 "$flask_url" fbody1.json
 metrics m2.prom
 bench mlctl100 "$mlctl_url" body100.json
 metrics m3.prom
-bench flask100 "$flask_url" body100.json
+bench flask100 "$flask_url" fbody100.json
 bench health "$mlctl_base/v2/health/live" ""
 
 # mlctl predict -j2 on the same 100 rows x 2000: best wall time of 3
@@ -246,9 +262,10 @@ echo "where a request's time goes (mlctl serve; thread-µs per request = $SERVER
 for run in "1 mlctl1 m0.prom m1.prom" "100 mlctl100 m2.prom m3.prom"; do
 	# shellcheck disable=SC2086 # a run is four words
 	set -- $run
-	$PY - "$1" "$(field "$2" 1)" "$(field health 1)" "$SERVER_THREADS" "$3" "$4" <<'EOF'
+	$PY - "$1" "$(field "$2" 1)" "$(field health 1)" "$SERVER_THREADS" "$3" "$4" "$SHAPE" <<'EOF'
 import re, sys
 n, rps, hrps, threads = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+route = 'route="v2_infer"' if sys.argv[7] == "v2" else 'route="v1_predict"'
 def read(path):
     d = {}
     for line in open(path):
@@ -258,11 +275,11 @@ def read(path):
     return d
 A, B = read(sys.argv[5]), read(sys.argv[6])
 delta = lambda k: B.get(k, 0) - A.get(k, 0)
-reqs = sum(delta(k) for k in B if k[0] == "mlctl_requests_total" and 'route="v1_predict"' in k[1])
+reqs = sum(delta(k) for k in B if k[0] == "mlctl_requests_total" and route in k[1])
 scale = {"mlctl_phase_microseconds_total": 1, "mlctl_phase_seconds_total": 1e6}
 phases = [(re.search(r'phase="([^"]*)"', k[1]).group(1), delta(k) * scale[k[0]]) for k in B
           if k[0] in scale and 'phase="' in k[1]]
-hsum = delta(("mlctl_request_duration_microseconds_sum", '{route="v1_predict"}'))
+hsum = delta(("mlctl_request_duration_microseconds_sum", "{%s}" % route))
 if rps <= 0 or hrps <= 0:
     print("  %d-row requests: a run gave no requests; nothing to split" % n)
     sys.exit(0)
