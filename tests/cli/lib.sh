@@ -108,7 +108,7 @@ wait_for() {
 
 # pycheck SCRIPT ARGS...: run a Python check script (/usr/bin/python3, with tests/cli on its
 # path for servelib.py); each line it prints "PASS name" or "FAIL name: why" is reported.
-# A script that exits non-zero without a FAIL line is one.
+# A script that exits non-zero (a traceback: it stopped before its last check) is a FAIL too.
 pycheck() {
 	PYTHONPATH="$CLI_DIR" /usr/bin/python3 "$@" >"$TMP/py.out" 2>"$TMP/py.err"
 	pyrc=$?
@@ -119,8 +119,8 @@ pycheck() {
 		"FAIL "*) fail "${line#FAIL }"; nfail=$((nfail + 1)) ;;
 		esac
 	done <"$TMP/py.out"
-	if [ $pyrc -ne 0 ] && [ $nfail -eq 0 ]; then
-		fail "$1 exited $pyrc: $(tail -c 600 "$TMP/py.err")"
+	if [ $pyrc -ne 0 ]; then
+		fail "python check script ($nfail FAIL lines) exited $pyrc: $(tail -c 600 "$TMP/py.err")"
 	fi
 }
 _serve_cleanup() {

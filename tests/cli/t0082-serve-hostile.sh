@@ -28,8 +28,11 @@ header, rows, numeric = read_csv("rows.csv")
 good = v2_body(header, rows[:3], numeric)
 
 def alive(after):
-    st, h, b = request(port, "POST", "/v2/models/prod/infer", good)
-    ok = st == 200 and len(flat(output(exact(b), "predictions")["data"])) == 3
+    try:
+        st, h, b = request(port, "POST", "/v2/models/prod/infer", good)
+        ok = st == 200 and len(flat(output(exact(b), "predictions")["data"])) == 3
+    except Exception as e:
+        st, ok = "connection error %s" % e.__class__.__name__, False
     try:
         os.kill(pid, 0)
         live = True
