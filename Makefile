@@ -116,7 +116,7 @@ valgrind: $(UNIT_BIN)
 # The suites whose tests run library calls on several threads at once, under
 # ThreadSanitizer (a report is an error). The pools of libsvm training are not among them:
 # tune/evaluate threads are covered by check_tune under the plain and ASan builds.
-TSAN_SUITES := check_embed check_scorer
+TSAN_SUITES := check_embed check_scorer check_predlog check_serve
 tsan:
 	@$(MAKE) --no-print-directory SANITIZE=thread $(TSAN_SUITES:%=build-tsan/tests/%)
 	@fail=0; for t in $(TSAN_SUITES); do \

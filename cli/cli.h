@@ -270,6 +270,7 @@ int cli_registry_failed(const cli_ctx *ctx);
 int cmd_init(cli_ctx *ctx, int argc, char **argv);
 int cmd_train(cli_ctx *ctx, int argc, char **argv);
 int cmd_predict(cli_ctx *ctx, int argc, char **argv);
+int cmd_serve(cli_ctx *ctx, int argc, char **argv);
 int cmd_validate(cli_ctx *ctx, int argc, char **argv);
 int cmd_keygen(cli_ctx *ctx, int argc, char **argv);
 int cmd_import_svm(cli_ctx *ctx, int argc, char **argv);

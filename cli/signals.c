@@ -54,3 +54,35 @@ void cli_cancel_end(void)
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	raise(sig);
 }
+
+static volatile sig_atomic_t server_stop, server_reload;
+
+static void on_server_signal(int sig)
+{
+	if (sig == SIGHUP)
+		server_reload++;
+	else
+		server_stop = sig;
+}
+
+void cli_server_signals(const volatile sig_atomic_t **stop, const volatile sig_atomic_t **reload)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_server_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	*stop = &server_stop;
+	*reload = &server_reload;
+}
+
+void cli_server_stop(void)
+{
+	server_stop = SIGTERM;
+}

@@ -18,4 +18,13 @@ const volatile sig_atomic_t *cli_cancel_begin(void);
 /* Restore the signal actions; when one of the signals came meanwhile, re-raise it. */
 void cli_cancel_end(void);
 
+/*
+ * A server's signals, for the whole of its life: SIGINT and SIGTERM set *stop (the server
+ * drains and the command exits 0), SIGHUP bumps *reload (check the deploy targets now),
+ * SIGPIPE is ignored (a client that hangs up is the server's business, not a death).
+ * cli_server_stop() sets *stop from the program itself.
+ */
+void cli_server_signals(const volatile sig_atomic_t **stop, const volatile sig_atomic_t **reload);
+void cli_server_stop(void);
+
 #endif

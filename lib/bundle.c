@@ -248,7 +248,7 @@ static int read_link(char **out, const char *path)
  * Every file of the bundle is then read from that directory, so that a deploy switching
  * current in the middle of the reads cannot mix two releases.
  */
-static int resolve_current(char **out, const char *dir, const char *target)
+int bundle_current_release(char **out, const char *dir, const char *target)
 {
 	char *link = fs_join(dir, "current"), *buf = NULL;
 	int ret;
@@ -280,7 +280,7 @@ int bundle_resolve(mlctl_bundle **out, mlctl_registry *reg, const char *model, c
 			return mlctl_error_set(MLCTL_ENOREGISTRY, "--target needs a registry");
 		if ((ret = mlctl_target_path(&dir, reg, target)))
 			return ret;
-		if (!(ret = resolve_current(&rel, dir, target)))
+		if (!(ret = bundle_current_release(&rel, dir, target)))
 			ret = bundle_from_dir(out, rel);
 		if (ret == MLCTL_ENOTFOUND && rel)
 			ret = mlctl_error_set(MLCTL_ENOTFOUND, "target %s: its current release %s is missing", target, rel);

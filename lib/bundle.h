@@ -52,6 +52,11 @@ int bundle_from_dir(mlctl_bundle **out, const char *dir);
  */
 int bundle_resolve(mlctl_bundle **out, mlctl_registry *reg, const char *model, const char *target);
 
+/* The release directory target dir's "current" names (dir/releases/NAME, a fresh string),
+ * read once; MLCTL_ENOTFOUND when there is none, MLCTL_EDATA when current is not a release
+ * link. target names the target in messages. */
+int bundle_current_release(char **out, const char *dir, const char *target);
+
 void bundle_free(mlctl_bundle *b);
 
 #endif

@@ -45,6 +45,11 @@ typedef struct infer_request {
  * a missing value (imputed as a CSV's empty field is).
  * V1: {"instances": [{"col": v, ...}, ...]} (rows as objects) or
  * {"inputs": {"col": [v, ...], ...}} (columnar); "signature_name" is accepted and ignored.
+ * Rows may also be arrays in schema input order ({"instances": [[1, 2, "KS"]]}).
+ * Strict: unknown keys (at the top, in a V2 input, a V1 row's unknown column) are refused;
+ * BOOL tensors are refused; integer datatypes take only integral values in their range.
+ * Zero rows are accepted (the answer has empty outputs); more than 1,000,000 are refused.
+ * An empty V2 "outputs" list is the same as none. len need not be followed by a NUL.
  */
 int infer_parse(infer_request **out, infer_protocol p, const mlctl_schema *s, bool has_proba,
 		const char *body, size_t len);

@@ -16,7 +16,8 @@
  *   mlctl/registry.h  registry.c, registry_models.c
  *   mlctl/store.h     store.c                 mlctl/train.h     train.c, import.c
  *   mlctl/predict.h   score.c                 mlctl/validate.h  validate.c
- *   mlctl/deploy.h    deploy.c
+ *   mlctl/deploy.h    deploy.c                mlctl/serve.h     serve.c (http.c, infer.c,
+ *                                                               predlog.c)
  *   (mlctl_init() in mlctl/common.h is init.c's)
  *
  * Embedding in a many-threaded program (mlctl serve does; mlctl/common.h says it in full at
@@ -27,7 +28,9 @@
  *     open one per thread; they share the registry on disk safely, as processes do. Results
  *     and lists belong to the caller that got them. Inside the library a loaded model is
  *     read-only while it scores, so any number of threads score through one at once
- *     (tests/unit/check_embed.c); a public handle for it comes with mlctl serve.
+ *     (tests/unit/check_embed.c); its public handle is mlctl_loaded (mlctl/serve.h),
+ *     reference-counted, which mlctl_serve() swaps on a reload while requests still hold
+ *     the old one.
  *   - Every function may be called from any thread; two mlctl_predict() calls run at once
  *     with a registry handle each. The last error is per thread.
  *   - The library never prints, never exits, installs no signal handler and never calls
@@ -46,5 +49,6 @@
 #include "mlctl/validate.h"
 #include "mlctl/package.h"
 #include "mlctl/deploy.h"
+#include "mlctl/serve.h"
 
 #endif
