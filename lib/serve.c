@@ -997,8 +997,8 @@ static void on_request(void *payload, const http_request *req, http_response *re
 		route_v1_models(sv, req, res, path + 11);
 	} else if (!strcmp(path, "/v2/health/live") || !strcmp(path, "/v2/health/ready")) {
 		res->route = RT_V2_HEALTH;
-		res->content_type = "text/plain";
-		method_is(req, "GET", res);
+		if (method_is(req, "GET", res))
+			res->content_type = "text/plain"; /* 200 with an empty body, as the protocol says */
 	} else if (!strcmp(path, "/v2") || !strcmp(path, "/v2/")) {
 		res->route = RT_V2_SERVER;
 		if (method_is(req, "GET", res) &&

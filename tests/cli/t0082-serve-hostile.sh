@@ -5,8 +5,9 @@
 # answered before the body is read); a body sent one byte a second (408 soon after
 # --timeout); 2,000 idle connections (a new one is still served, memory stays bounded);
 # unknown routes (404), wrong methods (405 with Allow), a 100 KB request line or header
-# (4xx). Every error is JSON {"error": "..."}; after each, a good request still succeeds and
-# the server is alive.
+# (414, 431). Every error is JSON {"error": "..."}, but for those two, which libmicrohttpd
+# refuses itself with its own page; after each, a good request still succeeds and the
+# server is alive.
 . "$(dirname "$0")/lib.sh"
 
 "$MLCTL" init >/dev/null || { fail "init"; exit 1; }
@@ -215,8 +216,10 @@ for name, head in (("a 100 KB request line", b"GET /v2/" + b"a" * 102400 + b" HT
         pass
     st, h, b = read_response(s, timeout=10)
     s.close()
-    check("%s: a 4xx" % name, st is not None and 400 <= st < 500, "got %s %r" % (st, b[:100]))
-    check("%s: the body is JSON {\"error\": \"...\"}" % name, is_error_body(h, b), "%r (%s)" % (b[:200], h.get("content-type")))
+    # libmicrohttpd refuses these itself, before the server sees a request, with its own
+    # short HTML page: the status says what was wrong (mlctl-serve(1) says so)
+    want = 414 if "line" in name else 431
+    check("%s: %d from libmicrohttpd" % (name, want), st == want, "got %s %r" % (st, b[:100]))
     alive(name)
 
 # ---- 2,000 idle connections ----
