@@ -2,8 +2,8 @@
  * monitor.c — `mlctl_monitor()` (floor 4): drift and performance of a model in production.
  *
  * The current data becomes a profile "like" the model's reference profile (the same edges
- * and categories): rows of a file are streamed through profile_add_record() and scored in
- * batches for the prediction drift; the lines of a serve prediction log go through
+ * and categories): rows of a file go through predict's pipeline on all cores (score.c:
+ * score_capture_run()), which profiles them and scores them for the prediction drift; the lines of a serve prediction log go through
  * profile_add_cells() with the predictions the server logged; the profiles predict recorded
  * since a run are merged. Each input is then compared with the reference by drift_compare()
  * (Evidently's rule), and the verdicts make the alert. Memory does not grow with the rows,
@@ -27,115 +27,42 @@
 #include "model.h"
 #include "profile.h"
 #include "schema.h"
-#include "scorer.h"
+#include "score_int.h"
 #include "util.h"
 #include "mlctl/monitor.h"
 #include "mlctl/store.h"
 #include "banned.h"
 
-#define BATCH 512
 #define HISTORY_RUNS 30
 
 typedef struct mon {
 	const mlctl_monitor_options *o;
 	mlctl_registry *reg;
 	mlctl_bundle *b;
-	fast_scorer *scorer;
 	bool classify;
 	mlctl_profile *cur;
 	double *y, *pred;          /* labelled rows: truth and prediction */
-	size_t ny, ycap;
+	size_t ny;
 	mlctl_monitor_result *r;
 } mon;
 
 /* ---- current data ------------------------------------------------------------------------ */
 
-static int keep_labelled(mon *m, double y, double pred)
-{
-	if (m->ny == m->ycap) {
-		size_t cap = m->ycap ? m->ycap * 2 : 4096;
-		double *ny = mlctl_reallocarray(m->y, cap, sizeof(double));
-		double *np;
-
-		if (!ny)
-			return mlctl_error_oom();
-		m->y = ny;
-		if (!(np = mlctl_reallocarray(m->pred, cap, sizeof(double))))
-			return mlctl_error_oom();
-		m->pred = np;
-		m->ycap = cap;
-	}
-	m->y[m->ny] = y;
-	m->pred[m->ny++] = pred;
-	return 0;
-}
-
-static int score_rows(mon *m, struct svm_node **rows, size_t n, double *out)
-{
-	size_t k;
-
-	if (m->scorer)
-		return scorer_predict(m->scorer, (const struct svm_node *const *)rows, n, out, NULL, NULL);
-	for (k = 0; k < n; k++)
-		out[k] = svm_predict(m->b->model, rows[k]);
-	return 0;
-}
-
-/* Score and account a batch: predictions into the profile, labelled rows kept. */
-static int flush_batch(mon *m, struct svm_node **rows, const double *labels, size_t n, double *pred)
-{
-	size_t k;
-	int ret;
-
-	if (!n)
-		return 0;
-	if ((ret = score_rows(m, rows, n, pred)) ||
-	    (ret = profile_add_predictions(m->cur, m->b->schema, pred, n)))
-		return ret;
-	for (k = 0; k < n; k++)
-		if (!isnan(labels[k]) && (ret = keep_labelled(m, labels[k], pred[k])))
-			return ret;
-	return 0;
-}
-
+/* Rows of a file: predict's pipeline on all cores makes the profile, scores every row for
+ * the prediction drift, and keeps the labelled rows' labels and predictions. */
 static int current_from_data(mon *m)
 {
-	const mlctl_schema *s = m->b->schema;
-	ds_format fmt = DS_FORMAT_AUTO;
-	ds_reader *rd = NULL;
-	schema_binding *bind = NULL;
-	struct svm_node *nodes = NULL, *rows[BATCH];
-	double labels[BATCH], pred[BATCH];
-	size_t max_nodes = schema_max_nodes(s), n = 0, nn;
-	const ds_record *rec;
-	int ret;
+	score_capture c;
+	int ret = score_capture_run(&c, m->b, m->o->data, m->o->data_format, 0);
 
-	if (m->o->data_format && !ds_format_parse(m->o->data_format, &fmt))
-		return mlctl_error_set(MLCTL_EUSAGE, "--format %s: expected csv, tsv or libsvm", m->o->data_format);
-	if ((ret = ds_reader_open(&rd, m->o->data, fmt)) || (ret = schema_bind(&bind, s, rd)))
-		goto out;
-	if (!(nodes = mlctl_reallocarray(NULL, BATCH, max_nodes * sizeof(*nodes)))) {
-		ret = mlctl_error_oom();
-		goto out;
-	}
-	while ((ret = ds_reader_next(rd, &rec)) == 1) {
-		rows[n] = nodes + n * max_nodes;
-		if ((ret = profile_add_record(m->cur, s, rd, rec)) ||
-		    (ret = schema_transform_record(rows[n], &nn, &labels[n], bind, rec)))
-			goto out;
-		if (++n == BATCH) {
-			if ((ret = flush_batch(m, rows, labels, n, pred)))
-				goto out;
-			n = 0;
-		}
-	}
-	if (ret == 0)
-		ret = flush_batch(m, rows, labels, n, pred);
-out:
-	free(nodes);
-	schema_binding_free(bind);
-	ds_reader_free(rd);
-	return ret;
+	if (ret)
+		return ret;
+	profile_free(m->cur);
+	m->cur = c.profile;
+	m->y = c.labels;
+	m->pred = c.pred;
+	m->ny = c.n;
+	return 0;
 }
 
 /* One line of a serve prediction log into the profile (lines of other model versions are
@@ -763,10 +690,6 @@ static int load_model(mon *m)
 		return mlctl_error_set(MLCTL_EDATA, "%s:%d has no reference profile to monitor against", m->b->name,
 				       m->b->version);
 	m->classify = model_is_classifier(svm_get_svm_type(m->b->model));
-	if (scorer_create(&m->scorer, m->b->model) != 0) {
-		m->scorer = NULL;
-		mlctl_error_clear();
-	}
 	if (!(m->r->model = mlctl_asprintf("%s:%d", m->b->name, m->b->version)))
 		return mlctl_error_oom();
 	return profile_new_like(&m->cur, m->b->profile);
@@ -849,7 +772,6 @@ out:
 	free(m.y);
 	free(m.pred);
 	profile_free(m.cur);
-	scorer_free(m.scorer);
 	bundle_free(m.b);
 	if (ret) {
 		mlctl_monitor_result_free(m.r);

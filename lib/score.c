@@ -24,6 +24,7 @@
 #include "model.h"
 #include "profile.h"
 #include "schema.h"
+#include "score_int.h"
 #include "scorer.h"
 #include "util.h"
 #include "mlctl/predict.h"
@@ -55,6 +56,7 @@ typedef struct slot {
 	strbuf rejects;
 	size_t nrejected;
 	double *pred;
+	double *label;            /* the label column's value (NaN: none), for a capture */
 	unsigned char *ok;        /* row scored (not rejected) */
 } slot;
 
@@ -106,6 +108,7 @@ typedef struct score_job {
 	size_t rows, rejected, unseen, imputed;
 	size_t *class_counts;
 	uint64_t progress_done;
+	score_capture *capture;   /* monitor's: no output, labels and predictions kept */
 } score_job;
 
 static void job_fail(score_job *j, int code)
@@ -177,7 +180,7 @@ static int write_header(score_job *j)
 	size_t i;
 	int a, c, ret = 0;
 
-	if (j->o->output_format == MLCTL_OUTPUT_JSONL)
+	if (j->o->output_format == MLCTL_OUTPUT_JSONL || j->capture)
 		return 0;
 	for (i = 0; i < j->nid && !ret; i++)
 		ret = csv_field(&sb, j->id_names[i]) || strbuf_add(&sb, ",", 1);
@@ -330,6 +333,7 @@ static int process_slot(score_job *j, worker *w, slot *s)
 		w->rows[good] = w->nodes + good * j->max_nodes;
 		ret = schema_transform_record(w->rows[good], &nn, &label, w->binding, &rec);
 		s->ok[r] = ret == 0;
+		s->label[r] = label;
 		if (ret == MLCTL_EDATA) {
 			s->nrejected++;
 			if (add_reject(&s->rejects, mlctl_error_last()->message))
@@ -359,7 +363,7 @@ static int process_slot(score_job *j, worker *w, slot *s)
 		if (!s->ok[r])
 			continue;
 		s->pred[r] = w->labels[k];
-		if ((ret = format_row(j, s, r, w->dec + k * ndec, w->prob + k * (size_t)j->nr_class)))
+		if (!j->capture && (ret = format_row(j, s, r, w->dec + k * ndec, w->prob + k * (size_t)j->nr_class)))
 			return ret;
 		k++;
 	}
@@ -400,6 +404,25 @@ static void *worker_main(void *arg)
 
 /* ---- writer ---- */
 
+static int capture_row(score_capture *c, double label, double pred)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 4096;
+		double *l = mlctl_reallocarray(c->labels, cap, sizeof(double)), *p;
+
+		if (!l)
+			return mlctl_error_oom();
+		c->labels = l;
+		if (!(p = mlctl_reallocarray(c->pred, cap, sizeof(double))))
+			return mlctl_error_oom();
+		c->pred = p;
+		c->cap = cap;
+	}
+	c->labels[c->n] = label;
+	c->pred[c->n++] = pred;
+	return 0;
+}
+
 static int write_slot(score_job *j, slot *s)
 {
 	size_t r;
@@ -439,6 +462,8 @@ static int write_slot(score_job *j, slot *s)
 				if (j->class_values[c] == s->pred[r])
 					j->class_counts[c]++;
 		}
+		if (j->capture && !isnan(s->label[r]) && (ret = capture_row(j->capture, s->label[r], s->pred[r])))
+			break;
 		if (j->profile) {
 			slot_record(j, s, r, &rec, j->wfields);
 			ret = profile_add_record(j->profile, j->b->schema, j->reader, &rec);
@@ -532,9 +557,10 @@ static int slot_init(score_job *j, slot *s)
 	s->lines = mlctl_calloc(j->batch, sizeof(*s->lines));
 	s->sp_start = mlctl_calloc(j->batch + 1, sizeof(*s->sp_start));
 	s->pred = mlctl_calloc(j->batch, sizeof(*s->pred));
+	s->label = mlctl_calloc(j->batch, sizeof(*s->label));
 	s->ok = mlctl_calloc(j->batch, sizeof(*s->ok));
 	s->read_rej_pos = mlctl_calloc(j->batch, sizeof(*s->read_rej_pos));
-	return s->off && s->lines && s->sp_start && s->pred && s->ok && s->read_rej_pos ? 0 : MLCTL_ENOMEM;
+	return s->off && s->lines && s->sp_start && s->pred && s->label && s->ok && s->read_rej_pos ? 0 : MLCTL_ENOMEM;
 }
 
 static void slot_release(slot *s)
@@ -550,6 +576,7 @@ static void slot_release(slot *s)
 	free(s->sp_value);
 	free(s->sp_start);
 	free(s->pred);
+	free(s->label);
 	free(s->ok);
 }
 
@@ -868,6 +895,8 @@ static int open_outputs(score_job *j, fs_atomic **af, fs_atomic **rej)
 	const mlctl_predict_options *o = j->o;
 	int ret;
 
+	if (j->capture)
+		return 0; /* nothing is written */
 	if (!o->output || strcmp(o->output, "-") == 0) {
 		if (!o->out)
 			return mlctl_error_set(MLCTL_EUSAGE, "no output: give an output file or an output stream");
@@ -932,7 +961,9 @@ static void job_release(score_job *j)
 	bundle_free(j->b);
 }
 
-int mlctl_predict(mlctl_predict_result **out, mlctl_registry *reg, const mlctl_predict_options *o)
+/* mlctl_predict(), or with capture (and its bundle b, borrowed) the scoring monitor asks for. */
+static int predict_job(mlctl_predict_result **out, mlctl_registry *reg, const mlctl_predict_options *o,
+		       score_capture *capture, mlctl_bundle *b)
 {
 	mlctl_run_start_options ro = MLCTL_RUN_START_OPTIONS_INIT;
 	mlctl_predict_result *res;
@@ -946,6 +977,7 @@ int mlctl_predict(mlctl_predict_result **out, mlctl_registry *reg, const mlctl_p
 	if (!(res = mlctl_calloc(1, sizeof(*res))))
 		return MLCTL_ENOMEM;
 	j.o = o;
+	j.capture = capture;
 	j.batch = o->batch_rows ? o->batch_rows : 512;
 	if (o->input_format && !ds_format_parse(o->input_format, &fmt)) {
 		ret = mlctl_error_set(MLCTL_EUSAGE, "--input-format \"%s\": expected csv, tsv or libsvm", o->input_format);
@@ -956,7 +988,9 @@ int mlctl_predict(mlctl_predict_result **out, mlctl_registry *reg, const mlctl_p
 			mlctl_error_set(ret, "%s is held by another mlctl predict: not starting (exit 75; retry later)", o->lock);
 		goto out;
 	}
-	if ((ret = bundle_resolve(&j.b, reg, o->model, o->target)))
+	if (b)
+		j.b = b;
+	else if ((ret = bundle_resolve(&j.b, reg, o->model, o->target)))
 		goto out;
 	res->model = mlctl_asprintf("%s:%d", j.b->name, j.b->version);
 	if (!res->model) {
@@ -985,7 +1019,7 @@ int mlctl_predict(mlctl_predict_result **out, mlctl_registry *reg, const mlctl_p
 		goto fail_run;
 	if ((ret = open_outputs(&j, &af, &rej)) || (ret = score_input(&j, o->threads)))
 		goto fail_run;
-	if (!af && fflush(j.out) != 0) {
+	if (!af && j.out && fflush(j.out) != 0) {
 		ret = mlctl_error_errno(MLCTL_EIO, "cannot write the output stream");
 		goto fail_run;
 	}
@@ -1006,6 +1040,11 @@ int mlctl_predict(mlctl_predict_result **out, mlctl_registry *reg, const mlctl_p
 		if ((ret = record_run(&j, reg, res)) || (ret = mlctl_run_finish(reg, res->run, NULL)))
 			goto fail_run;
 	}
+	if (capture) {
+		capture->profile = j.profile;
+		capture->rows = j.rows;
+		j.profile = NULL;
+	}
 	*out = res;
 	res = NULL;
 	goto out;
@@ -1016,8 +1055,37 @@ out:
 	fs_atomic_abort(af);
 	fs_atomic_abort(rej);
 	fs_unlock(lockfd);
+	if (b)
+		j.b = NULL; /* the caller's */
 	job_release(&j);
 	mlctl_predict_result_free(res);
+	return ret;
+}
+
+int mlctl_predict(mlctl_predict_result **out, mlctl_registry *reg, const mlctl_predict_options *o)
+{
+	return predict_job(out, reg, o, NULL, NULL);
+}
+
+int score_capture_run(score_capture *c, mlctl_bundle *b, const char *input, const char *format, int threads)
+{
+	mlctl_predict_options o = MLCTL_PREDICT_OPTIONS_INIT;
+	mlctl_predict_result *res = NULL;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	o.input = input;
+	o.input_format = format;
+	o.threads = threads;
+	o.no_record = true;
+	ret = predict_job(&res, NULL, &o, c, b);
+	mlctl_predict_result_free(res);
+	if (ret) {
+		profile_free(c->profile);
+		free(c->labels);
+		free(c->pred);
+		memset(c, 0, sizeof(*c));
+	}
 	return ret;
 }
 
