@@ -679,12 +679,35 @@ static int check_options(const mlctl_monitor_options *o)
 	return 0;
 }
 
+/* Every --test names an input of the model (or "prediction") and a test, checked before any
+ * data is read. */
+static int check_tests(const mon *m)
+{
+	const mlctl_schema *s = m->b->schema;
+	size_t k, i;
+	drift_test t;
+
+	for (k = 0; k < m->o->ntests; k++) {
+		const char *name = m->o->tests[k].key, *test = m->o->tests[k].value;
+
+		for (i = 0; i < schema_ninputs(s) && strcmp(schema_input_name(s, i), name); i++)
+			;
+		if (i == schema_ninputs(s) && strcmp(name, "prediction"))
+			return mlctl_error_set(MLCTL_EUSAGE, "--test %s=%s: %s:%d has no input \"%s\"", name, test,
+					       m->b->name, m->b->version, name);
+		if (!drift_test_parse(test, &t) || t == DRIFT_AUTO)
+			return mlctl_error_set(MLCTL_EUSAGE, "--test %s=%s: expected ks, chisquare, z, wasserstein, "
+					       "jensenshannon or psi", name, test);
+	}
+	return 0;
+}
+
 static int load_model(mon *m)
 {
 	const mlctl_monitor_options *o = m->o;
 	int ret = bundle_resolve(&m->b, m->reg, o->model, o->target);
 
-	if (ret)
+	if (ret || (ret = check_tests(m)))
 		return ret;
 	if (!m->b->profile)
 		return mlctl_error_set(MLCTL_EDATA, "%s:%d has no reference profile to monitor against", m->b->name,

@@ -828,7 +828,8 @@ static int draw(double *out, const double *v, size_t n, size_t k, uint64_t *st)
 
 	if (!tmp)
 		return MLCTL_ENOMEM;
-	memcpy(tmp, v, n * sizeof(*tmp));
+	if (n)
+		memcpy(tmp, v, n * sizeof(*tmp));
 	for (i = 0; i < k; i++) {
 		size_t j = i + rng_below(st, n - i);
 		double t = tmp[i];
