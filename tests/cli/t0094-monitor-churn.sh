@@ -226,7 +226,7 @@ else
 fi
 run monitor churn:1
 expect_rc "no current source: exit 64" 64
-expect_err "no current source: says to give --data, --log or --since" '\-\-data.*\-\-log.*\-\-since'
+expect_err "no current source: says to give --data, --log or --since" '--data.*--log.*--since'
 run monitor churn:1 --data cur.csv --log pred.jsonl
 expect_rc "two current sources: exit 64" 64
 run monitor churn:1 --data cur.csv --test foo=bar
