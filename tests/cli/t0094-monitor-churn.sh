@@ -232,6 +232,9 @@ expect_rc "two current sources: exit 64" 64
 run monitor churn:1 --data cur.csv --test foo=bar
 expect_rc "--test foo=bar: exit 64" 64
 expect_err "--test foo=bar: names it" 'foo'
+run monitor churn:1 --data cur.csv --test total_day_minutes=bar
+expect_rc "--test total_day_minutes=bar (a feature, no such test): exit 64" 64
+expect_err "--test total_day_minutes=bar: names it" 'total_day_minutes=bar'
 
 # ---- 7. --report ----
 run monitor lo:1 --data hi.csv --report shift.html --no-record
