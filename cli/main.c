@@ -22,6 +22,7 @@ const cli_command cli_commands[] = {
 	{ "keygen", cmd_keygen, NULL, 0, "create a key pair for signing packages" },
 	{ "predict", cmd_predict, NULL, CLI_REGISTRY_GENTLY, "score a file with a model (batch, cron-safe)" },
 	{ "serve", cmd_serve, NULL, CLI_REGISTRY_GENTLY, "serve predictions over HTTP (Open Inference Protocol)" },
+	{ "monitor", NULL, cmd_monitor_forms, CLI_REGISTRY_GENTLY, "drift and performance of a model in production" },
 	{ "import-svm", cmd_import_svm, NULL, CLI_NEEDS_REGISTRY, "register a model made by svm-train" },
 	{ "runs", NULL, cmd_runs_forms, CLI_READS_REGISTRY, "list, show and compare runs" },
 	{ "models", NULL, cmd_models_forms, CLI_READS_REGISTRY, "list and show models, move aliases" },

@@ -2,7 +2,8 @@
 # The main job on the bundled example data (examples/data/mlc_churn.csv, a telecom churn
 # table with text categories and a yes/no label): train with tuning, validate with gates,
 # sign and package, deploy, score a file with what the target serves, and serve it over
-# HTTP: one request through the Open Inference Protocol, then the server is stopped.
+# HTTP: one request through the Open Inference Protocol, then the server is stopped; and
+# monitor the held-out data for drift, with an HTML report.
 #
 #   sh examples/demo.sh            (or: make demo)
 #
@@ -81,6 +82,15 @@ kill -TERM $server
 wait $server
 trap - EXIT
 tail -n 1 serve.log
+
+# Monitor: the held-out customers (with their labels) against the profile the model was
+# trained with: drift per feature, prediction drift, the accuracy against validation; and
+# a report to look at. Exit 1 would be an alert (as cron would see it).
+say "mlctl monitor --target production --data test.csv --max-drop 0.05 --report drift.html"
+status=0
+"$MLCTL" monitor --target production --data test.csv --max-drop 0.05 --report drift.html || status=$?
+[ $status -le 1 ] || exit $status
+echo "(exit $status; the report is $work/drift.html)"
 
 run models show churn
 run runs list

@@ -47,7 +47,8 @@ double drift_default_threshold(drift_test t);
 
 /* scipy.stats.ks_2samp(a, b) with its defaults (alternative="two-sided", method="auto": the
  * exact distribution when both samples have at most 10,000 values, else the asymptotic
- * one, as scipy decides). a and b need not be sorted. MLCTL_EUSAGE for an empty sample. */
+ * one, as scipy decides). a and b need not be sorted. As scipy's, the D returned by the
+ * exact branch is rounded to h / lcm(na, nb). MLCTL_EUSAGE for an empty sample. */
 int drift_ks_2samp(const double *a, size_t na, const double *b, size_t nb, double *stat, double *pvalue);
 
 /* scipy.stats.chisquare(observed, expected): the statistic and its p-value on k - 1 degrees
@@ -64,7 +65,8 @@ int drift_proportion_z(double ref_hits, double ref_n, double cur_hits, double cu
 int drift_wasserstein(const double *a, size_t na, const double *b, size_t nb, double *out);
 
 /* scipy.spatial.distance.jensenshannon(p, q, base=2): p and q (counts or shares over the
- * same k bins) are normalised first. */
+ * same k bins) are normalised first. Where rounding leaves the divergence a hair below 0
+ * (equal distributions), scipy's sqrt gives NaN; this gives 0. */
 double drift_jensenshannon(const double *p, const double *q, size_t k);
 
 /* The population stability index over k bins of counts: shares r and c, a share of 0
@@ -84,7 +86,9 @@ typedef struct drift_side {
 	const double *distinct_values;  /* the distinct present values, ascending, with */
 	const size_t *distinct_counts;  /* their counts; exact unless distinct_capped */
 	size_t ndistinct;
-	bool distinct_capped;           /* there were more distinct values than were kept */
+	bool distinct_capped;           /* there were more distinct values than were kept (the
+					 * cap is above 5); a side with values but no list
+					 * (ndistinct 0) counts as capped too */
 	/* categorical features: counts over one list of categories shared by both sides (the
 	 * reference's vocabulary, then one for values the vocabulary does not have) */
 	const double *cat_counts;
@@ -102,7 +106,8 @@ typedef struct drift_verdict {
 	bool drifted;
 	double psi;                     /* PSI over the reference's deciles or the categories
 					 * (NaN when the sides have no bins) */
-	size_t ndistinct;               /* distinct values of both sides together (numeric) */
+	size_t ndistinct;               /* distinct values (numeric) or categories present on
+					 * both sides together; 0 when a side's list was capped */
 } drift_verdict;
 
 /*
@@ -112,6 +117,15 @@ typedef struct drift_verdict {
  * over those values. MLCTL_EUSAGE when a side has no values, or when the forced test needs
  * what a side does not have (KS or Wasserstein without samples: an older profile); the
  * message says which.
+ *
+ * The tests over counts (chi-square, Z, Jensen-Shannon) run over the keys either side has:
+ * a categorical feature's cat_counts (both sides' ncat must agree), a numeric feature's
+ * distinct values when neither list is capped, else (a forced test) its decile bins.
+ * Chi-square is Evidently's: observed the current counts, expected the reference counts
+ * scaled to the current total, so a key the reference lacks is an infinite statistic and
+ * p = 0; a single key on both sides is statistic 0, p = 1. The Z-test counts hits of the
+ * first key. PSI (out->psi, and the statistic when forced) is over the bins of a numeric
+ * feature and the categories of a categorical one.
  */
 int drift_compare(drift_verdict *out, bool categorical, const drift_side *ref, const drift_side *cur,
 		  drift_test force, double threshold);

@@ -10,14 +10,25 @@
  * a time, so its memory does not grow with the rows. A value v falls in bin k where k is
  * the number of edges <= v (numpy.searchsorted side="right"); both sides of a comparison
  * are binned by the same rule, which is what PSI needs.
+ *
+ * Every numeric input (and regression predictions) also keeps a uniform sample of its
+ * present values, for KS and Wasserstein on values rather than bins: algorithm R over a
+ * reservoir of PROFILE_SAMPLE, on splitmix64 seeded from the input's index (and, for a
+ * loaded profile, its count), so a profile is a function of its rows and their order; and
+ * its distinct values with counts in a sorted array, exact up to PROFILE_DISTINCT values,
+ * then dropped. Both are bounded, so streaming stays flat in memory. Profiles binned alike
+ * merge (profile_merge): moments by Chan et al.'s pairwise update, reservoirs by a
+ * hypergeometric draw of how many values each side gives.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 #include "profile.h"
+#include "rng.h"
 #include "util.h"
 #include "ymlio.h"
 #include "banned.h"
@@ -38,11 +49,22 @@ typedef struct prof_input {
 	size_t ncat;
 	char **cats;
 	size_t *cat_counts;
+	/* numeric, version 2: the reservoir and the distinct values */
+	bool has_sample;
+	size_t nseen;                   /* values offered to the reservoir */
+	uint64_t rng;
+	size_t nsample, sample_cap;
+	double *sample;
+	bool distinct_capped;
+	size_t ndistinct, distinct_cap;
+	double *dvals;                  /* ascending */
+	size_t *dcounts;
 } prof_input;
 
 typedef enum { PRED_NONE = 0, PRED_CLASSES, PRED_VALUES } pred_kind;
 
 struct mlctl_profile {
+	int version;
 	size_t rows;
 	size_t ninputs;
 	prof_input *in;
@@ -54,6 +76,11 @@ struct mlctl_profile {
 	double *class_values;
 	size_t *class_counts;
 	prof_input pv;                  /* regression predictions: statistics and deciles */
+	/* validation metrics of a reference */
+	size_t nmetrics;
+	char **metric_names;
+	double *metric_values;
+	char *metrics_source;
 	/* column map of the reader last seen by profile_add_record */
 	const ds_reader *bound;
 	long *src;
@@ -91,7 +118,148 @@ static size_t bin_of(const prof_input *pi, double v)
 	return lo;
 }
 
-static void add_value(prof_input *pi, double v)
+/* The generator of input index i (the regression predictions are index ninputs) after
+ * count values: a fixed constant mixed with both, so that two inputs never share a stream
+ * and a loaded profile goes on deterministically. */
+static uint64_t input_seed(size_t i, size_t count)
+{
+	uint64_t st = 0x70726f66696c6532ull ^ ((uint64_t)i * 0xd1b54a32d192ed03ull);
+
+	st ^= rng_next(&st) ^ ((uint64_t)count * 0x9e3779b97f4a7c15ull);
+	rng_next(&st);
+	return st;
+}
+
+static void start_sample(prof_input *pi, size_t index)
+{
+	pi->has_sample = !pi->categorical;
+	pi->rng = input_seed(index, pi->count);
+	pi->nseen = pi->count;
+}
+
+static void drop_distinct(prof_input *pi)
+{
+	free(pi->dvals);
+	free(pi->dcounts);
+	pi->dvals = NULL;
+	pi->dcounts = NULL;
+	pi->ndistinct = pi->distinct_cap = 0;
+}
+
+static void drop_sample(prof_input *pi)
+{
+	free(pi->sample);
+	pi->sample = NULL;
+	pi->nsample = pi->sample_cap = 0;
+	drop_distinct(pi);
+	pi->distinct_capped = false;
+	pi->has_sample = false;
+}
+
+/* Room for one more sample value: the reservoir grows by doubling up to PROFILE_SAMPLE. */
+static int grow_sample(prof_input *pi)
+{
+	size_t n = pi->sample_cap ? 2 * pi->sample_cap : 64;
+	double *nv;
+
+	if (pi->nsample < pi->sample_cap)
+		return 0;
+	if (n > PROFILE_SAMPLE)
+		n = PROFILE_SAMPLE;
+	if (!(nv = mlctl_reallocarray(pi->sample, n, sizeof(*nv))))
+		return MLCTL_ENOMEM;
+	pi->sample = nv;
+	pi->sample_cap = n;
+	return 0;
+}
+
+/* Room for one more distinct value, doubling up to PROFILE_DISTINCT. */
+static int grow_distinct(prof_input *pi)
+{
+	size_t n = pi->distinct_cap ? 2 * pi->distinct_cap : 16;
+	double *nv;
+	size_t *nc;
+
+	if (pi->ndistinct < pi->distinct_cap)
+		return 0;
+	if (n > PROFILE_DISTINCT)
+		n = PROFILE_DISTINCT;
+	if (!(nv = mlctl_reallocarray(pi->dvals, n, sizeof(*nv))))
+		return MLCTL_ENOMEM;
+	pi->dvals = nv;
+	if (!(nc = mlctl_reallocarray(pi->dcounts, n, sizeof(*nc))))
+		return MLCTL_ENOMEM;
+	pi->dcounts = nc;
+	pi->distinct_cap = n;
+	return 0;
+}
+
+/* Position of v in the sorted distinct values: its index when found, else where it goes. */
+static size_t find_distinct(const prof_input *pi, double v, bool *found)
+{
+	size_t lo = 0, hi = pi->ndistinct;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (pi->dvals[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < pi->ndistinct && pi->dvals[lo] == v;
+	return lo;
+}
+
+static int count_distinct(prof_input *pi, double v)
+{
+	bool found;
+	size_t k;
+
+	if (pi->distinct_capped)
+		return 0;
+	k = find_distinct(pi, v, &found);
+	if (found) {
+		pi->dcounts[k]++;
+		return 0;
+	}
+	if (pi->ndistinct == PROFILE_DISTINCT) {
+		/* one more than the cap: the list says nothing exact any more */
+		pi->distinct_capped = true;
+		drop_distinct(pi);
+		return 0;
+	}
+	if (grow_distinct(pi))
+		return MLCTL_ENOMEM;
+	memmove(&pi->dvals[k + 1], &pi->dvals[k], (pi->ndistinct - k) * sizeof(*pi->dvals));
+	memmove(&pi->dcounts[k + 1], &pi->dcounts[k], (pi->ndistinct - k) * sizeof(*pi->dcounts));
+	pi->dvals[k] = v;
+	pi->dcounts[k] = 1;
+	pi->ndistinct++;
+	return 0;
+}
+
+/* Offer a present value to the reservoir (algorithm R) and to the distinct values. */
+static int observe(prof_input *pi, double v)
+{
+	size_t t = pi->nseen++;
+
+	if (!pi->has_sample)
+		return 0;
+	if (t < PROFILE_SAMPLE) {
+		if (grow_sample(pi))
+			return MLCTL_ENOMEM;
+		pi->sample[pi->nsample++] = v;
+	} else {
+		size_t j = rng_below(&pi->rng, t + 1);
+
+		if (j < PROFILE_SAMPLE)
+			pi->sample[j] = v;
+	}
+	return count_distinct(pi, v);
+}
+
+static void add_moments(prof_input *pi, double v)
 {
 	double d;
 
@@ -106,11 +274,22 @@ static void add_value(prof_input *pi, double v)
 	pi->bins[bin_of(pi, v)]++;
 }
 
-/* Edges and percentiles from all values (sorted here), then the streaming statistics. */
-static void fit_values(prof_input *pi, double *v, size_t n)
+static int add_value(prof_input *pi, double v)
+{
+	add_moments(pi, v);
+	return observe(pi, v);
+}
+
+/* The sample in the values' order, then edges and percentiles from all values (sorted
+ * here), then the streaming statistics. */
+static int fit_values(prof_input *pi, double *v, size_t n)
 {
 	size_t i;
+	int ret;
 
+	for (i = 0; i < n; i++)
+		if ((ret = observe(pi, v[i])))
+			return ret;
 	qsort(v, n, sizeof(*v), mlctl_cmp_double);
 	pi->nedges = n ? NEDGES : 0;
 	for (i = 0; n && i < NEDGES; i++)
@@ -119,7 +298,8 @@ static void fit_values(prof_input *pi, double *v, size_t n)
 	for (i = 0; n && i < NPCT; i++)
 		pi->pct[i] = quantile7(v, n, (double)i / 100.0);
 	for (i = 0; i < n; i++)
-		add_value(pi, v[i]);
+		add_moments(pi, v[i]);
+	return 0;
 }
 
 static double input_std(const prof_input *pi)
@@ -214,6 +394,7 @@ static int init_inputs(mlctl_profile *p, const mlctl_schema *s)
 		if (!(pi->name = mlctl_strdup(schema_input_name(s, i))))
 			return MLCTL_ENOMEM;
 		pi->categorical = schema_input_is_categorical(s, i);
+		start_sample(pi, i);
 		if (!pi->categorical)
 			continue;
 		pi->ncat = schema_input_ncategories(s, i);
@@ -233,6 +414,7 @@ static int init_classes(mlctl_profile *p, const mlctl_schema *s)
 	size_t k;
 
 	p->pkind = schema_get_task(s) == SCHEMA_TASK_REGRESS ? PRED_VALUES : PRED_CLASSES;
+	start_sample(&p->pv, p->ninputs);
 	if (schema_get_task(s) == SCHEMA_TASK_ONECLASS) {
 		/* one-class predictions are +1 (inlier) and -1 (outlier) */
 		p->nclasses = 2;
@@ -265,6 +447,7 @@ static int profile_numeric_column(prof_input *pi, const ds_table *t, long col,
 {
 	double *v = mlctl_calloc(n + 1, sizeof(*v));
 	size_t i, nv = 0;
+	int ret;
 
 	if (!v)
 		return MLCTL_ENOMEM;
@@ -283,9 +466,9 @@ static int profile_numeric_column(prof_input *pi, const ds_table *t, long col,
 		}
 		nv++;
 	}
-	fit_values(pi, v, nv);
+	ret = fit_values(pi, v, nv);
 	free(v);
-	return 0;
+	return ret;
 }
 
 int profile_from_table(mlctl_profile **out, const ds_table *t, const mlctl_schema *s,
@@ -301,6 +484,7 @@ int profile_from_table(mlctl_profile **out, const ds_table *t, const mlctl_schem
 	p = mlctl_calloc(1, sizeof(*p));
 	if (!p)
 		return MLCTL_ENOMEM;
+	p->version = 2;
 	if ((ret = init_inputs(p, s)) || (ret = init_classes(p, s)))
 		goto out_free;
 	for (i = 0; i < n; i++) {
@@ -333,12 +517,14 @@ out_free:
 	return ret;
 }
 
-static int copy_input(prof_input *d, const prof_input *src)
+/* An empty input binned as src (input index i), with a fresh sample. */
+static int copy_input(prof_input *d, const prof_input *src, size_t i)
 {
 	size_t k;
 
 	memset(d, 0, sizeof(*d));
 	d->categorical = src->categorical;
+	start_sample(d, i);
 	d->nedges = src->nedges;
 	memcpy(d->edges, src->edges, sizeof(d->edges));
 	d->ncat = src->ncat;
@@ -366,12 +552,13 @@ int profile_new_like(mlctl_profile **out, const mlctl_profile *ref)
 	p = mlctl_calloc(1, sizeof(*p));
 	if (!p)
 		return MLCTL_ENOMEM;
+	p->version = 2;
 	p->in = mlctl_calloc(ref->ninputs + 1, sizeof(*p->in));
 	if (!p->in)
 		goto out_free;
 	for (i = 0; i < ref->ninputs; i++) {
 		p->ninputs++;
-		if ((ret = copy_input(&p->in[i], &ref->in[i])))
+		if ((ret = copy_input(&p->in[i], &ref->in[i], i)))
 			goto out_free;
 	}
 	p->pkind = ref->pkind;
@@ -390,7 +577,7 @@ int profile_new_like(mlctl_profile **out, const mlctl_profile *ref)
 		}
 		p->class_values[i] = ref->class_values[i];
 	}
-	if ((ret = copy_input(&p->pv, &ref->pv)))
+	if ((ret = copy_input(&p->pv, &ref->pv, ref->ninputs)))
 		goto out_free;
 	*out = p;
 	return 0;
@@ -458,7 +645,8 @@ int profile_add_record(mlctl_profile *p, const mlctl_schema *s, const ds_reader 
 		if (libsvm) {
 			v = sparse_value(rec, p->src[i]);
 			if (!pi->categorical) {
-				add_value(pi, v);
+				if ((ret = add_value(pi, v)))
+					return ret;
 				continue;
 			}
 			text = mlctl_fmt_double(buf, v);
@@ -470,7 +658,8 @@ int profile_add_record(mlctl_profile *p, const mlctl_schema *s, const ds_reader 
 		} else if (ds_is_missing(text)) {
 			pi->missing++;
 		} else if (parse_cell(text, &v)) {
-			add_value(pi, v);
+			if ((ret = add_value(pi, v)))
+				return ret;
 		} else {
 			return mlctl_error_set(MLCTL_EDATA, "%s:%zu: column \"%s\": \"%s\" is not a number",
 					       ds_reader_path(r), rec->line, pi->name, text);
@@ -484,6 +673,7 @@ int profile_add_predictions(mlctl_profile *p, const mlctl_schema *s, const doubl
 {
 	size_t i, k;
 	double *v;
+	int ret = 0;
 
 	(void)s;
 	if (p->pkind == PRED_NONE)
@@ -506,19 +696,352 @@ int profile_add_predictions(mlctl_profile *p, const mlctl_schema *s, const doubl
 		if (!v)
 			return MLCTL_ENOMEM;
 		memcpy(v, pred, n * sizeof(*v));
-		fit_values(&p->pv, v, n);
+		ret = fit_values(&p->pv, v, n);
 		free(v);
 	} else {
-		for (i = 0; i < n; i++)
-			add_value(&p->pv, pred[i]);
+		for (i = 0; i < n && !ret; i++)
+			ret = add_value(&p->pv, pred[i]);
 	}
 	p->pcount += n;
+	return ret;
+}
+
+/* Whether a cell is missing: no text and no number, or a missing marker. */
+static bool cell_missing(const schema_cell *c)
+{
+	return !c->has_num && (!c->text || ds_is_missing(c->text));
+}
+
+/* Check a cell of input pi before anything is counted; its number in *v (numeric). */
+static int check_cell(const prof_input *pi, const schema_cell *c, double *v)
+{
+	if (c->has_num && !isfinite(c->num))
+		return mlctl_error_set(MLCTL_EDATA, "column \"%s\": %g is not a finite number", pi->name, c->num);
+	if (pi->categorical || cell_missing(c))
+		return 0;
+	if (c->has_num)
+		*v = c->num;
+	else if (!parse_cell(c->text, v))
+		return mlctl_error_set(MLCTL_EDATA, "column \"%s\": \"%s\" is not a number", pi->name, c->text);
+	return 0;
+}
+
+int profile_add_cells(mlctl_profile *p, const mlctl_schema *s, const schema_cell *cells)
+{
+	size_t i;
+	double v;
+	int ret;
+
+	if (schema_ninputs(s) != p->ninputs)
+		return mlctl_error_set(MLCTL_EUSAGE, "a row of %zu cells for a profile of %zu inputs",
+				       schema_ninputs(s), p->ninputs);
+	for (i = 0; i < p->ninputs; i++)
+		if ((ret = check_cell(&p->in[i], &cells[i], &v)))
+			return ret;
+	for (i = 0; i < p->ninputs; i++) {
+		prof_input *pi = &p->in[i];
+		const schema_cell *c = &cells[i];
+		char buf[32];
+
+		if (pi->categorical) {
+			add_category(pi, c->has_num ? mlctl_fmt_double(buf, c->num) : c->text ? c->text : "");
+		} else if (cell_missing(c)) {
+			pi->missing++;
+		} else {
+			check_cell(pi, c, &v);
+			if ((ret = add_value(pi, v)))
+				return ret;
+		}
+	}
+	p->rows++;
 	return 0;
 }
 
 size_t profile_rows(const mlctl_profile *p)
 {
 	return p->rows;
+}
+
+int profile_version(const mlctl_profile *p)
+{
+	return p->version;
+}
+
+/* ---- merging ------------------------------------------------------------------------ */
+
+/* Whether two inputs are binned alike; else MLCTL_EUSAGE saying how they differ. */
+static int check_like(const prof_input *a, const prof_input *b, const char *what)
+{
+	size_t k;
+
+	if (strcmp(a->name ? a->name : "", b->name ? b->name : ""))
+		return mlctl_error_set(MLCTL_EUSAGE, "profiles differ: %s is \"%s\" in one and \"%s\" in the other",
+				       what, a->name ? a->name : "", b->name ? b->name : "");
+	if (a->categorical != b->categorical)
+		return mlctl_error_set(MLCTL_EUSAGE, "profiles differ: %s is %s in one and %s in the other", what,
+				       a->categorical ? "categorical" : "numeric", b->categorical ? "categorical" : "numeric");
+	if (a->nedges != b->nedges || memcmp(a->edges, b->edges, a->nedges * sizeof(*a->edges)))
+		return mlctl_error_set(MLCTL_EUSAGE, "profiles differ: %s has other decile edges", what);
+	if (a->ncat != b->ncat)
+		return mlctl_error_set(MLCTL_EUSAGE, "profiles differ: %s has %zu categories in one and %zu in the other",
+				       what, a->ncat, b->ncat);
+	for (k = 0; k < a->ncat; k++)
+		if (strcmp(a->cats[k], b->cats[k]))
+			return mlctl_error_set(MLCTL_EUSAGE, "profiles differ: %s: category \"%s\" in one, \"%s\" in the other",
+					       what, a->cats[k], b->cats[k]);
+	return 0;
+}
+
+static int check_profiles_like(const mlctl_profile *a, const mlctl_profile *b)
+{
+	char what[64];
+	size_t i;
+	int ret;
+
+	if (a->ninputs != b->ninputs)
+		return mlctl_error_set(MLCTL_EUSAGE, "profiles differ: %zu inputs in one and %zu in the other",
+				       a->ninputs, b->ninputs);
+	for (i = 0; i < a->ninputs; i++) {
+		snprintf(what, sizeof(what), "input %zu", i + 1);
+		if ((ret = check_like(&a->in[i], &b->in[i], what)))
+			return ret;
+	}
+	if (a->pkind != b->pkind)
+		return mlctl_error_set(MLCTL_EUSAGE, "profiles differ: the kind of predictions");
+	if (a->pkind == PRED_VALUES)
+		return check_like(&a->pv, &b->pv, "the predictions");
+	if (a->nclasses != b->nclasses)
+		return mlctl_error_set(MLCTL_EUSAGE, "profiles differ: %zu classes in one and %zu in the other",
+				       a->nclasses, b->nclasses);
+	for (i = 0; i < a->nclasses; i++)
+		if (strcmp(a->class_names[i], b->class_names[i]) || a->class_values[i] != b->class_values[i])
+			return mlctl_error_set(MLCTL_EUSAGE, "profiles differ: class %zu is \"%s\" in one and \"%s\" in the other",
+					       i + 1, a->class_names[i], b->class_names[i]);
+	return 0;
+}
+
+/* k values drawn without replacement from v[0..n) into out (Fisher-Yates on a copy). */
+static int draw(double *out, const double *v, size_t n, size_t k, uint64_t *st)
+{
+	double *tmp = mlctl_calloc(n + 1, sizeof(*tmp));
+	size_t i;
+
+	if (!tmp)
+		return MLCTL_ENOMEM;
+	memcpy(tmp, v, n * sizeof(*tmp));
+	for (i = 0; i < k; i++) {
+		size_t j = i + rng_below(st, n - i);
+		double t = tmp[i];
+
+		tmp[i] = tmp[j];
+		tmp[j] = t;
+		out[i] = tmp[i];
+	}
+	free(tmp);
+	return 0;
+}
+
+/*
+ * a's sample becomes a uniform sample of both sides' values. Drawing k of the union's
+ * na + nb values without replacement takes ka from a's values with the hypergeometric
+ * law; simulating the k draws one at a time gives it exactly. Each reservoir is a uniform
+ * sample of its side, and ka <= min(na, PROFILE_SAMPLE) = a's sample size, so ka uniform
+ * picks from a's sample (and k - ka from b's) are a uniform sample of the union.
+ */
+static int merge_samples(prof_input *a, const prof_input *b, size_t index)
+{
+	size_t na = a->nseen, nb = b->nseen, k = na + nb, ka = 0, i, ra = na, rb = nb;
+	uint64_t st = input_seed(index, na) ^ input_seed(index + 1, nb);
+	double *out;
+	int ret;
+
+	if (k > PROFILE_SAMPLE)
+		k = PROFILE_SAMPLE;
+	for (i = 0; i < k; i++) {
+		if (rng_below(&st, ra + rb) < ra) {
+			ka++;
+			ra--;
+		} else {
+			rb--;
+		}
+	}
+	if (!(out = mlctl_calloc(k + 1, sizeof(*out))))
+		return MLCTL_ENOMEM;
+	if ((ret = draw(out, a->sample, a->nsample, ka, &st)) ||
+	    (ret = draw(out + ka, b->sample, b->nsample, k - ka, &st))) {
+		free(out);
+		return ret;
+	}
+	free(a->sample);
+	a->sample = out;
+	a->nsample = a->sample_cap = k;
+	return 0;
+}
+
+/* The union of two sorted distinct lists into a's, counts added; capped beyond the cap. */
+static int merge_distinct(prof_input *a, const prof_input *b)
+{
+	size_t i = 0, j = 0, n = 0, cap = a->ndistinct + b->ndistinct;
+	double *v;
+	size_t *c;
+
+	if (a->distinct_capped || b->distinct_capped) {
+		a->distinct_capped = true;
+		drop_distinct(a);
+		return 0;
+	}
+	v = mlctl_calloc(cap + 1, sizeof(*v));
+	c = mlctl_calloc(cap + 1, sizeof(*c));
+	if (!v || !c) {
+		free(v);
+		free(c);
+		return MLCTL_ENOMEM;
+	}
+	while (i < a->ndistinct || j < b->ndistinct) {
+		if (j == b->ndistinct || (i < a->ndistinct && a->dvals[i] < b->dvals[j])) {
+			v[n] = a->dvals[i];
+			c[n++] = a->dcounts[i++];
+		} else if (i == a->ndistinct || b->dvals[j] < a->dvals[i]) {
+			v[n] = b->dvals[j];
+			c[n++] = b->dcounts[j++];
+		} else {
+			v[n] = a->dvals[i];
+			c[n++] = a->dcounts[i++] + b->dcounts[j++];
+		}
+	}
+	drop_distinct(a);
+	if (n > PROFILE_DISTINCT) {
+		free(v);
+		free(c);
+		a->distinct_capped = true;
+		return 0;
+	}
+	a->dvals = v;
+	a->dcounts = c;
+	a->ndistinct = n;
+	a->distinct_cap = cap + 1;
+	return 0;
+}
+
+static int merge_input(prof_input *a, const prof_input *b, size_t index)
+{
+	size_t k, n = a->count + b->count;
+	int ret;
+
+	a->missing += b->missing;
+	a->unseen += b->unseen;
+	if (a->categorical) {
+		a->count = n;
+		for (k = 0; k < a->ncat; k++)
+			a->cat_counts[k] += b->cat_counts[k];
+		return 0;
+	}
+	if (!a->has_sample || !b->has_sample) {
+		drop_sample(a);
+	} else if ((ret = merge_samples(a, b, index)) || (ret = merge_distinct(a, b))) {
+		return ret;
+	}
+	a->nseen += b->nseen;
+	if (b->count) {
+		/* Chan, Golub and LeVeque's pairwise update */
+		double d = b->mean - a->mean;
+
+		a->m2 += b->m2 + d * d * ((double)a->count * (double)b->count / (double)n);
+		a->mean += d * ((double)b->count / (double)n);
+		if (!a->count || b->min < a->min)
+			a->min = b->min;
+		if (!a->count || b->max > a->max)
+			a->max = b->max;
+		a->npct = 0;
+	}
+	a->count = n;
+	for (k = 0; k <= a->nedges; k++)
+		a->bins[k] += b->bins[k];
+	return 0;
+}
+
+int profile_merge(mlctl_profile *into, const mlctl_profile *other)
+{
+	size_t i;
+	int ret;
+
+	if ((ret = check_profiles_like(into, other)))
+		return ret;
+	for (i = 0; i < into->ninputs; i++)
+		if ((ret = merge_input(&into->in[i], &other->in[i], i)))
+			return ret;
+	if (into->pkind == PRED_VALUES && (ret = merge_input(&into->pv, &other->pv, into->ninputs)))
+		return ret;
+	for (i = 0; i < into->nclasses; i++)
+		into->class_counts[i] += other->class_counts[i];
+	into->pcount += other->pcount;
+	into->pother += other->pother;
+	into->rows += other->rows;
+	if (other->version < into->version)
+		into->version = other->version;
+	return 0;
+}
+
+/* ---- metrics ------------------------------------------------------------------------ */
+
+int profile_set_metrics(mlctl_profile *p, const char *const *names, const double *values, size_t n)
+{
+	char **nn = mlctl_calloc(n + 1, sizeof(*nn));
+	double *nv = mlctl_calloc(n + 1, sizeof(*nv));
+	size_t i;
+
+	if (!nn || !nv)
+		goto out_nomem;
+	for (i = 0; i < n; i++) {
+		if (!(nn[i] = mlctl_strdup(names[i])))
+			goto out_nomem;
+		nv[i] = values[i];
+	}
+	for (i = 0; i < p->nmetrics; i++)
+		free(p->metric_names[i]);
+	free(p->metric_names);
+	free(p->metric_values);
+	p->metric_names = nn;
+	p->metric_values = nv;
+	p->nmetrics = n;
+	return 0;
+out_nomem:
+	for (i = 0; nn && i < n; i++)
+		free(nn[i]);
+	free(nn);
+	free(nv);
+	return MLCTL_ENOMEM;
+}
+
+int profile_set_metrics_source(mlctl_profile *p, const char *source)
+{
+	char *s = NULL;
+
+	if (source && !(s = mlctl_strdup(source)))
+		return MLCTL_ENOMEM;
+	free(p->metrics_source);
+	p->metrics_source = s;
+	return 0;
+}
+
+size_t profile_nmetrics(const mlctl_profile *p)
+{
+	return p->nmetrics;
+}
+
+const char *profile_metric_name(const mlctl_profile *p, size_t i)
+{
+	return i < p->nmetrics ? p->metric_names[i] : NULL;
+}
+
+double profile_metric_value(const mlctl_profile *p, size_t i)
+{
+	return i < p->nmetrics ? p->metric_values[i] : NAN;
+}
+
+const char *profile_metrics_source(const mlctl_profile *p)
+{
+	return p->metrics_source;
 }
 
 /* ---- reading ------------------------------------------------------------------------ */
@@ -548,6 +1071,15 @@ static void fill_stats(const prof_input *pi, profile_stats *out)
 	out->ncategories = pi->ncat;
 	out->categories = (const char *const *)pi->cats;
 	out->category_counts = pi->cat_counts;
+	out->has_sample = pi->has_sample;
+	if (!pi->has_sample)
+		return;
+	out->nsample = pi->nsample;
+	out->sample = pi->sample;
+	out->ndistinct = pi->ndistinct;
+	out->distinct_values = pi->dvals;
+	out->distinct_counts = pi->dcounts;
+	out->distinct_capped = pi->distinct_capped;
 }
 
 bool profile_input(const mlctl_profile *p, size_t i, profile_stats *out)
@@ -609,6 +1141,14 @@ static void save_numeric(ymlw *w, const prof_input *pi)
 	save_sizes(w, "bins", pi->bins, pi->nedges + 1);
 	if (pi->npct)
 		save_doubles(w, "percentiles", pi->pct, pi->npct);
+	if (!pi->has_sample)
+		return;
+	save_doubles(w, "sample", pi->sample, pi->nsample);
+	ymlw_kplain(w, "distinct_capped", pi->distinct_capped ? "true" : "false");
+	if (pi->distinct_capped)
+		return;
+	save_doubles(w, "distinct_values", pi->dvals, pi->ndistinct);
+	save_sizes(w, "distinct_counts", pi->dcounts, pi->ndistinct);
 }
 
 static void save_input(ymlw *w, const prof_input *pi)
@@ -644,7 +1184,7 @@ int profile_save(char **out, size_t *len, const mlctl_profile *p)
 
 	ymlw_begin(&w);
 	ymlw_map(&w);
-	ymlw_ksize(&w, "profile_version", 1);
+	ymlw_ksize(&w, "profile_version", 2);
 	ymlw_ksize(&w, "rows", p->rows);
 	ymlw_plain(&w, "inputs");
 	ymlw_seq(&w, false);
@@ -673,6 +1213,19 @@ int profile_save(char **out, size_t *len, const mlctl_profile *p)
 		save_numeric(&w, &p->pv);
 	}
 	ymlw_map_end(&w);
+	if (p->metrics_source)
+		ymlw_kstr(&w, "metrics_on", p->metrics_source);
+	if (p->nmetrics) {
+		ymlw_plain(&w, "metrics");
+		ymlw_seq(&w, false);
+		for (i = 0; i < p->nmetrics; i++) {
+			ymlw_map(&w);
+			ymlw_kstr(&w, "name", p->metric_names[i]);
+			ymlw_knum(&w, "value", p->metric_values[i]);
+			ymlw_map_end(&w);
+		}
+		ymlw_seq_end(&w);
+	}
 	ymlw_map_end(&w);
 	return ymlw_finish(&w, out, len);
 }
@@ -695,7 +1248,96 @@ static int load_doubles(ymlr *r, yaml_node_t *map, const char *key, double *v, s
 	return 0;
 }
 
-static int load_numeric(ymlr *r, yaml_node_t *n, prof_input *pi)
+/* A sequence of at most max finite numbers (max counts when counts is set) under key,
+ * into a fresh array. */
+static int load_array(ymlr *r, yaml_node_t *map, const char *key, size_t max, bool counts,
+		      void **out, size_t *n)
+{
+	yaml_node_t *seq;
+	double *d = NULL;
+	size_t i, *c = NULL;
+	int ret;
+
+	*out = NULL;
+	if ((ret = ymlr_kseq(r, map, key, &seq)))
+		return ret;
+	*n = ymlr_len(seq);
+	if (*n > max)
+		return ymlr_error(r, seq, "%s: %zu values, at most %zu expected", key, *n, max);
+	if (counts ? !(c = mlctl_calloc(*n + 1, sizeof(*c))) : !(d = mlctl_calloc(*n + 1, sizeof(*d))))
+		return MLCTL_ENOMEM;
+	for (i = 0; i < *n; i++) {
+		double v;
+
+		if ((ret = ymlr_num(r, ymlr_item(r, seq, i), key, &v)))
+			break;
+		if (!isfinite(v) || (counts && !(v >= 1 && v <= 1e18 && v == floor(v)))) {
+			ret = ymlr_error(r, ymlr_item(r, seq, i), "%s: %g is not %s", key, v,
+					 counts ? "a count" : "a finite number");
+			break;
+		}
+		if (counts)
+			c[i] = (size_t)v;
+		else
+			d[i] = v;
+	}
+	if (ret) {
+		free(c);
+		free(d);
+		return ret;
+	}
+	*out = counts ? (void *)c : (void *)d;
+	return 0;
+}
+
+/* The sample and distinct values of a version-2 numeric summary, checked against its count
+ * (they come from a file that may be hostile): all the sample there should be, distinct
+ * values ascending whose counts add up to the count. Absent: a profile without them. */
+static int load_sample(ymlr *r, yaml_node_t *n, prof_input *pi, size_t index)
+{
+	const char *capped;
+	size_t i, nc, sum = 0;
+	void *a;
+	int ret;
+
+	if (!ymlr_get(r, n, "sample"))
+		return 0;
+	start_sample(pi, index);
+	pi->has_sample = true;
+	if ((ret = load_array(r, n, "sample", PROFILE_SAMPLE, false, &a, &pi->nsample)))
+		return ret;
+	pi->sample = a;
+	pi->sample_cap = pi->nsample;
+	if (pi->nsample != (pi->count < PROFILE_SAMPLE ? pi->count : PROFILE_SAMPLE))
+		return ymlr_error(r, n, "input \"%s\": a sample of %zu for %zu values", pi->name ? pi->name : "predictions",
+				  pi->nsample, pi->count);
+	if ((ret = ymlr_kstr(r, n, "distinct_capped", &capped)))
+		return ret;
+	pi->distinct_capped = !strcmp(capped, "true");
+	if (pi->distinct_capped)
+		return 0;
+	if (strcmp(capped, "false"))
+		return ymlr_error(r, n, "distinct_capped: \"%s\" is not true or false", capped);
+	if ((ret = load_array(r, n, "distinct_values", PROFILE_DISTINCT, false, &a, &pi->ndistinct)))
+		return ret;
+	pi->dvals = a;
+	pi->distinct_cap = pi->ndistinct;
+	if ((ret = load_array(r, n, "distinct_counts", PROFILE_DISTINCT, true, &a, &nc)))
+		return ret;
+	pi->dcounts = a;
+	if (nc != pi->ndistinct)
+		return ymlr_error(r, n, "%zu distinct counts for %zu distinct values", nc, pi->ndistinct);
+	for (i = 0; i < nc; i++) {
+		if (i && !(pi->dvals[i - 1] < pi->dvals[i]))
+			return ymlr_error(r, n, "distinct_values are not in ascending order");
+		sum += pi->dcounts[i];
+	}
+	if (sum != pi->count)
+		return ymlr_error(r, n, "distinct counts add up to %zu, not to the count %zu", sum, pi->count);
+	return 0;
+}
+
+static int load_numeric(ymlr *r, yaml_node_t *n, prof_input *pi, size_t index)
 {
 	yaml_node_t *seq;
 	double b[NEDGES + 1];
@@ -717,10 +1359,10 @@ static int load_numeric(ymlr *r, yaml_node_t *n, prof_input *pi)
 	seq = ymlr_get(r, n, "percentiles");
 	if (seq && (ret = load_doubles(r, n, "percentiles", pi->pct, NPCT, &pi->npct)))
 		return ret;
-	return 0;
+	return load_sample(r, n, pi, index);
 }
 
-static int load_input(ymlr *r, yaml_node_t *n, prof_input *pi)
+static int load_input(ymlr *r, yaml_node_t *n, prof_input *pi, size_t index)
 {
 	yaml_node_t *cats;
 	const char *name, *type;
@@ -737,7 +1379,7 @@ static int load_input(ymlr *r, yaml_node_t *n, prof_input *pi)
 	if (!pi->categorical && strcmp(type, "numeric"))
 		return ymlr_error(r, n, "input \"%s\": type \"%s\" is not numeric or categorical", name, type);
 	if (!pi->categorical)
-		return load_numeric(r, n, pi);
+		return load_numeric(r, n, pi, index);
 	if ((ret = ymlr_ksize(r, n, "unseen", &pi->unseen)) || (ret = ymlr_kseq(r, n, "categories", &cats)))
 		return ret;
 	pi->cats = mlctl_calloc(ymlr_len(cats) + 1, sizeof(*pi->cats));
@@ -774,7 +1416,7 @@ static int load_predictions(ymlr *r, yaml_node_t *root, mlctl_profile *p)
 		p->pkind = PRED_VALUES;
 		if ((ret = ymlr_ksize(r, n, "values", &p->pv.count)))
 			return ret;
-		return load_numeric(r, n, &p->pv);
+		return load_numeric(r, n, &p->pv, p->ninputs);
 	}
 	if (!strcmp(kind, "none"))
 		return 0;
@@ -803,6 +1445,42 @@ static int load_predictions(ymlr *r, yaml_node_t *root, mlctl_profile *p)
 	return 0;
 }
 
+/* metrics_on and metrics, both optional (a version-1 profile has neither). */
+static int load_metrics(ymlr *r, yaml_node_t *root, mlctl_profile *p)
+{
+	yaml_node_t *seq;
+	const char *src;
+	size_t i;
+	int ret;
+
+	if (ymlr_get(r, root, "metrics_on")) {
+		if ((ret = ymlr_kstr(r, root, "metrics_on", &src)))
+			return ret;
+		if (!(p->metrics_source = mlctl_strdup(src)))
+			return MLCTL_ENOMEM;
+	}
+	if (!ymlr_get(r, root, "metrics"))
+		return 0;
+	if ((ret = ymlr_kseq(r, root, "metrics", &seq)))
+		return ret;
+	p->metric_names = mlctl_calloc(ymlr_len(seq) + 1, sizeof(*p->metric_names));
+	p->metric_values = mlctl_calloc(ymlr_len(seq) + 1, sizeof(*p->metric_values));
+	if (!p->metric_names || !p->metric_values)
+		return MLCTL_ENOMEM;
+	for (i = 0; i < ymlr_len(seq); i++) {
+		yaml_node_t *m = ymlr_item(r, seq, i);
+		const char *name;
+
+		if ((ret = ymlr_map(r, m, "a metric")) || (ret = ymlr_kstr(r, m, "name", &name)) ||
+		    (ret = ymlr_knum(r, m, "value", &p->metric_values[i])))
+			return ret;
+		if (!(p->metric_names[i] = mlctl_strdup(name)))
+			return MLCTL_ENOMEM;
+		p->nmetrics++;
+	}
+	return 0;
+}
+
 int profile_load(mlctl_profile **out, const char *yaml, size_t len, const char *origin)
 {
 	mlctl_profile *p;
@@ -821,10 +1499,11 @@ int profile_load(mlctl_profile **out, const char *yaml, size_t len, const char *
 	if ((ret = ymlr_map(&r, root, "the profile")) ||
 	    (ret = ymlr_ksize(&r, root, "profile_version", &version)))
 		goto out_free;
-	if (version != 1) {
-		ret = ymlr_error(&r, root, "profile_version %zu is not supported (expected 1)", version);
+	if (version != 1 && version != 2) {
+		ret = ymlr_error(&r, root, "profile_version %zu is not supported (expected 1 or 2)", version);
 		goto out_free;
 	}
+	p->version = (int)version;
 	if ((ret = ymlr_ksize(&r, root, "rows", &p->rows)) || (ret = ymlr_kseq(&r, root, "inputs", &seq)))
 		goto out_free;
 	p->in = mlctl_calloc(ymlr_len(seq) + 1, sizeof(*p->in));
@@ -834,10 +1513,10 @@ int profile_load(mlctl_profile **out, const char *yaml, size_t len, const char *
 	}
 	for (i = 0; i < ymlr_len(seq); i++) {
 		p->ninputs++;
-		if ((ret = load_input(&r, ymlr_item(&r, seq, i), &p->in[i])))
+		if ((ret = load_input(&r, ymlr_item(&r, seq, i), &p->in[i], i)))
 			goto out_free;
 	}
-	if ((ret = load_predictions(&r, root, p)))
+	if ((ret = load_predictions(&r, root, p)) || (ret = load_metrics(&r, root, p)))
 		goto out_free;
 	ymlr_free(&r);
 	*out = p;
@@ -857,6 +1536,9 @@ static void free_input(prof_input *pi)
 		free(pi->cats[k]);
 	free(pi->cats);
 	free(pi->cat_counts);
+	free(pi->sample);
+	free(pi->dvals);
+	free(pi->dcounts);
 }
 
 void profile_free(mlctl_profile *p)
@@ -874,6 +1556,11 @@ void profile_free(mlctl_profile *p)
 	free(p->class_names);
 	free(p->class_values);
 	free(p->class_counts);
+	for (i = 0; i < p->nmetrics; i++)
+		free(p->metric_names[i]);
+	free(p->metric_names);
+	free(p->metric_values);
+	free(p->metrics_source);
 	free(p->src);
 	free(p);
 }

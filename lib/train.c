@@ -382,6 +382,29 @@ static int add_report(train_state *s, const metrics_report *r, const char *prefi
 	return ret;
 }
 
+/* The validation metrics the reference profile carries, for monitor's baseline: the
+ * report's names without train's prefix, and what they were computed on. */
+static int profile_metrics(train_state *s, const metrics_report *r, const char *on)
+{
+	const char **names = mlctl_calloc(r->nvalues + 1, sizeof(*names));
+	double *values = mlctl_calloc(r->nvalues + 1, sizeof(*values));
+	size_t i;
+	int ret = MLCTL_ENOMEM;
+
+	if (names && values) {
+		for (i = 0; i < r->nvalues; i++) {
+			names[i] = r->values[i].name;
+			values[i] = r->values[i].value;
+		}
+		ret = profile_set_metrics(s->profile, names, values, r->nvalues);
+		if (!ret)
+			ret = profile_set_metrics_source(s->profile, on);
+	}
+	free(names);
+	free(values);
+	return ret;
+}
+
 /* Inside fit_and_store's transaction: the run's outputs, metrics and model params, and
  * the new model version. */
 static int record_outputs(train_state *s, const char *run, mlctl_model_version *spec)
@@ -433,7 +456,8 @@ static int fit_and_store(train_state *s, const char *run)
 		return ret;
 	/* Held-out data, else the training data, gives the reference prediction profile. */
 	if (s->test_m) {
-		if ((ret = score_matrix(&s->test_report, s, s->test_m, &pred)) || (ret = add_report(s, s->test_report, "holdout_")))
+		if ((ret = score_matrix(&s->test_report, s, s->test_m, &pred)) || (ret = add_report(s, s->test_report, "holdout_")) ||
+		    (ret = profile_metrics(s, s->test_report, "holdout")))
 			goto out;
 		s->res->test_rows = (size_t)s->test_m->prob.l;
 		ret = profile_add_predictions(s->profile, s->schema, pred, (size_t)s->test_m->prob.l);
@@ -446,8 +470,9 @@ static int fit_and_store(train_state *s, const char *run)
 		 * cost as much as the fit itself, for numbers that only say it fits. */
 		if ((ret = sample_matrix(&sample, s->train_m, TRAIN_SAMPLE_ROWS, s->o->seed)))
 			goto out;
-		if (!(ret = score_matrix(&train_report, s, &sample, &pred)))
-			ret = add_report(s, train_report, "train_");
+		if (!(ret = score_matrix(&train_report, s, &sample, &pred)) &&
+		    !(ret = add_report(s, train_report, "train_")))
+			ret = profile_metrics(s, train_report, "train-sample");
 		metrics_report_free(train_report);
 		if (!ret)
 			ret = profile_add_predictions(s->profile, s->schema, pred, (size_t)sample.prob.l);

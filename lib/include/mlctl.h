@@ -50,5 +50,6 @@
 #include "mlctl/package.h"
 #include "mlctl/deploy.h"
 #include "mlctl/serve.h"
+#include "mlctl/monitor.h"
 
 #endif

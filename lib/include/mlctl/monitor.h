@@ -114,6 +114,19 @@ typedef struct mlctl_monitor_result {
 int mlctl_monitor(mlctl_monitor_result **out, mlctl_registry *reg, const mlctl_monitor_options *o);
 void mlctl_monitor_result_free(mlctl_monitor_result *r);
 
+/* The statistics of the monitor runs of a model (a name, or NAME:VERSION / NAME@ALIAS for
+ * its name) or of the model a target serves, oldest first, at most limit (0: 30) runs. */
+typedef struct mlctl_monitor_history {
+	char *model;                  /* the model name */
+	size_t nfeatures;
+	char **features;              /* every feature any of the runs compared */
+	size_t npoints;
+	mlctl_monitor_point *points;  /* statistic[] in the order of features */
+} mlctl_monitor_history;
+int mlctl_monitor_history_get(mlctl_monitor_history **out, mlctl_registry *reg, const char *model,
+			      const char *target, size_t limit);
+void mlctl_monitor_history_free(mlctl_monitor_history *h);
+
 /* Write the self-contained HTML report of r (inline CSS and SVG; no script, no font, nothing
  * from the network) to path, atomically. Its size depends on the features and bins, never
  * on the rows. */
