@@ -28,7 +28,7 @@ endif
 PKGS      := sqlite3 yaml-0.1 zlib jansson libmicrohttpd libarchive libsodium
 DEB_PKGS  := build-essential pkg-config libsvm-dev libsqlite3-dev libyaml-dev zlib1g-dev \
              check libjansson-dev libmicrohttpd-dev libarchive-dev libsodium-dev \
-             libopenblas-dev libsvm-tools python3-sklearn python3-numpy python3-scipy python3-yaml python3-flask gunicorn minisign \
+             libopenblas-dev libsvm-tools python3-sklearn python3-numpy python3-scipy python3-pandas python3-yaml python3-flask gunicorn minisign \
              mandoc sqlite3 valgrind hyperfine wrk curl clang time libxml2-utils prometheus chromium
 
 OPT       ?= -O2

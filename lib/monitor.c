@@ -23,6 +23,7 @@
 #include "drift.h"
 #include "error.h"
 #include "evaluate.h"
+#include "fsutil.h"
 #include "metrics.h"
 #include "model.h"
 #include "profile.h"
@@ -131,16 +132,17 @@ out:
 	return ret;
 }
 
-static int current_from_log(mon *m)
+/* The lines of one log file. */
+static int read_log_file(mon *m, const char *path, size_t *lines, size_t *other, size_t *used)
 {
-	FILE *f = fopen(m->o->log, "r");
+	FILE *f = fopen(path, "r");
 	char *buf = NULL;
-	size_t cap = 0, line = 0, other = 0, used = 0;
+	size_t cap = 0, line = 0;
 	ssize_t len;
 	int ret = 0;
 
 	if (!f)
-		return mlctl_error_errno(errno == ENOENT ? MLCTL_ENOTFOUND : MLCTL_EIO, "%s", m->o->log);
+		return mlctl_error_errno(errno == ENOENT ? MLCTL_ENOTFOUND : MLCTL_EIO, "%s", path);
 	while (!ret && (len = getline(&buf, &cap, f)) >= 0) {
 		json_error_t err;
 		json_t *doc;
@@ -149,19 +151,46 @@ static int current_from_log(mon *m)
 		if (len <= 1)
 			continue;
 		if (!(doc = json_loadb(buf, (size_t)len, 0, &err))) {
-			ret = mlctl_error_set(MLCTL_EDATA, "%s:%zu: column %d: %s", m->o->log, line, err.column, err.text);
+			ret = mlctl_error_set(MLCTL_EDATA, "%s:%zu: column %d: %s", path, line, err.column, err.text);
 			break;
 		}
-		ret = log_line(m, doc, m->o->log, line, &other, &used);
+		ret = log_line(m, doc, path, line, other, used);
 		json_decref(doc);
 	}
 	if (!ret && ferror(f))
-		ret = mlctl_error_errno(MLCTL_EIO, "cannot read %s", m->o->log);
+		ret = mlctl_error_errno(MLCTL_EIO, "cannot read %s", path);
 	free(buf);
 	fclose(f);
+	*lines += line;
+	return ret;
+}
+
+/* The log and the files it was rotated into (FILE.N … FILE.1, oldest first, then FILE). */
+static int current_from_log(mon *m)
+{
+	size_t lines = 0, other = 0, used = 0;
+	int k, oldest = 0, ret = 0;
+
+	while (oldest < 10000) {
+		char *p = mlctl_asprintf("%s.%d", m->o->log, oldest + 1);
+		bool there = p && fs_exists(p);
+
+		free(p);
+		if (!there)
+			break;
+		oldest++;
+	}
+	for (k = oldest; k >= 1 && !ret; k--) {
+		char *p = mlctl_asprintf("%s.%d", m->o->log, k);
+
+		ret = p ? read_log_file(m, p, &lines, &other, &used) : mlctl_error_oom();
+		free(p);
+	}
+	if (!ret)
+		ret = read_log_file(m, m->o->log, &lines, &other, &used);
 	if (!ret && !used)
 		ret = mlctl_error_set(MLCTL_EDATA, "%s: no request answered by %s:%d in %zu lines%s", m->o->log,
-				      m->b->name, m->b->version, line, other ? " (the others were another model version)" : "");
+				      m->b->name, m->b->version, lines, other ? " (the others were another model version)" : "");
 	return ret;
 }
 

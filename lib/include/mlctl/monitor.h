@@ -26,7 +26,8 @@ typedef struct mlctl_monitor_options {
 	const char *target;           /* the model a deploy target serves */
 	const char *data;             /* current data: a CSV/TSV/libsvm file (streamed) */
 	const char *data_format;      /* NULL: from the extension */
-	const char *log;              /* or: a prediction log of mlctl serve (and its rotations) */
+	const char *log;              /* or: a prediction log of mlctl serve, with the files it was
+					 * rotated into (FILE.N … FILE.1 read first, oldest first) */
 	const char *since;            /* or: the profiles of predict runs since this run */
 	const mlctl_kv *tests;        /* FEATURE=ks|chisquare|z|wasserstein|jensenshannon|psi */
 	size_t ntests;
@@ -119,7 +120,7 @@ void mlctl_monitor_result_free(mlctl_monitor_result *r);
 typedef struct mlctl_monitor_history {
 	char *model;                  /* the model name */
 	size_t nfeatures;
-	char **features;              /* every feature any of the runs compared */
+	char **features;              /* every feature any of the runs compared, by name */
 	size_t npoints;
 	mlctl_monitor_point *points;  /* statistic[] in the order of features */
 } mlctl_monitor_history;
