@@ -709,30 +709,6 @@ void infer_request_free(infer_request *r)
 
 /* ---- writing ---- */
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned c = s[0];
-
-	if (c >= 0xC2 && c <= 0xDF)
-		return (s[1] & 0xC0) == 0x80 ? 2 : 0;
-	if (c >= 0xE0 && c <= 0xEF) {
-		if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-			return 0;
-		if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F))
-			return 0;       /* overlong, or a surrogate */
-		return 3;
-	}
-	if (c >= 0xF0 && c <= 0xF4) {
-		if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-			return 0;
-		if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] > 0x8F))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
 int infer_json_string(strbuf *out, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -741,13 +717,14 @@ int infer_json_string(strbuf *out, const char *s)
 
 	while (*p && !ret) {
 		char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
+		unsigned long cp;
 		size_t n;
 
 		if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
 			p++;
 			continue;
 		}
-		if (*p >= 0x80 && (n = utf8_len(p))) {
+		if (*p >= 0x80 && (n = mlctl_utf8_decode(p, &cp))) {
 			p += n;
 			continue;
 		}

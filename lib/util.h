@@ -40,6 +40,10 @@ void *mlctl_reallocarray(void *p, size_t n, size_t size);
 /* Format a double so that parsing it back gives the same value ("%.17g", C locale,
  * shortest form that round-trips). buf must hold 32 bytes. */
 const char *mlctl_fmt_double(char buf[32], double v);
+/* Length (1..4) of the valid UTF-8 sequence at s and its code point in *cp, or 0 when the
+ * bytes there are not one (a stray continuation byte, a truncated, overlong or surrogate
+ * form). s is NUL-terminated: a sequence cut by the NUL is not valid. */
+size_t mlctl_utf8_decode(const unsigned char *s, unsigned long *cp);
 /* Parse a whole string as a double in the C locale; false when it is not a number. */
 bool mlctl_parse_double(const char *s, double *out);
 /* Parse a whole string as a decimal integer in [min, max]; false otherwise. */
