@@ -26,6 +26,7 @@
 #include "fsutil.h"
 #include "metrics.h"
 #include "model.h"
+#include "monitor_int.h"
 #include "profile.h"
 #include "schema.h"
 #include "score_int.h"
@@ -68,20 +69,20 @@ static int current_from_data(mon *m)
 
 /* One line of a serve prediction log into the profile (lines of other model versions are
  * counted in *other and skipped). */
-static int log_line(mon *m, json_t *doc, const char *path, size_t line, size_t *other, size_t *used)
+static int log_line(mlctl_profile *cur, const mlctl_schema *s, const char *name, int version, json_t *doc,
+		    const char *path, size_t line, size_t *other, size_t *used)
 {
-	const mlctl_schema *s = m->b->schema;
 	size_t ni = schema_ninputs(s), nrows = 0, r, i;
 	json_t *inputs = json_object_get(doc, "inputs"), *outs, *preds;
 	const char *model = json_string_value(json_object_get(doc, "model"));
-	json_int_t version = json_integer_value(json_object_get(doc, "version"));
+	json_t *jv = json_object_get(doc, "version");
 	schema_cell *cells = NULL;
 	double *values = NULL;
 	int ret = 0;
 
 	if (!json_is_object(doc) || !json_is_object(inputs))
 		return mlctl_error_set(MLCTL_EDATA, "%s:%zu: not a prediction log line (no \"inputs\" object)", path, line);
-	if (!model || strcmp(model, m->b->name) || version != m->b->version) {
+	if (!model || strcmp(model, name) || !json_is_integer(jv) || json_integer_value(jv) != version) {
 		(*other)++;
 		return 0;
 	}
@@ -117,32 +118,30 @@ static int log_line(mon *m, json_t *doc, const char *path, size_t line, size_t *
 			cells[i].has_num = json_is_number(v);
 			cells[i].num = json_is_number(v) ? json_number_value(v) : 0;
 		}
-		ret = profile_add_cells(m->cur, s, cells);
+		ret = profile_add_cells(cur, s, cells);
 		if (json_is_number(p))
 			values[r] = json_number_value(p);
 		else if (!json_is_string(p) || !schema_value_for_class(s, json_string_value(p), &values[r]))
 			values[r] = NAN; /* not a class of this model: counted as other */
 	}
 	if (!ret)
-		ret = profile_add_predictions(m->cur, s, values, nrows);
-	(*used)++;
+		ret = profile_add_predictions(cur, s, values, nrows);
+	if (!ret)
+		(*used)++;
 out:
 	free(cells);
 	free(values);
 	return ret;
 }
 
-/* The lines of one log file. */
-static int read_log_file(mon *m, const char *path, size_t *lines, size_t *other, size_t *used)
+int monitor_read_log(mlctl_profile *cur, const mlctl_schema *s, const char *name, int version, FILE *f,
+		     const char *path, size_t *lines, size_t *other, size_t *used)
 {
-	FILE *f = fopen(path, "r");
 	char *buf = NULL;
 	size_t cap = 0, line = 0;
 	ssize_t len;
 	int ret = 0;
 
-	if (!f)
-		return mlctl_error_errno(errno == ENOENT ? MLCTL_ENOTFOUND : MLCTL_EIO, "%s", path);
 	while (!ret && (len = getline(&buf, &cap, f)) >= 0) {
 		json_error_t err;
 		json_t *doc;
@@ -154,14 +153,26 @@ static int read_log_file(mon *m, const char *path, size_t *lines, size_t *other,
 			ret = mlctl_error_set(MLCTL_EDATA, "%s:%zu: column %d: %s", path, line, err.column, err.text);
 			break;
 		}
-		ret = log_line(m, doc, path, line, other, used);
+		ret = log_line(cur, s, name, version, doc, path, line, other, used);
 		json_decref(doc);
 	}
 	if (!ret && ferror(f))
 		ret = mlctl_error_errno(MLCTL_EIO, "cannot read %s", path);
 	free(buf);
-	fclose(f);
 	*lines += line;
+	return ret;
+}
+
+/* The lines of one log file. */
+static int read_log_file(mon *m, const char *path, size_t *lines, size_t *other, size_t *used)
+{
+	FILE *f = fopen(path, "r");
+	int ret;
+
+	if (!f)
+		return mlctl_error_errno(errno == ENOENT ? MLCTL_ENOTFOUND : MLCTL_EIO, "%s", path);
+	ret = monitor_read_log(m->cur, m->b->schema, m->b->name, m->b->version, f, path, lines, other, used);
+	fclose(f);
 	return ret;
 }
 
