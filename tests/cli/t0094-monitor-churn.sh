@@ -146,6 +146,17 @@ EOF
 run --json monitor lo:1 --log pred.jsonl
 verdict_json "monitor --log"
 cp out from_log.json
+# The same log as if it had been rotated twice (pred.jsonl.2 the oldest): read whole.
+mkdir rot
+n=$(wc -l <pred.jsonl)
+head -n $((n / 3)) pred.jsonl >rot/pred.jsonl.2
+sed -n "$((n / 3 + 1)),$((2 * n / 3))p" pred.jsonl >rot/pred.jsonl.1
+tail -n +$((2 * n / 3 + 1)) pred.jsonl >rot/pred.jsonl
+run --json monitor lo:1 --log rot/pred.jsonl
+check "monitor --log reads the rotated files too: the same rows" \
+	test "$(jv 'd["current_rows"]')" = "$(sed -n 's/.*"current_rows": *\([0-9]*\).*/\1/p' from_log.json | head -1)"
+check "monitor --log reads the rotated files too: the same verdicts" \
+	test "$(jv '[f["drifted"] for f in d["features"]]')" = "$(/usr/bin/python3 -c 'import json; print([f["drifted"] for f in json.load(open("from_log.json"))["features"]])')"
 run predict lo:1 --input hi_nl.csv --output hi_pred.csv
 expect_rc "predict lo:1 on the shifted rows" 0
 pred_run=$(sed -n 's/^ *run \([0-9A-Z]*\)$/\1/p' out err | head -1)
