@@ -314,6 +314,18 @@ serve_stop
 check "SIGTERM: exit 0 (a model reference)" test "$serve_rc" -eq 0
 # (under timeout: a server that starts when it should not would never return)
 trun() { timeout 20 "$MLCTL" "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
+
+# ---- a signed .mlpkg file, verified with --pubkey; another key is refused ----
+(cd "$TMP" && "$MLCTL" keygen -q && "$MLCTL" package churn:1 -o churn.mlpkg --sign mlctl.key -q &&
+	mkdir other && cd other && "$MLCTL" keygen -q) >/dev/null 2>&1
+serve_start "$TMP/churn.mlpkg" --pubkey "$TMP/mlctl.pub" || exit 1
+check "a package file: serving churn:1" \
+	wait_for "$TMP/serve.err" "^mlctl serve: serving churn:1 on http://127\\.0\\.0\\.1:$SERVE_PORT\$" 50
+check "a package file: ready" \
+	test "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$SERVE_PORT/v2/models/churn/ready")" = 200
+serve_stop
+trun serve "$TMP/churn.mlpkg" --pubkey "$TMP/other/mlctl.pub" --port 0
+expect_rc "a package signed by another key is refused (exit 1)" 1
 trun serve --target nosuch --port 0
 expect_rc "serve --target of an unknown target exits 66" 66
 trun serve nosuch:1 --port 0
