@@ -402,13 +402,16 @@ static int compare_feature(mon *m, mlctl_monitor_feature *f, const profile_stats
 	if (!rs->categorical && !rs->has_sample && t == DRIFT_AUTO)
 		t = DRIFT_PSI;
 	ret = drift_compare(&v, rs->categorical, &r, &c, t, thr);
-	if (ret == MLCTL_EUSAGE && !c.count) {
-		/* no current values at all: nothing to test, said in the note */
-		mlctl_error_clear();
+	if (ret == MLCTL_EUSAGE) {
+		/* nothing to test (no values on a side, or a forced test the profile cannot
+		 * feed): said in the note, and the feature counts as not drifted */
 		free(f->note);
-		f->note = mlctl_strdup("no values in the current data");
+		f->note = !c.count ? mlctl_strdup("no values in the current data")
+				   : !r.count ? mlctl_strdup("no values in the reference")
+					      : mlctl_strdup(mlctl_error_last()->message);
+		mlctl_error_clear();
 		m->r->missing_stats++;
-		ret = histogram(f, rs, cs);
+		ret = f->note ? histogram(f, rs, cs) : mlctl_error_oom();
 		goto out;
 	}
 	if (ret)
