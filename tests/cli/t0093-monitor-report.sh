@@ -5,7 +5,8 @@
 # past runs); headless Chromium loads it with no console message and no request anywhere,
 # its DOM holds the charts and the name as text, and a screenshot is not blank and shows
 # both histogram colours as bars (pixel columns, not a golden image). The checks are shown
-# able to fail: a page with a script error is caught, a blank page is called blank.
+# able to fail: a page with a script error is caught, a blank page is called blank. Then the
+# same checks on a report `mlctl monitor` wrote itself (churn, a shifted column, a trend).
 . "$(dirname "$0")/lib.sh"
 
 here=$CLI_DIR
@@ -108,3 +109,36 @@ browser --screenshot="$TMP/blank.png" --window-size=400,300 "file://$TMP/blank.h
 /usr/bin/python3 "$here/pngcheck.py" "$TMP/blank.png" 50 3b6fb6:10 >"$TMP/blank.out" 2>&1
 check "the pixel check calls a blank page blank" grep -q "^FAIL not blank" "$TMP/blank.out"
 check "the pixel check finds no bars on a blank page" grep -q "^FAIL colour #3b6fb6" "$TMP/blank.out"
+
+# ---- a report mlctl monitor wrote itself: churn, its held-out customers with one column
+# shifted, and two runs before (so it has a trend) ----
+data=$DATA/mlc_churn.csv
+run init -q
+head -n 4001 "$data" >"$TMP/train.csv"
+{ head -n 1 "$data"; tail -n 1000 "$data"; } >"$TMP/test.csv"
+awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next } { $7 = $7 * 1.5; print }' "$TMP/test.csv" >"$TMP/shift.csv"
+run train "$TMP/train.csv" --name churn --label churn -C 4 --gamma 0.05 -q
+expect_rc "train churn on 4000 rows" 0
+run monitor churn --data "$TMP/test.csv" -q
+run monitor churn --data "$TMP/test.csv" -q
+run monitor churn --data "$TMP/shift.csv" --max-drop 0.05 --report "$TMP/real.html"
+check "monitor wrote its report (exit $rc: 0 or 1)" test -s "$TMP/real.html"
+console "$TMP/real.html"
+check "chromium loads the real report (exit $brc)" test "$brc" -eq 0
+if grep -E "CONSOLE|Uncaught" "$TMP/console" >"$TMP/console.bad"; then
+	fail "console messages loading the real report: $(head -c 600 "$TMP/console.bad")"
+else
+	pass "no console message loading the real report"
+fi
+check "the real report asks for nothing over the network" test ! -s "$TMP/urls"
+nsvg=$(grep -o "<svg" "$TMP/dom" | wc -l)
+check "the real report has a histogram and a trend per feature and the predictions (40), got $nsvg" \
+	test "$nsvg" -eq 40
+check "the real report names the shifted column as drifted" \
+	sh -c "grep -o '<tr[^>]*>.\{0,200\}total_day_minutes.\{0,400\}' '$TMP/dom' | grep -q DRIFT"
+browser --screenshot="$TMP/real.png" --window-size=1200,3000 "file://$TMP/real.html" >/dev/null 2>"$TMP/shot.err"
+if [ ! -s "$TMP/real.png" ]; then
+	fail "no screenshot of the real report: $(grep -v dbus "$TMP/shot.err" | head -c 600)"
+else
+	pycheck "$here/pngcheck.py" "$TMP/real.png" 50 3b6fb6:10 e8743b:10
+fi
