@@ -645,15 +645,15 @@ static int record(mon *m)
 	return mlctl_run_finish(m->reg, r->run, NULL);
 }
 
-/* The past monitor runs of name (oldest first, at most limit), each feature's statistic in
- * the order of names[0..nnames). */
-static int history_points(mlctl_monitor_point **out, size_t *nout, mlctl_registry *reg, const char *name,
-			  const char *const *names, size_t nnames, size_t limit, const char *skip)
+/* The succeeded monitor runs of name, read once each with their metrics: oldest first, at
+ * most limit of them, without the run skip (the one being recorded). */
+static int monitor_runs(mlctl_run ***out, size_t *nout, mlctl_registry *reg, const char *name, size_t limit,
+			const char *skip)
 {
 	mlctl_run_filter f = MLCTL_RUN_FILTER_INIT;
 	mlctl_run_list *list = NULL;
-	mlctl_monitor_point *pts;
-	size_t k, i, n = 0;
+	mlctl_run **runs;
+	size_t k, n = 0;
 	int ret;
 
 	*out = NULL;
@@ -663,26 +663,67 @@ static int history_points(mlctl_monitor_point **out, size_t *nout, mlctl_registr
 	f.limit = limit + 1;
 	if ((ret = mlctl_run_list_get(&list, reg, &f)))
 		return ret;
-	if (!(pts = mlctl_calloc(list->n ? list->n : 1, sizeof(*pts)))) {
+	if (!(runs = mlctl_calloc(list->n ? list->n : 1, sizeof(*runs)))) {
 		mlctl_run_list_free(list);
 		return mlctl_error_oom();
 	}
-	for (k = list->n; k-- > 0 && !ret;) {
-		mlctl_run *run = NULL;
-		mlctl_monitor_point *p = &pts[n];
+	/* newest first in the list: keep the newest limit, then turn them around */
+	for (k = 0; k < list->n && n < limit && !ret; k++) {
+		if ((skip && !strcmp(list->runs[k]->id, skip)) || list->runs[k]->status != MLCTL_RUN_SUCCEEDED)
+			continue;
+		if (!(ret = mlctl_run_get(&runs[n], reg, list->runs[k]->id)))
+			n++;
+	}
+	mlctl_run_list_free(list);
+	for (k = 0; k < n / 2; k++) {
+		mlctl_run *t = runs[k];
+
+		runs[k] = runs[n - 1 - k];
+		runs[n - 1 - k] = t;
+	}
+	if (ret) {
+		for (k = 0; k < n; k++)
+			mlctl_run_free(runs[k]);
+		free(runs);
+		return ret;
+	}
+	*out = runs;
+	*nout = n;
+	return 0;
+}
+
+static void monitor_runs_free(mlctl_run **runs, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		mlctl_run_free(runs[k]);
+	free(runs);
+}
+
+/* The trend points of runs[0..n): each feature's statistic in the order of names[0..nnames). */
+static int history_points(mlctl_monitor_point **out, size_t *nout, mlctl_run *const *runs, size_t n,
+			  const char *const *names, size_t nnames)
+{
+	mlctl_monitor_point *pts;
+	size_t k, i;
+
+	*out = NULL;
+	*nout = 0;
+	if (!(pts = mlctl_calloc(n ? n : 1, sizeof(*pts))))
+		return mlctl_error_oom();
+	for (k = 0; k < n; k++) {
+		const mlctl_run *run = runs[k];
+		mlctl_monitor_point *p = &pts[k];
 		double v;
 
-		if ((skip && !strcmp(list->runs[k]->id, skip)) || list->runs[k]->status != MLCTL_RUN_SUCCEEDED ||
-		    n == limit)
-			continue;
-		if ((ret = mlctl_run_get(&run, reg, list->runs[k]->id)))
-			break;
 		memcpy(p->run, run->id, sizeof(p->run));
 		p->time_ms = run->started_ms;
 		if (!(p->statistic = mlctl_calloc(nnames ? nnames : 1, sizeof(double)))) {
-			mlctl_run_free(run);
-			ret = mlctl_error_oom();
-			break;
+			for (i = 0; i < k; i++)
+				free(pts[i].statistic);
+			free(pts);
+			return mlctl_error_oom();
 		}
 		for (i = 0; i < nnames; i++) {
 			char key[512];
@@ -692,15 +733,6 @@ static int history_points(mlctl_monitor_point **out, size_t *nout, mlctl_registr
 		}
 		p->prediction = mlctl_run_metric(run, "prediction_drift", &v) ? v : NAN;
 		p->dataset_drift = mlctl_run_metric(run, "dataset_drift", &v) && v > 0;
-		mlctl_run_free(run);
-		n++;
-	}
-	mlctl_run_list_free(list);
-	if (ret) {
-		for (k = 0; k < n; k++)
-			free(pts[k].statistic);
-		free(pts);
-		return ret;
 	}
 	*out = pts;
 	*nout = n;
@@ -797,8 +829,15 @@ static int trend(mon *m)
 		return mlctl_error_oom();
 	for (k = 0; k < r->nfeatures; k++)
 		names[k] = r->features[k].name;
-	ret = history_points(&r->history, &r->nhistory, m->reg, m->b->name, names, r->nfeatures, HISTORY_RUNS,
-			     r->run[0] ? r->run : NULL);
+	{
+		mlctl_run **runs = NULL;
+		size_t n = 0;
+
+		ret = monitor_runs(&runs, &n, m->reg, m->b->name, HISTORY_RUNS, r->run[0] ? r->run : NULL);
+		if (!ret)
+			ret = history_points(&r->history, &r->nhistory, runs, n, names, r->nfeatures);
+		monitor_runs_free(runs, n);
+	}
 	free(names);
 	return ret;
 }
@@ -887,11 +926,10 @@ int mlctl_monitor_history_get(mlctl_monitor_history **out, mlctl_registry *reg, 
 			      const char *target, size_t limit)
 {
 	mlctl_monitor_history *h;
-	mlctl_run_filter f = MLCTL_RUN_FILTER_INIT;
-	mlctl_run_list *list = NULL;
 	mlctl_model_version *v = NULL;
+	mlctl_run **runs = NULL;
 	char *name = NULL;
-	size_t k, j;
+	size_t k, j, n = 0;
 	int ret;
 
 	*out = NULL;
@@ -917,44 +955,34 @@ int mlctl_monitor_history_get(mlctl_monitor_history **out, mlctl_registry *reg, 
 		return mlctl_error_oom();
 	}
 	h->model = name;
-	/* the features: every drift.* key of the runs, in the order first seen (newest run first) */
-	f.kind = "monitor";
-	f.model_name = name;
-	f.limit = limit ? limit : HISTORY_RUNS;
-	if ((ret = mlctl_run_list_get(&list, reg, &f)))
+	if ((ret = monitor_runs(&runs, &n, reg, name, limit ? limit : HISTORY_RUNS, NULL)))
 		goto fail;
-	for (k = 0; k < list->n && !ret; k++) {
-		mlctl_run *run = NULL;
-
-		if ((ret = mlctl_run_get(&run, reg, list->runs[k]->id)))
-			break;
-		for (j = 0; j < run->nmetrics && !ret; j++) {
-			const char *key = run->metrics[j].key;
+	/* the features: every drift.* key of the runs (metrics come ordered by key) */
+	for (k = 0; k < n && !ret; k++)
+		for (j = 0; j < runs[k]->nmetrics && !ret; j++) {
+			const char *key = runs[k]->metrics[j].key;
+			char **nf;
 			size_t i;
 
 			if (strncmp(key, "drift.", 6))
 				continue;
 			for (i = 0; i < h->nfeatures && strcmp(h->features[i], key + 6); i++)
 				;
-			if (i == h->nfeatures) {
-				char **nf = mlctl_reallocarray(h->features, h->nfeatures + 1, sizeof(char *));
-
-				if (!nf || !(nf[h->nfeatures] = mlctl_strdup(key + 6))) {
-					if (nf)
-						h->features = nf;
-					ret = mlctl_error_oom();
-					break;
-				}
-				h->features = nf;
-				h->nfeatures++;
+			if (i < h->nfeatures)
+				continue;
+			if (!(nf = mlctl_reallocarray(h->features, h->nfeatures + 1, sizeof(char *)))) {
+				ret = mlctl_error_oom();
+				break;
 			}
+			h->features = nf;
+			if (!(nf[h->nfeatures] = mlctl_strdup(key + 6)))
+				ret = mlctl_error_oom();
+			else
+				h->nfeatures++;
 		}
-		mlctl_run_free(run);
-	}
-	mlctl_run_list_free(list);
 	if (!ret)
-		ret = history_points(&h->points, &h->npoints, reg, name, (const char *const *)h->features, h->nfeatures,
-				     limit ? limit : HISTORY_RUNS, NULL);
+		ret = history_points(&h->points, &h->npoints, runs, n, (const char *const *)h->features, h->nfeatures);
+	monitor_runs_free(runs, n);
 	if (ret)
 		goto fail;
 	*out = h;
