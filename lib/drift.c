@@ -108,6 +108,19 @@ static double stirling_series(double rn2)
 #define E128 128
 static const double EP128 = 0x1p128, EM128 = 0x1p-128;
 
+/* t = a * b for m x m row-major matrices, summed in index order (as numpy's plain loop). */
+static void matmul(double *t, const double *a, const double *b, long m)
+{
+	for (long i = 0; i < m; i++)
+		for (long j = 0; j < m; j++) {
+			double sum = 0;
+
+			for (long l = 0; l < m; l++)
+				sum += a[i * m + l] * b[l * m + j];
+			t[i * m + j] = sum;
+		}
+}
+
 /*
  * Durbin's matrix, as Marsaglia, Tsang and Wang compute it: Pr(D_n <= d), the k-th
  * diagonal entry of H^n times n!/n^n with d = (k - h)/n. scipy's _kolmogn_DMTW.
@@ -159,23 +172,11 @@ static int kolmogn_dmtw(long n, double d, double *cdf)
 	 * 2^128, as scipy does. */
 	for (nn = n; nn > 0; nn /= 2) {
 		if (nn % 2) {
-			for (long i = 0; i < m; i++)
-				for (long j = 0; j < m; j++) {
-					double s = 0;
-					for (long l = 0; l < m; l++)
-						s += P[i * m + l] * H[l * m + j];
-					T[i * m + j] = s;
-				}
+			matmul(T, P, H, m);
 			memcpy(P, T, (size_t)(m * m) * sizeof(*P));
 			expnt += hexpnt;
 		}
-		for (long i = 0; i < m; i++)
-			for (long j = 0; j < m; j++) {
-				double s = 0;
-				for (long l = 0; l < m; l++)
-					s += H[i * m + l] * H[l * m + j];
-				T[i * m + j] = s;
-			}
+		matmul(T, H, H, m);
 		memcpy(H, T, (size_t)(m * m) * sizeof(*H));
 		hexpnt *= 2;
 		if (fabs(H[(k - 1) * m + (k - 1)]) > EP128) {
