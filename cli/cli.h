@@ -277,6 +277,18 @@ int cmd_import_svm(cli_ctx *ctx, int argc, char **argv);
 int cmd_gc(cli_ctx *ctx, int argc, char **argv);
 int cmd_help(cli_ctx *ctx, int argc, char **argv);
 int cmd_version(cli_ctx *ctx, int argc, char **argv);
+extern const cli_subcommand cmd_pipeline_forms[];
+
+/* The option tables of the commands a pipeline stage runs: the stage takes the same options
+ * (cmd_pipeline.c reads them). */
+extern const cli_option cli_train_options[];
+extern const cli_option cli_validate_options[];
+extern const cli_option cli_package_options[];
+extern const cli_option cli_deploy_options[];
+extern const cli_option cli_predict_options[];
+extern const cli_option cli_monitor_options[];
+/* The command called name in cli_commands[], or NULL. */
+const cli_command *cli_find_command(const char *name);
 
 /* The commands with subcommands: their dispatch tables. */
 extern const cli_subcommand cmd_package_forms[];

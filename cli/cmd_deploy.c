@@ -42,20 +42,21 @@ static int parse_wait(cli_parser *p, const cli_option *opt, void *target, const 
 	return CLI_OK;
 }
 
+const cli_option cli_deploy_options[] = {
+	{ "target", 't', "NAME", "the deploy target (required)", CLI_STRING(mlctl_deploy_options, target) },
+	{ "path", 0, "DIR", "the target's directory (default: .mlctl/targets/NAME)", CLI_STRING(mlctl_deploy_options, path) },
+	{ "require-validated", 0, NULL, "refuse a version without a passing validation",
+	  CLI_FLAG(mlctl_deploy_options, require_validated) },
+	{ "pubkey", 'p', "KEY", "refuse a package whose signature does not verify with KEY",
+	  CLI_STRING(mlctl_deploy_options, pubkey) },
+	{ "keep", 0, "N", "keep the N newest releases (default 5)", CLI_INT(mlctl_deploy_options, keep, 1, 1000) },
+	{ "wait", 0, "SECS", "wait this long for a concurrent deploy to finish (default 5), then exit 75",
+	  CLI_CALL(mlctl_deploy_options, wait, parse_wait) },
+	CLI_OPTIONS_END
+};
+
 static int deploy_main(cli_ctx *ctx, int argc, char **argv)
 {
-	static const cli_option opts[] = {
-		{ "target", 't', "NAME", "the deploy target (required)", CLI_STRING(mlctl_deploy_options, target) },
-		{ "path", 0, "DIR", "the target's directory (default: .mlctl/targets/NAME)", CLI_STRING(mlctl_deploy_options, path) },
-		{ "require-validated", 0, NULL, "refuse a version without a passing validation",
-		  CLI_FLAG(mlctl_deploy_options, require_validated) },
-		{ "pubkey", 'p', "KEY", "refuse a package whose signature does not verify with KEY",
-		  CLI_STRING(mlctl_deploy_options, pubkey) },
-		{ "keep", 0, "N", "keep the N newest releases (default 5)", CLI_INT(mlctl_deploy_options, keep, 1, 1000) },
-		{ "wait", 0, "SECS", "wait this long for a concurrent deploy to finish (default 5), then exit 75",
-		  CLI_CALL(mlctl_deploy_options, wait, parse_wait) },
-		CLI_OPTIONS_END
-	};
 	mlctl_deploy_options o = { 0 };
 	mlctl_deploy_result *res = NULL;
 	cli_parser p;
@@ -63,7 +64,7 @@ static int deploy_main(cli_ctx *ctx, int argc, char **argv)
 
 	cli_parser_init(&p, ctx, "mlctl deploy MODEL|FILE.mlpkg --target NAME [--path DIR] [--require-validated] [--pubkey KEY] [--keep N] [--wait SECS]",
 			"Verify a package (or package a registered version), extract it as a new release of the target and\n"
-			"switch the target's current link to it atomically; moves the alias NAME@TARGET.", opts, argc, argv);
+			"switch the target's current link to it atomically; moves the alias NAME@TARGET.", cli_deploy_options, argc, argv);
 	if ((r = cli_parse(&p, &o)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;

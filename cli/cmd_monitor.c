@@ -34,7 +34,7 @@ static int parse_fail_on(cli_parser *p, const cli_option *opt, void *target, con
 }
 
 #define O mlctl_monitor_options
-static const cli_option opts[] = {
+const cli_option cli_monitor_options[] = {
 	{ "target", 0, "NAME", "monitor the model deploy target NAME serves", CLI_STRING(O, target) },
 	{ "data", 'd', "FILE", "current data: a CSV, TSV or libsvm file (a label column adds the performance)",
 	  CLI_STRING(O, data) },
@@ -164,7 +164,7 @@ static int monitor_main(cli_ctx *ctx, int argc, char **argv)
 			"predictions (Evidently's default tests), and the performance when the data has labels.\n"
 			"Exit 0 without an alert, 1 with one (dataset drift, prediction drift, a drop beyond\n"
 			"--max-drop), 65/66 on bad input.",
-			opts, argc, argv);
+			cli_monitor_options, argc, argv);
 	if ((r = cli_parse(&p, &o)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;

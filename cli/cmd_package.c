@@ -8,22 +8,23 @@
 #include "cli.h"
 #include "banned.h"
 
+const cli_option cli_package_options[] = {
+	{ "output", 'o', "FILE", "where to write the package (default: NAME-VERSION.mlpkg)",
+	  CLI_STRING(mlctl_package_options, output) },
+	{ "sign", 0, "SECRETKEY", "sign it with this key (writes FILE.minisig, minisign's format)",
+	  CLI_STRING(mlctl_package_options, sign_key) },
+	CLI_OPTIONS_END
+};
+
 static int package_build_cmd(cli_ctx *ctx, int argc, char **argv)
 {
-	static const cli_option opts[] = {
-		{ "output", 'o', "FILE", "where to write the package (default: NAME-VERSION.mlpkg)",
-		  CLI_STRING(mlctl_package_options, output) },
-		{ "sign", 0, "SECRETKEY", "sign it with this key (writes FILE.minisig, minisign's format)",
-		  CLI_STRING(mlctl_package_options, sign_key) },
-		CLI_OPTIONS_END
-	};
 	mlctl_package_options o = { 0 };
 	mlctl_package_result *res = NULL;
 	cli_parser p;
 	int r, ret, status = 0;
 
 	cli_parser_init(&p, ctx, "mlctl package MODEL [-o FILE] [--sign SECRETKEY]",
-			"Write a model version as a deterministic, signed-if-asked .mlpkg (a gzip tar).", opts, argc, argv);
+			"Write a model version as a deterministic, signed-if-asked .mlpkg (a gzip tar).", cli_package_options, argc, argv);
 	if ((r = cli_parse(&p, &o)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;

@@ -26,7 +26,7 @@ static int parse_format(cli_parser *p, const cli_option *opt, void *target, cons
 }
 
 #define O mlctl_predict_options
-static const cli_option opts[] = {
+const cli_option cli_predict_options[] = {
 	{ "input", 'i', "DATA", "data to score (CSV, TSV or libsvm, optionally gzipped; - for stdin)", CLI_STRING(O, input) },
 	{ "output", 'o', "FILE", "where predictions go (default: standard output)", CLI_STRING(O, output) },
 	{ "format", 0, "FMT", "output format: csv (default) or jsonl", CLI_CALL(O, output_format, parse_format) },
@@ -137,7 +137,7 @@ int cmd_predict(cli_ctx *ctx, int argc, char **argv)
 	cli_parser_init(&p, ctx, "mlctl predict MODEL|--target NAME --input DATA [--output FILE] [options]",
 			"Score DATA with a model (NAME, NAME:VERSION, NAME@ALIAS, run/ID or a .mlpkg file) or with\n"
 			"what a deploy target serves. Output is written to a temp file and renamed when complete.",
-			opts, argc, argv);
+			cli_predict_options, argc, argv);
 	if ((r = cli_parse(&p, &o)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;

@@ -22,7 +22,7 @@ static int parse_holdout(cli_parser *p, const cli_option *opt, void *target, con
 
 #define O mlctl_train_options
 /* The libsvm options go to o.svm under the library's parameter names, in order. */
-static const cli_option opts[] = {
+const cli_option cli_train_options[] = {
 	{ "name", 0, "NAME", "model name to register a new version of (required)", CLI_STRING(O, name) },
 	{ "type", 's', "TYPE", "c-svc, nu-svc, one-class, epsilon-svr, nu-svr (default: from the label)",
 	  CLI_PARAM(O, svm, n_svm, "type") },
@@ -170,7 +170,7 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
 
 	cli_parser_init(&p, ctx, "mlctl train DATA --name NAME [options]",
 			"Fit preprocessing and an SVM on DATA, optionally tuned by cross-validation, record the run and\n"
-			"register the next version of model NAME.", opts, argc, argv);
+			"register the next version of model NAME.", cli_train_options, argc, argv);
 	if ((r = cli_parse(&p, &o)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;

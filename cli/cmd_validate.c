@@ -24,7 +24,7 @@ static int parse_max_drop(cli_parser *p, const cli_option *opt, void *target, co
 }
 
 #define O mlctl_validate_options
-static const cli_option opts[] = {
+const cli_option cli_validate_options[] = {
 	{ "data", 'd', "DATA", "labelled data to validate on (required)", CLI_STRING(O, data) },
 	{ "format", 'f', "FMT", "data format: csv, tsv, libsvm (default: from the extension)", CLI_STRING(O, format) },
 	{ "gate", 'g', "EXPR", "a condition the model must meet, e.g. 'accuracy>=0.9', 'recall[yes]>=0.6' (repeatable)",
@@ -123,7 +123,7 @@ int cmd_validate(cli_ctx *ctx, int argc, char **argv)
 
 	cli_parser_init(&p, ctx, "mlctl validate MODEL --data DATA [--gate EXPR]... [--against MODEL [--max-drop X] [--min-improvement X]] [--junit FILE]",
 			"Score MODEL on labelled DATA, check the gates and compare it with a champion.\n"
-			"Exit 0: every check passed; 1: a gate or the comparison failed.", opts, argc, argv);
+			"Exit 0: every check passed; 1: a gate or the comparison failed.", cli_validate_options, argc, argv);
 	if ((r = cli_parse(&p, &o)) != CLI_OK) {
 		status = cli_parse_exit(r);
 		goto out;

@@ -23,6 +23,7 @@ const cli_command cli_commands[] = {
 	{ "predict", cmd_predict, NULL, CLI_REGISTRY_GENTLY, "score a file with a model (batch, cron-safe)" },
 	{ "serve", cmd_serve, NULL, CLI_REGISTRY_GENTLY, "serve predictions over HTTP (Open Inference Protocol)" },
 	{ "monitor", NULL, cmd_monitor_forms, CLI_REGISTRY_GENTLY, "drift and performance of a model in production" },
+	{ "pipeline", NULL, cmd_pipeline_forms, 0, "run a pipeline file's stages when their inputs change" },
 	{ "import-svm", cmd_import_svm, NULL, CLI_NEEDS_REGISTRY, "register a model made by svm-train" },
 	{ "runs", NULL, cmd_runs_forms, CLI_READS_REGISTRY, "list, show and compare runs" },
 	{ "models", NULL, cmd_models_forms, CLI_READS_REGISTRY, "list and show models, move aliases" },
@@ -58,7 +59,7 @@ static void list_forms(FILE *f)
 	}
 }
 
-static const cli_command *find_command(const char *name)
+const cli_command *cli_find_command(const char *name)
 {
 	const cli_command *c;
 
@@ -253,7 +254,7 @@ int main(int argc, char **argv)
 	at = parse_globals(&ctx, argc, argv, &status);
 	if (at <= 0)
 		return finish_stdout(status);
-	cmd = find_command(argv[at]);
+	cmd = cli_find_command(argv[at]);
 	if (!cmd)
 		return unknown_command(argv[at]);
 	ctx.command = cmd->name;

@@ -27,33 +27,6 @@ static const char *skip_blanks(const char *p)
 	return p;
 }
 
-/* Edit distance between a[0..alen) and b, for suggestions (b is a short known name). */
-static size_t edit_distance(const char *a, size_t alen, const char *b)
-{
-	size_t blen = strlen(b), row[64], i, j, prev, tmp;
-
-	if (blen >= sizeof(row) / sizeof(row[0]))
-		return SIZE_MAX;
-	for (j = 0; j <= blen; j++)
-		row[j] = j;
-	for (i = 1; i <= alen; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (j = 1; j <= blen; j++) {
-			size_t best = prev + (tolower((unsigned char)a[i - 1]) != b[j - 1]);
-
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			tmp = row[j];
-			row[j] = best;
-			prev = tmp;
-		}
-	}
-	return row[blen];
-}
-
 /*
  * "unknown metric" with the closest known name: the metric part (before any '[') is
  * matched against the known names, and a per-class suggestion keeps the class. expr is
@@ -68,7 +41,7 @@ static int unknown_metric(const char *name, const char *expr)
 	for (i = 0; (k = metrics_known_name(i, &per_class)); i++) {
 		/* A name with a class is nearer the per-class metrics, and one without
 		 * nearer the others. */
-		d = edit_distance(name, len, k) + ((br != NULL) != per_class);
+		d = mlctl_edit_distance(name, len, k) + ((br != NULL) != per_class);
 		if (d < bestd) {
 			bestd = d;
 			best = k;

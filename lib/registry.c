@@ -43,6 +43,8 @@ struct mlctl_registry {
 	int depth;               /* registry_begin() nesting; 0: no transaction */
 	bool doomed;             /* an inner transaction rolled back: the outer one must too */
 	int store_lock_fd;       /* the shared store lock (store.c), or -1 */
+	char *adopt_parent;      /* mlctl_registry_adopt_runs(): the default parent, or NULL */
+	char adopted[MLCTL_RUN_ID_SIZE];  /* the first run that took it ("" before) */
 };
 
 /* Schema version 1. Later versions append to migrations[]; never edit a published one. */
@@ -510,6 +512,7 @@ void mlctl_registry_free(mlctl_registry *reg)
 	sqlite3_close_v2(reg->db);
 	fs_unlock(reg->store_lock_fd);
 	free(reg->dir);
+	free(reg->adopt_parent);
 	free(reg);
 }
 
@@ -704,8 +707,54 @@ const char *mlctl_run_status_name(mlctl_run_status s)
 
 /* ---- writing runs ---- */
 
+int mlctl_registry_adopt_runs(mlctl_registry *reg, const char *parent)
+{
+	char *copy = NULL;
+
+	if (parent && !(copy = mlctl_strdup(parent)))
+		return MLCTL_ENOMEM;
+	free(reg->adopt_parent);
+	reg->adopt_parent = copy;
+	reg->adopted[0] = '\0';
+	return 0;
+}
+
+const char *mlctl_registry_adopted_run(const mlctl_registry *reg)
+{
+	return reg->adopted[0] ? reg->adopted : NULL;
+}
+
+int mlctl_run_find_tag(char out[MLCTL_RUN_ID_SIZE], mlctl_registry *reg, const char *key,
+		       const char *value, bool succeeded)
+{
+	sqlite3_stmt *st;
+	int ret, rc;
+
+	ret = registry_prepare(&st, reg, succeeded ?
+			       "SELECT t.run FROM tags t JOIN runs r ON r.id = t.run WHERE t.key = ? AND"
+			       " t.value = ? AND r.status = 'succeeded' ORDER BY t.run DESC LIMIT 1" :
+			       "SELECT run FROM tags WHERE key = ? AND value = ? ORDER BY run DESC LIMIT 1",
+			       "ss", key, value);
+	if (ret)
+		return ret;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *id = sqlite3_column_text(st, 0);
+
+		snprintf(out, MLCTL_RUN_ID_SIZE, "%s", id ? (const char *)id : "");
+	} else if (rc == SQLITE_DONE) {
+		ret = MLCTL_ENOTFOUND;
+		mlctl_error_set(ret, "no run has tag %s = %s", key, value);
+	} else {
+		ret = registry_error(reg, rc, "cannot look up runs by tag");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
 int mlctl_run_start(char out[MLCTL_RUN_ID_SIZE], mlctl_registry *reg, const mlctl_run_start_options *opts)
 {
+	const char *parent;
 	strbuf argv = MLCTL_STRBUF_INIT;
 	int i, ret = 0;
 
@@ -714,12 +763,15 @@ int mlctl_run_start(char out[MLCTL_RUN_ID_SIZE], mlctl_registry *reg, const mlct
 	if (ret)
 		goto out;
 	ulid_new(out);
+	parent = opts->parent ? opts->parent : reg->adopt_parent;
 	ret = registry_exec(reg,
 			    "INSERT INTO runs (id, kind, name, parent, status, started, user, host, pid, pid_start, argv, version)"
 			    " VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)",
-			    "ssssissiiss", out, opts->kind, opts->name, opts->parent, mlctl_now_ms(),
+			    "ssssissiiss", out, opts->kind, opts->name, parent, mlctl_now_ms(),
 			    mlctl_username(), mlctl_hostname(), (int64_t)getpid(), proc_start_time(getpid()),
 			    argv.buf, MLCTL_VERSION);
+	if (!ret && !opts->parent && reg->adopt_parent && !reg->adopted[0])
+		memcpy(reg->adopted, out, MLCTL_RUN_ID_SIZE);
 out:
 	strbuf_release(&argv);
 	return ret;

@@ -1,6 +1,7 @@
 /*
  * util.c — string buffers, checked allocation, number and time formatting (floor 1).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <locale.h>
@@ -360,4 +361,30 @@ size_t mlctl_utf8_decode(const unsigned char *s, unsigned long *cp)
 		return 0;
 	*cp = c;
 	return len;
+}
+
+size_t mlctl_edit_distance(const char *a, size_t alen, const char *b)
+{
+	size_t blen = strlen(b), row[64], i, j, prev, tmp;
+
+	if (blen >= sizeof(row) / sizeof(row[0]))
+		return SIZE_MAX;
+	for (j = 0; j <= blen; j++)
+		row[j] = j;
+	for (i = 1; i <= alen; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= blen; j++) {
+			size_t best = prev + (tolower((unsigned char)a[i - 1]) != b[j - 1]);
+
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			tmp = row[j];
+			row[j] = best;
+			prev = tmp;
+		}
+	}
+	return row[blen];
 }

@@ -45,6 +45,9 @@ const char *mlctl_fmt_double(char buf[32], double v);
  * form). s is NUL-terminated: a sequence cut by the NUL is not valid. */
 size_t mlctl_utf8_decode(const unsigned char *s, unsigned long *cp);
 /* Parse a whole string as a double in the C locale; false when it is not a number. */
+/* Edit distance between a[0..alen) (compared lower-cased) and b, a short known name, for
+ * "did you mean" suggestions; SIZE_MAX when b has 64 characters or more. */
+size_t mlctl_edit_distance(const char *a, size_t alen, const char *b);
 bool mlctl_parse_double(const char *s, double *out);
 /* Parse a whole string as a decimal integer in [min, max]; false otherwise. */
 bool mlctl_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);

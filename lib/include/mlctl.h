@@ -51,5 +51,6 @@
 #include "mlctl/deploy.h"
 #include "mlctl/serve.h"
 #include "mlctl/monitor.h"
+#include "mlctl/pipeline.h"
 
 #endif

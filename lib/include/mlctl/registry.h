@@ -154,6 +154,14 @@ typedef struct mlctl_run_start_options {
 /* Record a new running run owned by this process; out receives its id. */
 int mlctl_run_start(char out[MLCTL_RUN_ID_SIZE], mlctl_registry *reg,
 		    const mlctl_run_start_options *opts);
+/*
+ * Runs started through reg from now on without a parent of their own get parent (a
+ * pipeline run for its stages; NULL stops it). mlctl_registry_adopted_run() gives the first
+ * run that took it since the call (the stage's own run, not the ones it started under it),
+ * or NULL.
+ */
+int mlctl_registry_adopt_runs(mlctl_registry *reg, const char *parent);
+const char *mlctl_registry_adopted_run(const mlctl_registry *reg);
 /* Params, metrics and tags: each call is one transaction, whatever n is. */
 int mlctl_run_log_params(mlctl_registry *reg, const char *run, const mlctl_kv *kv, size_t n);
 int mlctl_run_log_param(mlctl_registry *reg, const char *run, const char *key, const char *value);
@@ -178,6 +186,11 @@ int mlctl_run_fail(mlctl_registry *reg, const char *run, int code);
 /* Resolve a unique id prefix (case-insensitive) to a full id. MLCTL_ENOTFOUND or
  * MLCTL_EAMBIGUOUS (listing candidates) otherwise. */
 int mlctl_run_resolve(char out[MLCTL_RUN_ID_SIZE], mlctl_registry *reg, const char *prefix);
+
+/* The newest run with tag key = value (and status succeeded, when succeeded); out
+ * receives its id. MLCTL_ENOTFOUND when there is none. */
+int mlctl_run_find_tag(char out[MLCTL_RUN_ID_SIZE], mlctl_registry *reg, const char *key,
+		       const char *value, bool succeeded);
 
 /* A run with all its params, metrics, tags and objects. */
 int mlctl_run_get(mlctl_run **out, mlctl_registry *reg, const char *id_or_prefix);
