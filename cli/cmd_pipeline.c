@@ -44,7 +44,7 @@ static const stage_def defs[] = {
 	{ "package", cli_package_options, "model", 0, { "model" },
 	  { "package", "model", "run" }, { NULL }, { "output" }, { "sign" }, package_extra, 2 },
 	{ "deploy", cli_deploy_options, "model", 0, { "model", "target" },
-	  { "target", "model", "run" }, { NULL }, { NULL }, { "path", "pubkey" }, NULL, 0 },
+	  { "target", "model", "release", "run" }, { NULL }, { NULL }, { "path", "pubkey" }, NULL, 0 },
 	{ "predict", cli_predict_options, "model", 0, { "input" },
 	  { "output", "run" }, { "input" }, { "output" }, { "rejects", "lock" }, NULL, 0 },
 	{ "monitor", cli_monitor_options, "model", 0, { NULL },
@@ -454,13 +454,55 @@ static int job_outputs(cli_ctx *ctx, const stage_def *d, const mlctl_pipeline_ar
 		out_add(outs, n, *owned, nowned, "verdict", run->verdict);
 	if (strcmp(d->name, "package") == 0)
 		out_add(outs, n, *owned, nowned, "package", mlctl_run_param(run, "path"));
-	if (strcmp(d->name, "deploy") == 0)
+	if (strcmp(d->name, "deploy") == 0) {
+		mlctl_deployment_list *l = NULL;
+		size_t i;
+
 		out_add(outs, n, *owned, nowned, "target", arg_value(args, "target"));
+		if (mlctl_deployment_list_get(&l, ctx->reg, arg_value(args, "target")) == 0)
+			for (i = 0; i < l->n; i++)
+				if (strcmp(l->d[i].run, run->id) == 0 && l->d[i].release) {
+					out_add(outs, n, *owned, nowned, "release", l->d[i].release);
+					break;
+				}
+		mlctl_deployment_list_free(l);
+	}
 	if (strcmp(d->name, "predict") == 0)
 		out_add(outs, n, *owned, nowned, "output", arg_value(args, "output"));
 	if (strcmp(d->name, "monitor") == 0)
 		out_add(outs, n, *owned, nowned, "report", arg_value(args, "report"));
 	mlctl_run_free(run);
+	return 0;
+}
+
+/* A deploy stage is up to date only while its target serves the release it made: after a
+ * rollback, another deploy or a removed target directory, it runs again. */
+static int check_targets(cli_ctx *ctx, const mlctl_pipeline *pl, mlctl_pipeline_plan *plan)
+{
+	size_t j;
+	int ret;
+
+	for (j = 0; j < plan->njobs; j++) {
+		mlctl_pipeline_job *job = &plan->jobs[j];
+		const char *target = mlctl_pipeline_job_output(job, "target");
+		const char *release = mlctl_pipeline_job_output(job, "release");
+		char *cur = NULL, why[512];
+
+		if (!job->up_to_date || strcmp(pl->stages[job->stage].kind->name, "deploy") != 0 || !target)
+			continue;
+		ret = mlctl_deploy_current(&cur, ctx->reg, target);
+		if (ret && ret != MLCTL_ENOTFOUND)
+			return ret;
+		if (cur && release && strcmp(cur, release) == 0) {
+			free(cur);
+			continue;
+		}
+		snprintf(why, sizeof(why), "target %s serves %s, not %s", target, cur ? cur : "nothing",
+			 release ? release : "the release this stage made");
+		free(cur);
+		if ((ret = mlctl_pipeline_plan_invalidate(pl, plan, j, why)))
+			return ret;
+	}
 	return 0;
 }
 
@@ -473,8 +515,8 @@ static int run_job(cli_ctx *ctx, const mlctl_pipeline *pl, mlctl_pipeline_plan *
 	mlctl_pipeline_args args;
 	job_argv av = { 0 };
 	cli_ctx sub = *ctx;
-	mlctl_kv outs[8];
-	char *owned[8];
+	mlctl_kv outs[12];
+	char *owned[12];
 	size_t nouts = 0, nowned = 0, i;
 	const char *run_id;
 	char **argv_copy = NULL;
@@ -540,6 +582,30 @@ out:
 	return status;
 }
 
+/* A registry named by --registry or $MLCTL_REGISTRY that is not there yet is created, so a
+ * pipeline runs from a fresh clone with only that set (an unnamed one is never created). */
+static int init_named_registry(cli_ctx *ctx)
+{
+	const char *dir = ctx->registry_dir;
+	char *db;
+	struct stat st;
+	int ret;
+
+	if (!dir || !*dir)
+		dir = getenv("MLCTL_REGISTRY");
+	if (!dir || !*dir || !(db = str2(dir, "/registry.db")))
+		return 0;
+	ret = stat(db, &st);
+	free(db);
+	if (ret == 0 || (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)))
+		return 0;   /* there, or not a directory: opening it says what is wrong */
+	if ((ret = mlctl_registry_init(dir)) && ret != MLCTL_EEXISTS)
+		return cli_fail(ret);
+	if (!ret && !ctx->quiet && !ctx->json)
+		fprintf(stderr, "mlctl: created an empty registry in %s\n", dir);
+	return 0;
+}
+
 static int pipeline_run(cli_ctx *ctx, int argc, char **argv)
 {
 	static const cli_option opts[] = {
@@ -582,6 +648,8 @@ static int pipeline_run(cli_ctx *ctx, int argc, char **argv)
 	have_kinds = true;
 	if ((status = check_stages(pl, p.pos + 1, p.npos - 1)))
 		goto out;
+	if (!a.dry_run && (status = init_named_registry(ctx)))
+		goto out;
 	if ((ret = a.dry_run ? cli_open_registry_mode(ctx, MLCTL_REGISTRY_READWRITE_OR_READONLY) :
 		   cli_open_registry(ctx))) {
 		status = cli_fail(ret);
@@ -594,7 +662,7 @@ static int pipeline_run(cli_ctx *ctx, int argc, char **argv)
 	po.force_all = a.force && p.npos == 1;
 	po.force = a.force ? (const char *const *)p.pos + 1 : NULL;
 	po.nforce = a.force ? (size_t)p.npos - 1 : 0;
-	if ((ret = mlctl_pipeline_plan_make(&plan, ctx->reg, pl, &po))) {
+	if ((ret = mlctl_pipeline_plan_make(&plan, ctx->reg, pl, &po)) || (ret = check_targets(ctx, pl, plan))) {
 		status = cli_fail(ret);
 		goto out;
 	}
@@ -751,7 +819,7 @@ static int pipeline_status(cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	have_kinds = true;
 	if ((ret = cli_open_registry_mode(ctx, MLCTL_REGISTRY_READWRITE_OR_READONLY)) ||
-	    (ret = mlctl_pipeline_plan_make(&plan, ctx->reg, pl, NULL))) {
+	    (ret = mlctl_pipeline_plan_make(&plan, ctx->reg, pl, NULL)) || (ret = check_targets(ctx, pl, plan))) {
 		status = cli_fail(ret);
 		goto out;
 	}

@@ -1146,7 +1146,7 @@ static int resolve(char **out, const mlctl_pipeline *pl, const mlctl_pipeline_pl
 
 			if (flen == 4 && memcmp(dot + 1, "path", 4) == 0)
 				ret = strbuf_puts(&sb, abs ? item : rel_path(pl, item));
-			else if (flen == 4)
+			else if (flen == 4 && memcmp(dot + 1, "name", 4) == 0)
 				ret = strbuf_puts(&sb, base);
 			else {
 				const char *ext = strrchr(base, '.');
@@ -1448,6 +1448,8 @@ bool mlctl_pipeline_depends(const mlctl_pipeline *pl, size_t s, size_t t)
 	return false;
 }
 
+static int plan_block(mlctl_pipeline_plan *plan);
+
 static bool forced(const mlctl_pipeline *pl, const mlctl_pipeline_plan_options *o, size_t s)
 {
 	size_t i;
@@ -1537,8 +1539,26 @@ int mlctl_pipeline_plan_make(mlctl_pipeline_plan **out, mlctl_registry *reg, con
 			}
 		}
 	}
-	/* After a recorded stop (a gate that failed on these very inputs), nothing runs until
-	 * something before it changes. */
+	if (!ret)
+		ret = plan_block(plan);
+out:
+	free(first);
+	if (ret)
+		mlctl_pipeline_plan_free(plan);
+	else
+		*out = plan;
+	return ret;
+}
+
+/* After a recorded stop (a gate that failed on these very inputs), nothing runs until
+ * something before it changes. */
+static int plan_block(mlctl_pipeline_plan *plan)
+{
+	size_t i, k;
+	int ret = 0;
+
+	for (i = 0; i < plan->njobs; i++)
+		plan->jobs[i].blocked = false;
 	for (i = 0, k = SIZE_MAX; i < plan->njobs && !ret; i++) {
 		if (k != SIZE_MAX && !plan->jobs[i].up_to_date) {
 			plan->jobs[i].blocked = true;
@@ -1553,13 +1573,35 @@ int mlctl_pipeline_plan_make(mlctl_pipeline_plan **out, mlctl_registry *reg, con
 		if (k == SIZE_MAX && !plan->jobs[i].up_to_date)
 			break;   /* something before the stop runs again: the stop may not recur */
 	}
-out:
-	free(first);
-	if (ret)
-		mlctl_pipeline_plan_free(plan);
-	else
-		*out = plan;
 	return ret;
+}
+
+int mlctl_pipeline_plan_invalidate(const mlctl_pipeline *pl, mlctl_pipeline_plan *plan, size_t j,
+				   const char *reason)
+{
+	size_t i, k;
+	int ret;
+
+	(void)pl;
+	if (j >= plan->njobs)
+		return mlctl_error_set(MLCTL_EUSAGE, "no job %zu", j);
+	if (plan->jobs[j].up_to_date) {
+		plan->jobs[j].up_to_date = false;
+		if ((ret = set_reason(&plan->jobs[j], "%s", reason)))
+			return ret;
+	}
+	for (i = j + 1; i < plan->njobs; i++) {
+		mlctl_pipeline_job *job = &plan->jobs[i];
+
+		for (k = 0; k < job->ndeps && job->up_to_date; k++) {
+			if (!plan->jobs[job->deps[k]].up_to_date) {
+				job->up_to_date = false;
+				if ((ret = set_reason(job, "upstream %s reruns", plan->jobs[job->deps[k]].label)))
+					return ret;
+			}
+		}
+	}
+	return plan_block(plan);
 }
 
 void mlctl_pipeline_plan_free(mlctl_pipeline_plan *plan)

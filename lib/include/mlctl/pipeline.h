@@ -145,6 +145,10 @@ typedef struct mlctl_pipeline_plan_options {
  */
 int mlctl_pipeline_plan_make(mlctl_pipeline_plan **out, mlctl_registry *reg, const mlctl_pipeline *pl,
 			     const mlctl_pipeline_plan_options *o);
+/* Job j is not up to date after all (the caller found that what it made has changed since:
+ * a target that serves another release): it and every job downstream of it will run. */
+int mlctl_pipeline_plan_invalidate(const mlctl_pipeline *pl, mlctl_pipeline_plan *plan, size_t j,
+				   const char *reason);
 /* True when stage s is stage t or depends on it, directly or through others. */
 bool mlctl_pipeline_depends(const mlctl_pipeline *pl, size_t s, size_t t);
 
