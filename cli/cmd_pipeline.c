@@ -722,11 +722,17 @@ static int pipeline_run(cli_ctx *ctx, int argc, char **argv)
 
 		if (!wanted(pl, plan, j, p.pos + 1, p.npos - 1))
 			continue;
-		if (stopped) {
+		if (stopped || job->blocked) {
+			/* A stop recorded on these inputs holds until something before it changes,
+			 * even for a stage named or forced: a model that failed its gate is not
+			 * packaged or deployed by asking twice. */
 			if (ctx->json)
-				json_array_append_new(jobs, job_json(job, "not run", -1));
+				json_array_append_new(jobs, job_json(job, job->blocked ? "blocked" : "not run", -1));
+			else if (!ctx->quiet && job->blocked)
+				printf("%-24s blocked: %s\n", job->label, job->reason);
 			else if (!ctx->quiet)
 				printf("%-24s not run (stopped by an earlier stage)\n", job->label);
+			stopped = true;
 			continue;
 		}
 		if (job->up_to_date) {
