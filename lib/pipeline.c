@@ -52,6 +52,7 @@ typedef struct loader {
 	size_t cur;
 	bool *uses;            /* uses[s]: the current stage refers to stage s's outputs */
 	bool uses_each;
+	const yaml_node_t *each_at;   /* where ${each.*} was first used */
 	size_t each_input;     /* + 1 */
 } loader;
 
@@ -85,7 +86,7 @@ static const char *nearest(const char *s, const char *const *names, size_t n)
 			best = names[i];
 		}
 	}
-	return best && best_d <= (len < 5 ? 1 : len / 3 + 1) ? best : NULL;
+	return best && best_d <= (len < 2 ? 1 : len / 2) ? best : NULL;
 }
 
 /* " (did you mean 'x'?)" or "" — into buf. */
@@ -187,6 +188,8 @@ static int check_ref(loader *L, const yaml_node_t *n, const char *ref, size_t le
 				break;
 		if (i == sizeof(each_fields) / sizeof(each_fields[0]))
 			return at(L, n, "${%s}: each has path, name and stem", name);
+		if (!L->uses_each)
+			L->each_at = n;
 		L->uses_each = true;
 		return 0;
 	}
@@ -842,7 +845,7 @@ static int load_stage(loader *L, size_t idx, yaml_node_t *v)
 		}
 	}
 	if (!ret && L->uses_each && !L->each_input)
-		ret = at(L, v, "stage %s: ${each.*} is for a stage that runs once per file of an input "
+		ret = at(L, L->each_at, "stage %s: ${each.*} is for a stage that runs once per file of an input "
 			 "with a pattern", s->name);
 	s->each = L->each_input;
 	return ret;
