@@ -1,9 +1,12 @@
 #!/bin/sh
-# The main job on the bundled example data (examples/data/mlc_churn.csv, a telecom churn
-# table with text categories and a yes/no label): train with tuning, validate with gates,
-# sign and package, deploy, score a file with what the target serves, and serve it over
-# HTTP: one request through the Open Inference Protocol, then the server is stopped; and
-# monitor the held-out data for drift, with an HTML report.
+# The main job on the bundled example data, as a pipeline: pipelines/churn.yaml trains the
+# churn model with tuning (examples/churn: a telecom churn table with text categories and a
+# yes/no label), validates it with gates and against the model in production, packages and
+# signs it (making the key pair on first use), deploys it, scores the test customers with what
+# is deployed and monitors them, with an HTML report. Then: the same run again (every stage
+# up to date), a day of new customers arrives (examples/new-day.sh) and the pipeline retrains
+# and redeploys by itself; the deployed model is served over HTTP for one request through the
+# Open Inference Protocol, and the monitor's report path is printed.
 #
 #   sh examples/demo.sh            (or: make demo)
 #
@@ -11,33 +14,28 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 MLCTL=${MLCTL:-$here/../build/mlctl}
-work=${WORK:-$here/../build/demo}
-data=$here/data/mlc_churn.csv
+work=${WORK:-$(cd "$here/.." && pwd)/build/demo}
 
 rm -rf "$work"
 mkdir -p "$work"
 cd "$work"
 export MLCTL_REGISTRY="$work/.mlctl"
+# The pipeline's data on a copy, so that the new day does not touch examples/; its outputs
+# (package, keys, target, predictions, report) in $work/out.
+cp -r "$here/churn" data
+export CHURN_DATA="$work/data" CHURN_OUT="$work/out"
 say() { printf '\n$ %s\n' "$*"; }
 run() { say "mlctl $*"; "$MLCTL" "$@"; }
 
-# A fixed split: the first 4000 customers to learn from, the last 1000 to check on.
-head -n 4001 "$data" > train.csv
-{ head -n 1 "$data"; tail -n 1000 "$data"; } > test.csv
-
-run init
-run train train.csv --name churn --label churn --probability --seed 1 \
-	--tune 'C=2^3..2^7:x4,gamma=2^-7..2^-5:x4' --cv 5
-run validate churn --data test.csv --gate 'accuracy>=0.89' --gate 'recall[yes]>=0.4' \
-	--against churn@production --junit validate.xml
-run keygen
-run package churn -o churn.mlpkg --sign mlctl.key
-run package verify churn.mlpkg --pubkey mlctl.pub
-run deploy churn.mlpkg --target production --require-validated --pubkey mlctl.pub
-run predict --target production --input test.csv --output predictions.csv --proba --keep state,churn
-say "head -n 4 predictions.csv"
-head -n 4 predictions.csv
+run pipeline run "$here/../pipelines/churn.yaml"
+run pipeline run "$here/../pipelines/churn.yaml" --if-changed
+say "sh examples/new-day.sh data/train.csv"
+sh "$here/new-day.sh" data/train.csv
+run pipeline status "$here/../pipelines/churn.yaml"
+run pipeline run "$here/../pipelines/churn.yaml" --if-changed
 run deploy status
+say "head -n 4 out/predictions.csv"
+head -n 4 out/predictions.csv
 
 # Serve what the target serves, on a free port, and send it one customer (the first test
 # row, without its label) through the Open Inference Protocol.
@@ -83,14 +81,11 @@ wait $server
 trap - EXIT
 tail -n 1 serve.log
 
-# Monitor: the held-out customers (with their labels) against the profile the model was
-# trained with: drift per feature, prediction drift, the accuracy against validation; and
-# a report to look at. Exit 1 would be an alert (as cron would see it).
-say "mlctl monitor --target production --data test.csv --max-drop 0.05 --report drift.html"
-status=0
-"$MLCTL" monitor --target production --data test.csv --max-drop 0.05 --report drift.html || status=$?
-[ $status -le 1 ] || exit $status
-echo "(exit $status; the report is $work/drift.html)"
-
-run models show churn
+# The monitor stage compared the test customers (with their labels) with the profile the
+# deployed model was trained with: drift per feature, prediction drift, the accuracy against
+# validation. Its report:
+run monitor history churn
+echo
+echo "The drift report: $work/out/drift.html"
+echo "The signing keys: $work/out/keys/churn.key (secret) and churn.pub"
 run runs list
