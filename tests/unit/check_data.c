@@ -211,6 +211,8 @@ START_TEST(test_data_store_killed)
 		if (mlctl_registry_open(&r2, regdir) != 0)
 			_exit(2);
 		mlctl_data_store(r2, fifo, d);
+		mlctl_registry_free(r2);
+		free(fifo);
 		_exit(3);
 	}
 	writer = fork();
@@ -221,6 +223,7 @@ START_TEST(test_data_store_killed)
 		memset(buf, 'x', sizeof(buf));
 		alarm(20);
 		fd = open(fifo, O_WRONLY);
+		free(fifo);
 		for (;;)
 			if (write(fd, buf, sizeof(buf)) < 0)
 				_exit(0);
@@ -408,7 +411,7 @@ static void set_mtime(const char *path, time_t sec, long nsec)
 START_TEST(test_file_digest_cache)
 {
 	const char *p = write_tmp("train.csv", "a,b\n1,2\n");
-	char d1[65], d2[65], want[65];
+	char d1[65], d2[65], want[65], cwd[4096];
 	time_t past = time(NULL) - 1000;
 	bool hashed;
 	size_t size;
@@ -423,10 +426,12 @@ START_TEST(test_file_digest_cache)
 	ck_assert(!hashed);
 	ck_assert_str_eq(d2, want);
 	/* Through another name of the same file (relative, with ..). */
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
 	ck_assert_int_eq(chdir(test_tmpdir), 0);
 	ck_assert_int_eq(mlctl_file_digest_ex(reg, test_tmpdir, d2, &hashed), MLCTL_EUSAGE); /* a directory */
 	ck_assert_int_eq(mkdir("sub", 0700), 0);
 	ck_assert_int_eq(mlctl_file_digest_ex(reg, "sub/../train.csv", d2, &hashed), 0);
+	ck_assert_int_eq(chdir(cwd), 0);
 	ck_assert(!hashed);
 	/* touch: only the mtime (by a nanosecond) changes: hashed once, same digest. */
 	set_mtime(p, past, 123456790);
