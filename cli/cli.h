@@ -295,6 +295,7 @@ extern const cli_subcommand cmd_package_forms[];
 extern const cli_subcommand cmd_deploy_forms[];
 extern const cli_subcommand cmd_runs_forms[];
 extern const cli_subcommand cmd_models_forms[];
+extern const cli_subcommand cmd_data_forms[];
 extern const cli_subcommand cmd_monitor_forms[];
 
 #endif

@@ -57,6 +57,8 @@ const cli_option cli_train_options[] = {
 	  CLI_CALL(O, holdout, parse_holdout) },
 	{ "test", 0, "DATA", "score the model on this file", CLI_STRING(O, test_data) },
 	{ "tag", 0, "K=V", "a tag on the run (repeatable)", CLI_KV(O, tags, ntags) },
+	{ "store-data", 0, NULL, "store the data (and --test) files themselves, compressed (mlctl data)",
+	  CLI_FLAG(O, store_data) },
 	CLI_OPTIONS_END
 };
 #undef O
@@ -137,6 +139,8 @@ static json_t *result_json(cli_ctx *ctx, const mlctl_train_result *r, const mlct
 	json_object_set_new(doc, "cv", json_integer(o->tune || o->cv ? (o->cv ? o->cv : 5) : 0));
 	json_object_set_new(doc, "holdout", o->holdout > 0 ? json_real(o->holdout) : json_null());
 	json_object_set_new(doc, "test_data", o->test_data ? json_string(o->test_data) : json_null());
+	json_object_set_new(doc, "test_digest", r->test_digest[0] ? json_string(r->test_digest) : json_null());
+	json_object_set_new(doc, "data_stored", json_boolean(r->data_stored));
 	json_object_set_new(doc, "mlctl_version", json_string(mlctl_version()));
 	json_object_set_new(doc, "libsvm_version", json_integer(mlctl_libsvm_version()));
 	snprintf(ref, sizeof(ref), "%s:%d", r->name, r->version);

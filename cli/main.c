@@ -27,6 +27,7 @@ const cli_command cli_commands[] = {
 	{ "import-svm", cmd_import_svm, NULL, CLI_NEEDS_REGISTRY, "register a model made by svm-train" },
 	{ "runs", NULL, cmd_runs_forms, CLI_READS_REGISTRY, "list, show and compare runs" },
 	{ "models", NULL, cmd_models_forms, CLI_READS_REGISTRY, "list and show models, move aliases" },
+	{ "data", NULL, cmd_data_forms, CLI_READS_REGISTRY, "list stored data sets, show their runs, check them out" },
 	{ "gc", cmd_gc, NULL, CLI_READS_REGISTRY, "remove stored objects nothing refers to" },
 	{ "help", cmd_help, NULL, 0, "show help for a command" },
 	{ "version", cmd_version, NULL, 0, "print the version" },

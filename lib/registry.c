@@ -47,7 +47,7 @@ struct mlctl_registry {
 	char adopted[MLCTL_RUN_ID_SIZE];  /* the first run that took it ("" before) */
 };
 
-/* Schema version 1. Later versions append to migrations[]; never edit a published one. */
+/* Schema versions 1 and 2. Later versions append to migrations[]; never edit a published one. */
 static const char *const migrations[] = {
 	/* 1 */
 	"CREATE TABLE runs ("
@@ -92,6 +92,10 @@ static const char *const migrations[] = {
 	"  release TEXT NOT NULL, action TEXT NOT NULL, run TEXT, user TEXT, host TEXT,"
 	"  time INTEGER NOT NULL);"
 	"CREATE INDEX deployments_target ON deployments (target, id);",
+	/* 2: the file digest cache (data.c): a file's digest while its stat stays the same. */
+	"CREATE TABLE file_digests (path TEXT PRIMARY KEY, device INTEGER NOT NULL,"
+	"  inode INTEGER NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
+	"  digest TEXT NOT NULL, hashed_ns INTEGER NOT NULL) WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

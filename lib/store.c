@@ -25,6 +25,11 @@
  *
  * gc removes a file first and its objects row after, in one transaction for the pass;
  * a kill between the two leaves a row without a file, which the next gc forgets.
+ *
+ * Compressed objects (store_int.h): data sets are stored deflated behind a magic line,
+ * still named by the digest of their content; the objects row's size is the content's.
+ * Reading (mlctl_store_get(), store_copy_out()) decodes them and checks the digest of
+ * what was decoded.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -37,11 +42,13 @@
 #include <unistd.h>
 
 #include <sqlite3.h>
+#include <zlib.h>
 
 #include "error.h"
 #include "fsutil.h"
 #include "hash.h"
 #include "registry_int.h"
+#include "store_int.h"
 #include "util.h"
 #include "mlctl/store.h"
 #include "banned.h"
@@ -228,6 +235,50 @@ out:
 	return ret;
 }
 
+static bool has_magic(const void *data, size_t len)
+{
+	return len >= STORE_ZLIB_MAGIC_LEN && memcmp(data, STORE_ZLIB_MAGIC, STORE_ZLIB_MAGIC_LEN) == 0;
+}
+
+/* Inflate the zlib stream in (n bytes) into a fresh NUL-terminated buffer. */
+static int inflate_buf(char **out, size_t *len, const unsigned char *in, size_t n, const char *path)
+{
+	strbuf sb = MLCTL_STRBUF_INIT;
+	unsigned char buf[65536];
+	z_stream z;
+	int zr, ret = 0;
+
+	memset(&z, 0, sizeof(z));
+	if (inflateInit(&z) != Z_OK)
+		return mlctl_error_set(MLCTL_ENOMEM, "cannot start inflating %s", path);
+	z.next_in = (unsigned char *)in;
+	do {
+		z.avail_in = n > (1u << 30) ? 1u << 30 : (unsigned)n;
+		n -= z.avail_in;
+		do {
+			z.next_out = buf;
+			z.avail_out = sizeof(buf);
+			zr = inflate(&z, Z_NO_FLUSH);
+			if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+				ret = mlctl_error_set(MLCTL_ECORRUPT, "%s: a damaged compressed object (%s)", path,
+						      z.msg ? z.msg : "zlib error");
+				break;
+			}
+			if ((ret = strbuf_add(&sb, buf, sizeof(buf) - z.avail_out)))
+				break;
+		} while (!ret && zr != Z_STREAM_END && z.avail_out == 0);
+	} while (!ret && zr != Z_STREAM_END && n > 0);
+	if (!ret && zr != Z_STREAM_END)
+		ret = mlctl_error_set(MLCTL_ECORRUPT, "%s: a truncated compressed object", path);
+	inflateEnd(&z);
+	if (ret) {
+		strbuf_release(&sb);
+		return ret;
+	}
+	*out = strbuf_detach(&sb, len);
+	return *out ? 0 : MLCTL_ENOMEM;
+}
+
 int mlctl_store_get(char **out, size_t *len, mlctl_registry *reg, const char *digest)
 {
 	char actual[MLCTL_DIGEST_HEX], *path;
@@ -241,6 +292,14 @@ int mlctl_store_get(char **out, size_t *len, mlctl_registry *reg, const char *di
 	ret = fs_read_file(out, len, path, 0);
 	if (ret == MLCTL_ENOTFOUND)
 		ret = mlctl_error_set(MLCTL_ECORRUPT, "object %.12s is missing from the store (%s)", digest, path);
+	if (!ret && has_magic(*out, *len)) {
+		char *raw = *out;
+
+		ret = inflate_buf(out, len, (unsigned char *)raw + STORE_ZLIB_MAGIC_LEN, *len - STORE_ZLIB_MAGIC_LEN, path);
+		free(raw);
+		if (ret)
+			*out = NULL;
+	}
 	if (!ret) {
 		hash_buf_hex(actual, *out, *len);
 		if (strcmp(actual, digest) != 0) {
@@ -248,6 +307,231 @@ int mlctl_store_get(char **out, size_t *len, mlctl_registry *reg, const char *di
 			free(*out);
 			*out = NULL;
 		}
+	}
+	free(path);
+	return ret;
+}
+
+/* ---- compressed objects ---- */
+
+/* Write what deflate made of the input so far (flush: Z_NO_FLUSH or Z_FINISH). */
+static int deflate_out(z_stream *z, int flush, fs_atomic *af, uint64_t *stored, const char *src)
+{
+	unsigned char buf[65536];
+	int zr;
+
+	do {
+		size_t n;
+
+		z->next_out = buf;
+		z->avail_out = sizeof(buf);
+		zr = deflate(z, flush);
+		if (zr == Z_STREAM_ERROR)
+			return mlctl_error_set(MLCTL_ERROR, "deflating %s: zlib stream error", src);
+		n = sizeof(buf) - z->avail_out;
+		if (n && fwrite(buf, 1, n, af->fp) != n)
+			return mlctl_error_errno(MLCTL_EIO, "cannot write %s into the store", src);
+		*stored += n;
+	} while (z->avail_out == 0);
+	return 0;
+}
+
+/* Copy the open file in (named src) to af deflated, hashing exactly the bytes read. */
+static int copy_deflating(char out[65], uint64_t *size, uint64_t *stored, int in, const char *src, fs_atomic *af)
+{
+	unsigned char buf[65536];
+	z_stream z;
+	hash_ctx h;
+	ssize_t n;
+	int ret = 0;
+
+	*size = 0;
+	*stored = STORE_ZLIB_MAGIC_LEN;
+	if (fwrite(STORE_ZLIB_MAGIC, 1, STORE_ZLIB_MAGIC_LEN, af->fp) != STORE_ZLIB_MAGIC_LEN)
+		return mlctl_error_errno(MLCTL_EIO, "cannot write %s into the store", src);
+	memset(&z, 0, sizeof(z));
+	if (deflateInit(&z, Z_DEFAULT_COMPRESSION) != Z_OK)
+		return mlctl_error_set(MLCTL_ENOMEM, "cannot start deflating %s", src);
+	hash_init(&h);
+	while (!ret && (n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = mlctl_error_errno(MLCTL_EIO, "cannot read %s", src);
+			break;
+		}
+		hash_update(&h, buf, (size_t)n);
+		*size += (uint64_t)n;
+		z.next_in = buf;
+		z.avail_in = (unsigned)n;
+		ret = deflate_out(&z, Z_NO_FLUSH, af, stored, src);
+	}
+	if (!ret)
+		ret = deflate_out(&z, Z_FINISH, af, stored, src);
+	deflateEnd(&z);
+	hash_final_hex(&h, out);
+	return ret;
+}
+
+int store_put_file_deflate(char out[65], uint64_t *size, uint64_t *stored, mlctl_registry *reg, const char *src,
+			   const char *media_type)
+{
+	char *incoming = NULL, *path = NULL;
+	fs_atomic *af = NULL;
+	bool exists, compressed;
+	int in = -1, ret;
+
+	out[0] = '\0';
+	*size = *stored = 0;
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0)
+		return mlctl_error_errno(errno == ENOENT ? MLCTL_ENOTFOUND : MLCTL_EIO, "cannot open %s", src);
+	if ((ret = mlctl_store_hold(reg)))
+		goto out;
+	if (!(incoming = mlctl_asprintf("%s/objects/incoming", mlctl_registry_path(reg)))) {
+		ret = MLCTL_ENOMEM;
+		goto out;
+	}
+	if ((ret = fs_atomic_open(&af, incoming, 0444)) || (ret = copy_deflating(out, size, stored, in, src, af)) ||
+	    (ret = object_path_ready(&path, reg, out)) || (ret = object_touch(&exists, path)))
+		goto out;
+	if (exists) {
+		fs_atomic_abort(af);
+		if (!store_object_info(reg, out, &compressed, stored))
+			*stored = *size;
+	} else {
+		free(af->path);
+		af->path = path;
+		path = NULL;
+		ret = fs_atomic_commit(af);
+	}
+	af = NULL;
+	if (!ret)
+		ret = record_object(reg, out, (size_t)*size, media_type);
+out:
+	fs_atomic_abort(af);
+	if (in >= 0)
+		close(in);
+	free(incoming);
+	free(path);
+	return ret;
+}
+
+bool store_object_info(mlctl_registry *reg, const char *digest, bool *compressed, uint64_t *stored_size)
+{
+	char *path = mlctl_store_path(reg, digest), head[STORE_ZLIB_MAGIC_LEN];
+	struct stat st;
+	int fd;
+
+	*compressed = false;
+	*stored_size = 0;
+	if (!path)
+		return false;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return false;
+	}
+	*stored_size = (uint64_t)st.st_size;
+	*compressed = read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) && has_magic(head, sizeof(head));
+	close(fd);
+	return true;
+}
+
+/* Write n bytes to out while hashing them. */
+static int out_hashing(FILE *out, const char *out_name, hash_ctx *h, uint64_t *size, const void *p, size_t n)
+{
+	if (n && fwrite(p, 1, n, out) != n)
+		return mlctl_error_errno(MLCTL_EIO, "cannot write %s", out_name);
+	hash_update(h, p, n);
+	*size += n;
+	return 0;
+}
+
+/* Stream the rest of the open object in to out, inflated (zlib) or as it is. */
+static int copy_object(uint64_t *size, hash_ctx *h, int in, bool zlib, const char *path, FILE *out, const char *out_name)
+{
+	unsigned char buf[65536], obuf[65536];
+	z_stream z;
+	ssize_t n;
+	int zr = Z_OK, ret = 0;
+
+	memset(&z, 0, sizeof(z));
+	if (zlib && inflateInit(&z) != Z_OK)
+		return mlctl_error_set(MLCTL_ENOMEM, "cannot start inflating %s", path);
+	while (!ret && zr != Z_STREAM_END && (n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = mlctl_error_errno(MLCTL_EIO, "cannot read %s", path);
+			break;
+		}
+		if (!zlib) {
+			ret = out_hashing(out, out_name, h, size, buf, (size_t)n);
+			continue;
+		}
+		z.next_in = buf;
+		z.avail_in = (unsigned)n;
+		do {
+			z.next_out = obuf;
+			z.avail_out = sizeof(obuf);
+			zr = inflate(&z, Z_NO_FLUSH);
+			if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+				ret = mlctl_error_set(MLCTL_ECORRUPT, "%s: a damaged compressed object (%s)", path,
+						      z.msg ? z.msg : "zlib error");
+				break;
+			}
+			ret = out_hashing(out, out_name, h, size, obuf, sizeof(obuf) - z.avail_out);
+		} while (!ret && zr != Z_STREAM_END && (z.avail_in > 0 || z.avail_out == 0));
+	}
+	if (zlib) {
+		if (!ret && zr != Z_STREAM_END)
+			ret = mlctl_error_set(MLCTL_ECORRUPT, "%s: a truncated compressed object", path);
+		inflateEnd(&z);
+	}
+	return ret;
+}
+
+int store_copy_out(uint64_t *size, mlctl_registry *reg, const char *digest, FILE *out, const char *out_name)
+{
+	char actual[MLCTL_DIGEST_HEX], *path, head[STORE_ZLIB_MAGIC_LEN];
+	hash_ctx h;
+	ssize_t n;
+	bool zlib;
+	int fd, ret;
+
+	*size = 0;
+	if (!hash_is_hex(digest))
+		return mlctl_error_set(MLCTL_EUSAGE, "\"%s\" is not a SHA-256 digest", digest);
+	if (!(path = mlctl_store_path(reg, digest)))
+		return MLCTL_ENOMEM;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		ret = errno == ENOENT ? mlctl_error_set(MLCTL_ENOTFOUND, "object %.12s is not in the store (%s)", digest, path)
+				      : mlctl_error_errno(MLCTL_EIO, "cannot open %s", path);
+		free(path);
+		return ret;
+	}
+	hash_init(&h);
+	do
+		n = read(fd, head, sizeof(head));
+	while (n < 0 && errno == EINTR);
+	zlib = n == (ssize_t)sizeof(head) && has_magic(head, sizeof(head));
+	if (n < 0)
+		ret = mlctl_error_errno(MLCTL_EIO, "cannot read %s", path);
+	else if (zlib)
+		ret = 0;
+	else
+		ret = out_hashing(out, out_name, &h, size, head, (size_t)n);
+	if (!ret)
+		ret = copy_object(size, &h, fd, zlib, path, out, out_name);
+	close(fd);
+	if (!ret) {
+		hash_final_hex(&h, actual);
+		if (strcmp(actual, digest) != 0)
+			ret = mlctl_error_set(MLCTL_ECORRUPT, "object %.12s is damaged: %s holds content with digest %.12s",
+					      digest, path, actual);
 	}
 	free(path);
 	return ret;

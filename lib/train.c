@@ -19,6 +19,7 @@
 #include "schema.h"
 #include "tune.h"
 #include "util.h"
+#include "mlctl/data.h"
 #include "mlctl/store.h"
 #include "mlctl/train.h"
 #include "banned.h"
@@ -609,6 +610,26 @@ static int describe_task(train_state *s)
 	return r->task && r->task_reason ? 0 : MLCTL_ENOMEM;
 }
 
+/*
+ * --store-data: put the data file itself into the store (compressed). It is read a second
+ * time, so it must still be what was loaded: its digest must be the table's. The store
+ * lock this takes is kept until mlctl_train() ends, after the run's lineage (which names
+ * the digest and so keeps the object from gc) is committed.
+ */
+static int store_data(mlctl_registry *reg, const char *path, const char *loaded_digest)
+{
+	char digest[65];
+	int ret;
+
+	if ((ret = mlctl_data_store(reg, path, digest)))
+		return ret;
+	if (strcmp(digest, loaded_digest) != 0)
+		return mlctl_error_set(MLCTL_EDATA,
+				       "%s changed while it was read: digest %.12s when loaded, %.12s when stored; train again",
+				       path, loaded_digest, digest);
+	return 0;
+}
+
 static int run_training(train_state *s, const char *run)
 {
 	const mlctl_train_options *o = s->o;
@@ -625,6 +646,8 @@ static int run_training(train_state *s, const char *run)
 	if ((ret = log_options(s, run)))
 		return ret;
 	if ((ret = ds_table_load(&s->table, o->data, fmt)))
+		return ret;
+	if (o->store_data && (ret = store_data(s->reg, o->data, s->table->digest)))
 		return ret;
 	snprintf(s->res->dataset_digest, sizeof(s->res->dataset_digest), "%s", s->table->digest);
 	if ((ret = mlctl_dataset_record(s->reg, s->table->digest, o->data, ds_format_name(s->table->format),
@@ -656,7 +679,13 @@ static int run_training(train_state *s, const char *run)
 	else if (o->test_data) {
 		if ((ret = ds_table_load(&s->test_table, o->test_data, fmt)))
 			return ret;
-		if ((ret = mlctl_run_log_object(s->reg, run, "input", "test_data", s->test_table->digest)))
+		if (o->store_data && (ret = store_data(s->reg, o->test_data, s->test_table->digest)))
+			return ret;
+		snprintf(s->res->test_digest, sizeof(s->res->test_digest), "%s", s->test_table->digest);
+		if ((ret = mlctl_dataset_record(s->reg, s->test_table->digest, o->test_data,
+						ds_format_name(s->test_table->format), (int64_t)s->test_table->nrows,
+						(int64_t)s->test_table->ncols)) ||
+		    (ret = mlctl_run_log_object(s->reg, run, "input", "test_data", s->test_table->digest)))
 			return ret;
 		ret = schema_transform_table(&s->test_m, s->schema, s->test_table, NULL, 0, true);
 	}
@@ -682,6 +711,7 @@ static int run_training(train_state *s, const char *run)
 	s->res->total_seconds = mlctl_monotonic() - t0;
 	s->res->svm_type = mlctl_strdup(model_type_name(s->param.svm_type));
 	s->res->kernel = mlctl_strdup(model_kernel_name(s->param.kernel_type));
+	s->res->data_stored = o->store_data;
 	return 0;
 }
 

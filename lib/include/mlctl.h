@@ -44,6 +44,7 @@
 #include "mlctl/common.h"
 #include "mlctl/registry.h"
 #include "mlctl/store.h"
+#include "mlctl/data.h"
 #include "mlctl/train.h"
 #include "mlctl/predict.h"
 #include "mlctl/validate.h"

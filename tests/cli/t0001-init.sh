@@ -10,7 +10,7 @@ check "registry.db created" test -f .mlctl/registry.db
 check "objects/ created" test -d .mlctl/objects
 check "targets/ created" test -d .mlctl/targets
 check "WAL mode" test "$(sqlite3 .mlctl/registry.db 'PRAGMA journal_mode')" = wal
-check "schema version 1" test "$(sqlite3 .mlctl/registry.db 'PRAGMA user_version')" = 1
+check "schema version 2" test "$(sqlite3 .mlctl/registry.db 'PRAGMA user_version')" = 2
 
 # Something recorded, then init again: harmless, nothing lost.
 sqlite3 .mlctl/registry.db "INSERT INTO models (name, created) VALUES ('keepme', 1)"
@@ -22,7 +22,7 @@ check "init again keeps the data" test "$(sqlite3 .mlctl/registry.db 'SELECT nam
 run --json init
 expect_rc "init --json on an existing registry exits 0" 0
 check "init --json: created false" test "$(json 'd["created"]')" = False
-check "init --json: schema" test "$(json 'd["schema"]')" = 1
+check "init --json: schema" test "$(json 'd["schema"]')" = 2
 
 run init --json proj
 expect_rc "init DIR --json exits 0" 0

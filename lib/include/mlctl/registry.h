@@ -16,7 +16,7 @@ extern "C" {
 #endif
 
 /* The schema version this library writes (PRAGMA user_version). */
-#define MLCTL_REGISTRY_SCHEMA 1
+#define MLCTL_REGISTRY_SCHEMA 2
 
 /* A run id: a ULID (26 Crockford base32 characters, sortable by time) and a NUL. */
 #define MLCTL_RUN_ID_SIZE 27

@@ -49,11 +49,13 @@ typedef struct mlctl_train_options {
 	char *const *argv;
 	mlctl_progress_cb progress;
 	void *progress_payload;
+	bool store_data;                  /* also store the data (and test_data) files
+					     themselves, compressed (mlctl_data_store()) */
 } mlctl_train_options;
 /* Everything 0 or NULL but the seed, 1 (the 23rd field). Positional, every field named, as
  * the other initialisers, so C++ and -Wmissing-field-initializers take it too. */
 #define MLCTL_TRAIN_OPTIONS_INIT { NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, \
-	NULL, 0, NULL, 0, false, 0, NULL, NULL, 0, 1, 0, NULL, NULL, 0, 0, NULL, NULL, NULL }
+	NULL, 0, NULL, 0, false, 0, NULL, NULL, 0, 1, 0, NULL, NULL, 0, 0, NULL, NULL, NULL, false }
 
 typedef struct mlctl_train_result {
 	char run[MLCTL_RUN_ID_SIZE];
@@ -79,6 +81,8 @@ typedef struct mlctl_train_result {
 	char *task_reason;                /* e.g. "3 classes", "label has 214 distinct values",
 					     "given by --type"; may be "" */
 	bool task_inferred;               /* no --type: the task was inferred from the label */
+	bool data_stored;                 /* store_data: the data files are in the store */
+	char test_digest[65];             /* the digest of test_data, "" without one */
 } mlctl_train_result;
 
 /*
