@@ -582,6 +582,41 @@ out:
 	return status;
 }
 
+/* Inputs marked store: true go into the store (compressed, once per content) before the
+ * stages run, named as inputs of the pipeline run, so `mlctl data checkout` can give back
+ * the exact bytes a model was trained on. */
+static int store_inputs(cli_ctx *ctx, const mlctl_pipeline *pl, const char *run_id)
+{
+	size_t i, k;
+	int ret;
+
+	for (i = 0; i < pl->ninputs; i++) {
+		if (!pl->inputs[i].store)
+			continue;
+		for (k = 0; k < pl->inputs[i].nfiles; k++) {
+			const char *f = pl->inputs[i].files[k];
+			mlctl_data_info *info = NULL;
+			char digest[65];
+			bool have;
+
+			if ((ret = mlctl_file_digest(ctx->reg, f, digest)))
+				return cli_fail(ret);
+			have = mlctl_data_get(&info, ctx->reg, digest) == 0 && info->stored;
+			mlctl_data_info_free(info);
+			if (!have && (ret = mlctl_data_store(ctx->reg, f, digest)))
+				return cli_fail(ret);
+			ret = mlctl_run_log_object(ctx->reg, run_id, "input", "data", digest);
+			if (!have)
+				mlctl_store_release(ctx->reg);
+			if (ret)
+				return cli_fail(ret);
+			if (!have && !ctx->quiet && !ctx->json)
+				printf("%-24s stored %s (%.12s)\n", pl->inputs[i].name, f, digest);
+		}
+	}
+	return 0;
+}
+
 /* A registry named by --registry or $MLCTL_REGISTRY that is not there yet is created, so a
  * pipeline runs from a fresh clone with only that set (an unnamed one is never created). */
 static int init_named_registry(cli_ctx *ctx)
@@ -715,6 +750,8 @@ static int pipeline_run(cli_ctx *ctx, int argc, char **argv)
 			goto out;
 		}
 	}
+	if (nrun && (status = store_inputs(ctx, pl, pipeline_run_id)))
+		goto finish;
 	for (j = 0; j < plan->njobs && !status; j++) {
 		mlctl_pipeline_job *job = &plan->jobs[j];
 		double t0;
@@ -772,6 +809,7 @@ static int pipeline_run(cli_ctx *ctx, int argc, char **argv)
 			       m ? "  " : "", m ? m : "", v ? "  verdict " : "", v ? v : "");
 		}
 	}
+finish:
 	if (pipeline_run_id[0]) {
 		if (stopped)
 			mlctl_run_set_verdict(ctx->reg, pipeline_run_id, "fail");

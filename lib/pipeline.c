@@ -22,6 +22,7 @@
 #include "fsutil.h"
 #include "hash.h"
 #include "util.h"
+#include "mlctl/data.h"
 #include "mlctl/pipeline.h"
 #include "banned.h"
 
@@ -1200,13 +1201,11 @@ static int resolve(char **out, const mlctl_pipeline *pl, const mlctl_pipeline_pl
 	return *out ? 0 : MLCTL_ENOMEM;
 }
 
-/* The digest of an input file (the registry's cache, when it has one for the file's stat). */
+/* The digest of an input file: from the registry's cache while the file's stat is the one
+ * recorded, so an unchanged 1 GB input is not read again. */
 static int file_digest(mlctl_registry *reg, const char *path, char out[65])
 {
-	size_t size;
-
-	(void)reg;
-	return hash_file_hex(out, &size, path);
+	return mlctl_file_digest(reg, path, out);
 }
 
 static int job_config(mlctl_registry *reg, const mlctl_pipeline *pl, mlctl_pipeline_plan *plan, size_t j)

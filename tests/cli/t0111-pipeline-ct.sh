@@ -1,5 +1,5 @@
 #!/bin/sh
-# t0101-pipeline-ct.sh — continuous training with pipelines/churn.yaml, end to end, on a copy
+# t0111-pipeline-ct.sh — continuous training with pipelines/churn.yaml, end to end, on a copy
 # of examples/churn: the first run trains, validates, packages (making its key pair),
 # deploys, scores and monitors; a second run skips every stage and records nothing;
 # `touch` without a content change reruns nothing; a day of new rows retrains, revalidates,
@@ -76,6 +76,8 @@ for s in train validate package deploy predict monitor; do
 done
 expect_out "new day: churn:2 trained" "^train +done in .* churn:2"
 check "new day: production serves churn:2" test "$(deployed)" = churn:2
+cp data/train.csv day1.csv
+expect_out "new day: the new training data is stored (store: true)" "^train +stored .*data/train.csv"
 i=0
 while [ $i -lt 100 ]; do
 	v=$(curl -s "http://127.0.0.1:$SERVE_PORT/v2/models/churn" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["versions"][0])' 2>/dev/null)
@@ -101,6 +103,10 @@ expect_rc "bad day: exit 1" 1
 expect_out "bad day: validate stopped it" "^validate +STOPPED the pipeline"
 expect_out "bad day: deploy did not run" "^deploy +not run"
 check "bad day: production still serves churn:2" test "$(deployed)" = churn:2
+run data checkout churn@production prod-data.csv
+expect_rc "bad day: the production model's training data checks out" 0
+check "bad day: ... byte for byte the day-1 file, not today's" cmp -s prod-data.csv day1.csv
+check "bad day: today's file differs" sh -c "! cmp -s prod-data.csv data/train.csv"
 run pipeline run "$PIPE" --if-changed
 expect_rc "bad day, again from cron: up to date, exit 0" 0
 expect_out "bad day, again: says the gate stopped it" "^up to date \(validate stopped the pipeline"
