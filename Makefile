@@ -29,7 +29,7 @@ PKGS      := sqlite3 yaml-0.1 zlib jansson libmicrohttpd libarchive libsodium
 DEB_PKGS  := build-essential pkg-config libsvm-dev libsqlite3-dev libyaml-dev zlib1g-dev \
              check libjansson-dev libmicrohttpd-dev libarchive-dev libsodium-dev \
              libopenblas-dev libsvm-tools python3-sklearn python3-numpy python3-scipy python3-pandas python3-yaml python3-flask gunicorn minisign \
-             mandoc sqlite3 valgrind hyperfine wrk curl clang time libxml2-utils prometheus chromium
+             mandoc sqlite3 valgrind hyperfine wrk curl clang time libxml2-utils prometheus chromium strace bc
 
 OPT       ?= -O2
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Wno-format-truncation
