@@ -351,14 +351,17 @@ fail:
 	return ret;
 }
 
-/* Check the schema of a registry opened read-only: it cannot be migrated. */
-static int check_schema_readonly(mlctl_registry *reg)
+/* Check the schema of a registry opened read-only: it cannot be migrated. *older says the
+ * registry is of an older schema (one that a writer would migrate). */
+static int check_schema_readonly(mlctl_registry *reg, bool *older)
 {
 	int64_t version;
 	int ret = pragma_int(reg, "PRAGMA user_version", &version);
 
+	*older = false;
 	if (ret)
 		return ret;
+	*older = version < MLCTL_REGISTRY_SCHEMA;
 	if (version > MLCTL_REGISTRY_SCHEMA)
 		return mlctl_error_set(MLCTL_ECONFIG,
 				       "%s: the registry has schema version %lld, written by a newer mlctl; this mlctl %s knows up to %d: upgrade mlctl",
@@ -478,10 +481,25 @@ static int open_db(mlctl_registry **out, const char *dir, int mode, bool create)
 		goto fail;
 	}
 	if (mode == MLCTL_REGISTRY_READONLY || (mode == MLCTL_REGISTRY_READWRITE_OR_READONLY && !writable(dir, path))) {
+		bool older = false;
+
 		reg->readonly = true;
 		ret = open_readonly(reg, path);
 		if (!ret)
-			ret = check_schema_readonly(reg);
+			ret = check_schema_readonly(reg, &older);
+		/* A reader of an older registry it could write (a new mlctl's first command after
+		 * an upgrade is often a read): migrate it through a writer first, then read. */
+		if (ret && older && writable(dir, path)) {
+			mlctl_registry *rw = NULL;
+
+			if ((ret = open_db(&rw, dir, MLCTL_REGISTRY_READWRITE, false)) == 0) {
+				mlctl_registry_free(rw);
+				sqlite3_close_v2(reg->db);
+				reg->db = NULL;
+				if ((ret = open_readonly(reg, path)) == 0)
+					ret = check_schema_readonly(reg, &older);
+			}
+		}
 	} else {
 		ret = open_readwrite(reg, path, create);
 	}

@@ -584,11 +584,15 @@ START_TEST(test_data_schema1_upgrade)
 	ck_assert(hashed);
 	ck_assert_int_eq(mlctl_file_digest_ex(reg, p, d, &hashed), 0);
 	ck_assert(!hashed);
-	/* Read-only, a schema-1 registry is refused (it cannot be migrated there). */
+	/* Opened read-only, a schema-1 registry that can be written is migrated first. */
 	mlctl_registry_free(reg);
 	reg = NULL;
 	sql("DROP TABLE file_digests; PRAGMA user_version = 1");
-	ck_assert_int_eq(mlctl_registry_open_mode(&reg, regdir, MLCTL_REGISTRY_READONLY), MLCTL_ECONFIG);
+	ck_assert_int_eq(mlctl_registry_open_mode(&reg, regdir, MLCTL_REGISTRY_READONLY), 0);
+	ck_assert(mlctl_registry_readonly(reg));
+	ck_assert_int_eq(mlctl_file_digest_ex(reg, p, d, &hashed), 0);
+	mlctl_registry_free(reg);
+	reg = NULL;
 	ck_assert_int_eq(mlctl_registry_open(&reg, regdir), 0);
 }
 END_TEST
