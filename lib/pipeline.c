@@ -55,6 +55,11 @@ typedef struct loader {
 	bool uses_each;
 	const yaml_node_t *each_at;   /* where ${each.*} was first used */
 	size_t each_input;     /* + 1 */
+	/* per stage (file order), for resolve_each(): */
+	bool *refs;            /* refs[s * n + d]: stage s uses stage d's outputs */
+	size_t *own_each;      /* the pattern input it refers to itself, + 1 */
+	const yaml_node_t **each_node;  /* where it uses ${each.*}, or NULL */
+	yaml_node_t **stage_node;
 } loader;
 
 static int at(const loader *L, const yaml_node_t *n, const char *fmt, ...)
@@ -744,7 +749,11 @@ static int stage_names(loader *L, yaml_node_t *map)
 		return at(L, map, "stages is empty");
 	L->pl->stages = mlctl_calloc(n, sizeof(*L->pl->stages));
 	L->uses = mlctl_calloc(n, sizeof(*L->uses));
-	if (!L->pl->stages || !L->uses)
+	L->refs = mlctl_calloc(n * n, sizeof(*L->refs));
+	L->own_each = mlctl_calloc(n, sizeof(*L->own_each));
+	L->each_node = mlctl_calloc(n, sizeof(*L->each_node));
+	L->stage_node = mlctl_calloc(n, sizeof(*L->stage_node));
+	if (!L->pl->stages || !L->uses || !L->refs || !L->own_each || !L->each_node || !L->stage_node)
 		return MLCTL_ENOMEM;
 	for (pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = node(L, pr->key), *v = node(L, pr->value), *kn;
@@ -836,20 +845,47 @@ static int load_stage(loader *L, size_t idx, yaml_node_t *v)
 		if (!L->uses[i])
 			continue;
 		ret = add_dep(s, i);
-		/* Using the outputs of a stage that runs per file: this one does too. */
-		if (!ret && L->pl->stages[i].each) {
-			if (L->each_input && L->each_input != L->pl->stages[i].each)
-				ret = at(L, v, "stage %s: runs per file of '%s' and of '%s'; one input only",
-					 s->name, L->pl->inputs[L->each_input - 1].name,
-					 L->pl->inputs[L->pl->stages[i].each - 1].name);
-			L->each_input = L->pl->stages[i].each;
-		}
+		L->refs[idx * L->pl->nstages + i] = true;
 	}
-	if (!ret && L->uses_each && !L->each_input)
-		ret = at(L, L->each_at, "stage %s: ${each.*} is for a stage that runs once per file of an input "
-			 "with a pattern", s->name);
-	s->each = L->each_input;
+	/* Whether it runs per file is settled once every stage is read (resolve_each). */
+	L->own_each[idx] = L->each_input;
+	L->each_node[idx] = L->uses_each ? L->each_at : NULL;
+	L->stage_node[idx] = v;
 	return ret;
+}
+
+/*
+ * A stage runs once per file of a pattern input when it refers to that input, or to the
+ * outputs of a stage that does (whatever the order of the file). state: 0 not seen, 1 being
+ * resolved (a cycle, which order_stages() reports), 2 done.
+ */
+static int resolve_each(loader *L, size_t s, unsigned char *state)
+{
+	mlctl_pipeline *pl = L->pl;
+	size_t d, n = pl->nstages, each = L->own_each[s];
+	int ret;
+
+	if (state[s])
+		return 0;
+	state[s] = 1;
+	for (d = 0; d < n; d++) {
+		if (!L->refs[s * n + d])
+			continue;
+		if ((ret = resolve_each(L, d, state)))
+			return ret;
+		if (!pl->stages[d].each)
+			continue;
+		if (each && each != pl->stages[d].each)
+			return at(L, L->stage_node[s], "stage %s: runs per file of '%s' and of '%s'; one input only",
+				  pl->stages[s].name, pl->inputs[each - 1].name, pl->inputs[pl->stages[d].each - 1].name);
+		each = pl->stages[d].each;
+	}
+	if (L->each_node[s] && !each)
+		return at(L, L->each_node[s], "stage %s: ${each.*} is for a stage that runs once per file of an "
+			  "input with a pattern", pl->stages[s].name);
+	pl->stages[s].each = each;
+	state[s] = 2;
+	return 0;
 }
 
 /* Stages in dependency order, file order among the ready ones; a cycle is an error. */
@@ -956,6 +992,15 @@ static int load_root(loader *L, yaml_node_t *root)
 		return ret;
 	for (pr = stages->data.mapping.pairs.start, i = 0; pr < stages->data.mapping.pairs.top && !ret; pr++, i++)
 		ret = load_stage(L, i, node(L, pr->value));
+	if (!ret) {
+		unsigned char *state = mlctl_calloc(L->pl->nstages, 1);
+
+		if (!state)
+			return MLCTL_ENOMEM;
+		for (i = 0; i < L->pl->nstages && !ret; i++)
+			ret = resolve_each(L, i, state);
+		free(state);
+	}
 	return ret ? ret : order_stages(L);
 }
 
@@ -1036,6 +1081,10 @@ out:
 	}
 	free(L.vars);
 	free(L.uses);
+	free(L.refs);
+	free(L.own_each);
+	free(L.each_node);
+	free(L.stage_node);
 	free(dir);
 	free(text);
 	if (ret)

@@ -273,6 +273,16 @@ START_TEST(test_pipeline_plan)
 	ck_assert_pstr_eq(plan->jobs[1].reason, "upstream train changed");
 	mlctl_pipeline_plan_free(plan);
 
+	/* A stage using a per-file stage's output runs per file too, wherever it is written. */
+	plan = plan_of(reg, &pl, "data:\n  d: a.csv\n  days: days/*.csv\n"
+		       "stages:\n  report:\n    kind: predict\n    input: ${score.output}\n"
+		       "  score:\n    kind: predict\n    input: ${data.days}\n    output: out/${each.stem}.s\n");
+	ck_assert_uint_eq(plan->njobs, 6);
+	ck_assert_str_eq(plan->jobs[3].label, "report[d1.csv]");
+	ck_assert_uint_eq(plan->jobs[3].ndeps, 1);
+	ck_assert_uint_eq(plan->jobs[3].deps[0], 0);
+	mlctl_pipeline_plan_free(plan);
+
 	/* A changed option. */
 	write_tmp("a.csv", "x\n1\n");
 	plan = plan_of(reg, &pl, "data:\n  d: a.csv\n  days: days/*.csv\n"
