@@ -173,7 +173,7 @@ bad "unknown key of an input" datakey.yaml \
 
 printf '%s\nstages:\n  train:\n    data: ${data.iris}\n    name: ${each.stem}\n' "$head" >each.yaml
 bad "\${each.*} in a stage that does not run per file" each.yaml \
-	"each.yaml:6:5: stage train: \${each.*} is for a stage that runs once per file of an input with a pattern"
+	"each.yaml:7:11: stage train: \${each.*} is for a stage that runs once per file of an input with a pattern"
 
 printf 'name: bad\ndata:\n  days: in/*.csv\nstages:\n  train:\n    data: ${data.days}\n    name: ${each.base}\n' >eachfield.yaml
 bad "an unknown \${each.*} field" eachfield.yaml \
