@@ -463,10 +463,20 @@ int mlctl_data_resolve(char out[65], mlctl_registry *reg, const char *ref)
 	return MLCTL_ENOTFOUND;
 }
 
+/* Whether path names something checkout must not replace unasked: anything but a pipe, a
+ * character device or a socket, which are written to; a dangling link too. */
+static bool something_there(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0)
+		return !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISSOCK(st.st_mode);
+	return lstat(path, &st) == 0;
+}
+
 int mlctl_data_checkout(mlctl_registry *reg, const char *digest, const char *path, bool force, uint64_t *size)
 {
 	fs_atomic *af = NULL;
-	struct stat st;
 	uint64_t n = 0;
 	bool compressed;
 	int ret;
@@ -479,7 +489,7 @@ int mlctl_data_checkout(mlctl_registry *reg, const char *digest, const char *pat
 		return mlctl_error_set(MLCTL_ENOTFOUND,
 				       "data %.12s is not in the store (only its digest was recorded: train with --store-data to keep the data itself)",
 				       digest);
-	if (!force && lstat(path, &st) == 0)
+	if (!force && something_there(path))
 		return mlctl_error_set(MLCTL_EEXISTS, "%s exists: give --force to overwrite it", path);
 	if ((ret = fs_atomic_open(&af, path, 0644)))
 		return ret;

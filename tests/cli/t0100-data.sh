@@ -98,6 +98,14 @@ check "the existing file is untouched" cmp -s restored-prod.csv v1.csv
 run data checkout churn:2 restored-prod.csv --force
 expect_rc "data checkout --force exits 0" 0
 check "--force replaced it" cmp -s restored-prod.csv v2.csv
+# A named pipe is written to, not refused as an existing file.
+mkfifo pipe
+cat pipe >from-pipe.csv &
+reader=$!
+run data checkout churn:1 pipe
+wait $reader
+expect_rc "data checkout into a named pipe exits 0" 0
+check "through the pipe, byte for byte" cmp -s from-pipe.csv v1.csv
 run data checkout churn:3 v3.csv
 expect_rc "data checkout of data not stored exits 66" 66
 expect_err "data checkout: only its digest was recorded" "not in the store .*--store-data"

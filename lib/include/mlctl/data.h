@@ -93,7 +93,9 @@ int mlctl_data_resolve(char out[65], mlctl_registry *reg, const char *ref);
 /*
  * Write the stored data digest to path: decoded into a temp file beside it, verified
  * against the digest, then renamed (a damaged object leaves path as it was: MLCTL_ECORRUPT).
- * An existing path is refused with MLCTL_EEXISTS unless force. MLCTL_ENOTFOUND when the
+ * An existing file is refused with MLCTL_EEXISTS unless force; a pipe or a character
+ * device is written to in place, as it streams (a damaged object is then
+ * found at its end, after its bytes went out). MLCTL_ENOTFOUND when the
  * data is not stored. *size (may be NULL) gets the bytes written.
  */
 int mlctl_data_checkout(mlctl_registry *reg, const char *digest, const char *path, bool force, uint64_t *size);
