@@ -40,11 +40,11 @@
 	"SELECT digest FROM datasets UNION" \
 	" SELECT digest FROM run_objects WHERE role = 'input' AND name IN ('data', 'test_data')"
 
-int mlctl_data_store(mlctl_registry *reg, const char *path, char digest[65])
+int mlctl_data_store(char out[65], mlctl_registry *reg, const char *path)
 {
 	uint64_t size, stored;
 
-	return store_put_file_deflate(digest, &size, &stored, reg, path, DATA_MEDIA_TYPE);
+	return store_put_file_deflate(out, &size, &stored, reg, path, DATA_MEDIA_TYPE);
 }
 
 /* ---- the file digest cache ---- */
@@ -135,7 +135,7 @@ static int hash_fd(char out[65], int fd, const char *path)
 	return 0;
 }
 
-int mlctl_file_digest_ex(mlctl_registry *reg, const char *path, char out[65], bool *hashed)
+int mlctl_file_digest_ex(char out[65], bool *hashed, mlctl_registry *reg, const char *path)
 {
 	struct stat before, after;
 	char *abs = NULL;
@@ -186,9 +186,9 @@ out:
 	return ret;
 }
 
-int mlctl_file_digest(mlctl_registry *reg, const char *path, char out[65])
+int mlctl_file_digest(char out[65], mlctl_registry *reg, const char *path)
 {
-	return mlctl_file_digest_ex(reg, path, out, NULL);
+	return mlctl_file_digest_ex(out, NULL, reg, path);
 }
 
 /* ---- listing ---- */
@@ -448,6 +448,11 @@ int mlctl_data_resolve(char out[65], mlctl_registry *reg, const char *ref)
 	out[0] = '\0';
 	if (!is_hex_prefix(ref))
 		return model_data(out, reg, ref);
+	/* A whole digest of data in the store, whether or not a run recorded it. */
+	if (hash_is_hex(ref) && mlctl_store_has(reg, ref)) {
+		memcpy(out, ref, 65);
+		return 0;
+	}
 	if ((ret = resolve_digest(out, reg, ref)) != MLCTL_ENOTFOUND)
 		return ret;
 	/* Hex digits that name no data set may still be a model's name. */
@@ -458,10 +463,20 @@ int mlctl_data_resolve(char out[65], mlctl_registry *reg, const char *ref)
 	return MLCTL_ENOTFOUND;
 }
 
+/* Whether path names something checkout must not replace unasked: anything but a pipe, a
+ * character device or a socket, which are written to; a dangling link too. */
+static bool something_there(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0)
+		return !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISSOCK(st.st_mode);
+	return lstat(path, &st) == 0;
+}
+
 int mlctl_data_checkout(mlctl_registry *reg, const char *digest, const char *path, bool force, uint64_t *size)
 {
 	fs_atomic *af = NULL;
-	struct stat st;
 	uint64_t n = 0;
 	bool compressed;
 	int ret;
@@ -474,7 +489,7 @@ int mlctl_data_checkout(mlctl_registry *reg, const char *digest, const char *pat
 		return mlctl_error_set(MLCTL_ENOTFOUND,
 				       "data %.12s is not in the store (only its digest was recorded: train with --store-data to keep the data itself)",
 				       digest);
-	if (!force && lstat(path, &st) == 0)
+	if (!force && something_there(path))
 		return mlctl_error_set(MLCTL_EEXISTS, "%s exists: give --force to overwrite it", path);
 	if ((ret = fs_atomic_open(&af, path, 0644)))
 		return ret;

@@ -350,7 +350,9 @@ static int copy_deflating(char out[65], uint64_t *size, uint64_t *stored, int in
 	if (fwrite(STORE_ZLIB_MAGIC, 1, STORE_ZLIB_MAGIC_LEN, af->fp) != STORE_ZLIB_MAGIC_LEN)
 		return mlctl_error_errno(MLCTL_EIO, "cannot write %s into the store", src);
 	memset(&z, 0, sizeof(z));
-	if (deflateInit(&z, Z_DEFAULT_COMPRESSION) != Z_OK)
+	/* Level 1, as git's loose objects: 4-5 times faster than the default level 6 on CSV,
+	 * for about a quarter more bytes (37% of the input instead of 29%). */
+	if (deflateInit(&z, Z_BEST_SPEED) != Z_OK)
 		return mlctl_error_set(MLCTL_ENOMEM, "cannot start deflating %s", src);
 	hash_init(&h);
 	while (!ret && (n = read(in, buf, sizeof(buf))) != 0) {

@@ -621,7 +621,7 @@ static int store_data(mlctl_registry *reg, const char *path, const char *loaded_
 	char digest[65];
 	int ret;
 
-	if ((ret = mlctl_data_store(reg, path, digest)))
+	if ((ret = mlctl_data_store(digest, reg, path)))
 		return ret;
 	if (strcmp(digest, loaded_digest) != 0)
 		return mlctl_error_set(MLCTL_EDATA,

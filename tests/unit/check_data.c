@@ -108,7 +108,7 @@ START_TEST(test_data_store_round_trip)
 	FILE *f;
 
 	ck_assert_int_eq(hash_file_hex(want, &size, src), 0);
-	ck_assert_msg(mlctl_data_store(reg, src, digest) == 0, "%s", mlctl_error_last()->message);
+	ck_assert_msg(mlctl_data_store(digest, reg, src) == 0, "%s", mlctl_error_last()->message);
 	ck_assert_str_eq(digest, want);
 	mlctl_store_release(reg);
 	ck_assert(mlctl_store_has(reg, digest));
@@ -138,7 +138,7 @@ START_TEST(test_data_store_round_trip)
 	ck_assert_int_eq(mlctl_data_checkout(reg, digest, tmp_path("back.csv"), true, NULL), 0);
 	ck_assert(same_file(src, tmp_path("back.csv")));
 	/* Storing it again keeps the one object. */
-	ck_assert_int_eq(mlctl_data_store(reg, src, digest), 0);
+	ck_assert_int_eq(mlctl_data_store(digest, reg, src), 0);
 	ck_assert_str_eq(digest, want);
 	ck_assert_int_eq(count_objects(), 1);
 	free(obj);
@@ -150,11 +150,11 @@ START_TEST(test_data_store_empty_and_missing)
 	char digest[65], want[65];
 
 	hash_buf_hex(want, "", 0);
-	ck_assert_int_eq(mlctl_data_store(reg, write_tmp("empty.csv", ""), digest), 0);
+	ck_assert_int_eq(mlctl_data_store(digest, reg, write_tmp("empty.csv", "")), 0);
 	ck_assert_str_eq(digest, want);
 	ck_assert_int_eq(mlctl_data_checkout(reg, digest, tmp_path("empty.out"), false, NULL), 0);
 	ck_assert(same_file(tmp_path("empty.csv"), tmp_path("empty.out")));
-	ck_assert_int_eq(mlctl_data_store(reg, tmp_path("no-such.csv"), digest), MLCTL_ENOTFOUND);
+	ck_assert_int_eq(mlctl_data_store(digest, reg, tmp_path("no-such.csv")), MLCTL_ENOTFOUND);
 	/* A digest not in the store. */
 	hash_buf_hex(want, "never stored", 12);
 	ck_assert_int_eq(mlctl_data_checkout(reg, want, tmp_path("x.csv"), false, NULL), MLCTL_ENOTFOUND);
@@ -171,7 +171,7 @@ START_TEST(test_data_checkout_damaged)
 	struct stat st;
 	int fd;
 
-	ck_assert_int_eq(mlctl_data_store(reg, src, digest), 0);
+	ck_assert_int_eq(mlctl_data_store(digest, reg, src), 0);
 	obj = mlctl_store_path(reg, digest);
 	ck_assert_int_eq(stat(obj, &st), 0);
 	ck_assert_int_eq(chmod(obj, 0644), 0);
@@ -210,7 +210,7 @@ START_TEST(test_data_store_killed)
 		alarm(20);
 		if (mlctl_registry_open(&r2, regdir) != 0)
 			_exit(2);
-		mlctl_data_store(r2, fifo, d);
+		mlctl_data_store(d, r2, fifo);
 		mlctl_registry_free(r2);
 		free(fifo);
 		_exit(3);
@@ -267,7 +267,7 @@ START_TEST(test_data_store_streams)
 	fclose(f);
 	ck_assert_int_eq(hash_file_hex(want, &size, src), 0);
 	getrusage(RUSAGE_SELF, &before);
-	ck_assert_int_eq(mlctl_data_store(reg, src, digest), 0);
+	ck_assert_int_eq(mlctl_data_store(digest, reg, src), 0);
 	getrusage(RUSAGE_SELF, &after);
 	ck_assert_str_eq(digest, want);
 	if (!getenv("MLCTL_TEST_ROWS"))
@@ -289,7 +289,7 @@ START_TEST(test_data_list_show_resolve)
 	int version;
 	size_t i;
 
-	ck_assert_int_eq(mlctl_data_store(reg, data_path("iris.csv"), train_d), 0);
+	ck_assert_int_eq(mlctl_data_store(train_d, reg, data_path("iris.csv")), 0);
 	hash_buf_hex(test_d, "test rows", 9);
 	hash_buf_hex(other, "scored rows", 11);
 	ro.kind = "train";
@@ -419,41 +419,41 @@ START_TEST(test_file_digest_cache)
 
 	set_mtime(p, past, 123456789);
 	ck_assert_int_eq(hash_file_hex(want, &size, p), 0);
-	ck_assert_int_eq(mlctl_file_digest_ex(reg, p, d1, &hashed), 0);
+	ck_assert_int_eq(mlctl_file_digest_ex(d1, &hashed, reg, p), 0);
 	ck_assert(hashed);
 	ck_assert_str_eq(d1, want);
-	ck_assert_int_eq(mlctl_file_digest_ex(reg, p, d2, &hashed), 0);
+	ck_assert_int_eq(mlctl_file_digest_ex(d2, &hashed, reg, p), 0);
 	ck_assert(!hashed);
 	ck_assert_str_eq(d2, want);
 	/* Through another name of the same file (relative, with ..). */
 	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
 	ck_assert_int_eq(chdir(test_tmpdir), 0);
-	ck_assert_int_eq(mlctl_file_digest_ex(reg, test_tmpdir, d2, &hashed), MLCTL_EUSAGE); /* a directory */
+	ck_assert_int_eq(mlctl_file_digest_ex(d2, &hashed, reg, test_tmpdir), MLCTL_EUSAGE); /* a directory */
 	ck_assert_int_eq(mkdir("sub", 0700), 0);
-	ck_assert_int_eq(mlctl_file_digest_ex(reg, "sub/../train.csv", d2, &hashed), 0);
+	ck_assert_int_eq(mlctl_file_digest_ex(d2, &hashed, reg, "sub/../train.csv"), 0);
 	ck_assert_int_eq(chdir(cwd), 0);
 	ck_assert(!hashed);
 	/* touch: only the mtime (by a nanosecond) changes: hashed once, same digest. */
 	set_mtime(p, past, 123456790);
-	ck_assert_int_eq(mlctl_file_digest_ex(reg, p, d2, &hashed), 0);
+	ck_assert_int_eq(mlctl_file_digest_ex(d2, &hashed, reg, p), 0);
 	ck_assert(hashed);
 	ck_assert_str_eq(d2, want);
-	ck_assert_int_eq(mlctl_file_digest_ex(reg, p, d2, &hashed), 0);
+	ck_assert_int_eq(mlctl_file_digest_ex(d2, &hashed, reg, p), 0);
 	ck_assert(!hashed);
 	/* New rows: a new digest. */
 	f = fopen(p, "a");
 	fputs("3,4\n", f);
 	fclose(f);
 	set_mtime(p, past, 123456790);
-	ck_assert_int_eq(mlctl_file_digest_ex(reg, p, d2, &hashed), 0);
+	ck_assert_int_eq(mlctl_file_digest_ex(d2, &hashed, reg, p), 0);
 	ck_assert(hashed);
 	ck_assert_int_eq(hash_file_hex(want, &size, p), 0);
 	ck_assert_str_eq(d2, want);
 	ck_assert_str_ne(d1, d2);
-	ck_assert_int_eq(mlctl_file_digest(reg, p, d2), 0);
+	ck_assert_int_eq(mlctl_file_digest(d2, reg, p), 0);
 	ck_assert_str_eq(d2, want);
 	/* Missing. */
-	ck_assert_int_eq(mlctl_file_digest(reg, tmp_path("gone.csv"), d2), MLCTL_ENOTFOUND);
+	ck_assert_int_eq(mlctl_file_digest(d2, reg, tmp_path("gone.csv")), MLCTL_ENOTFOUND);
 }
 END_TEST
 
@@ -469,13 +469,13 @@ START_TEST(test_file_digest_racy)
 
 	set_mtime(p, time(NULL) + 3600, 0);
 	for (i = 0; i < 3; i++) {
-		ck_assert_int_eq(mlctl_file_digest_ex(reg, p, d, &hashed), 0);
+		ck_assert_int_eq(mlctl_file_digest_ex(d, &hashed, reg, p), 0);
 		ck_assert(hashed);
 	}
 	/* Rewritten in place, same size, same mtime: the cache must not have kept the old digest. */
 	write_tmp("new.csv", "x\n2\n");
 	set_mtime(p, time(NULL) + 3600, 0);
-	ck_assert_int_eq(mlctl_file_digest_ex(reg, p, d, &hashed), 0);
+	ck_assert_int_eq(mlctl_file_digest_ex(d, &hashed, reg, p), 0);
 	ck_assert(hashed);
 	{
 		char want[65];
@@ -484,9 +484,9 @@ START_TEST(test_file_digest_racy)
 		ck_assert_str_eq(d, want);
 	}
 	set_mtime(p, time(NULL) - 100, 0);
-	ck_assert_int_eq(mlctl_file_digest_ex(reg, p, d, &hashed), 0);
+	ck_assert_int_eq(mlctl_file_digest_ex(d, &hashed, reg, p), 0);
 	ck_assert(hashed);
-	ck_assert_int_eq(mlctl_file_digest_ex(reg, p, d, &hashed), 0);
+	ck_assert_int_eq(mlctl_file_digest_ex(d, &hashed, reg, p), 0);
 	ck_assert(!hashed);
 }
 END_TEST
@@ -501,9 +501,9 @@ START_TEST(test_file_digest_readonly)
 
 	set_mtime(p, time(NULL) - 100, 0);
 	ck_assert_int_eq(mlctl_registry_open_mode(&ro, regdir, MLCTL_REGISTRY_READONLY), 0);
-	ck_assert_int_eq(mlctl_file_digest_ex(ro, p, d, &hashed), 0);
+	ck_assert_int_eq(mlctl_file_digest_ex(d, &hashed, ro, p), 0);
 	ck_assert(hashed);
-	ck_assert_int_eq(mlctl_file_digest_ex(ro, p, d, &hashed), 0);
+	ck_assert_int_eq(mlctl_file_digest_ex(d, &hashed, ro, p), 0);
 	ck_assert(hashed);
 	mlctl_registry_free(ro);
 }
@@ -542,9 +542,9 @@ START_TEST(test_file_digest_concurrent)
 
 				/* Each round a new mtime of its own file: a write to the cache. */
 				utimensat(AT_FDCWD, path, ts, 0);
-				if (mlctl_file_digest(r, tmp_path("shared.csv"), d) != 0 || strcmp(d, want) != 0)
+				if (mlctl_file_digest(d, r, tmp_path("shared.csv")) != 0 || strcmp(d, want) != 0)
 					_exit(3);
-				if (mlctl_file_digest(r, path, own) != 0)
+				if (mlctl_file_digest(own, r, path) != 0)
 					_exit(4);
 			}
 			mlctl_registry_free(r);
@@ -580,9 +580,9 @@ START_TEST(test_data_schema1_upgrade)
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	set_mtime(p, time(NULL) - 100, 0);
-	ck_assert_int_eq(mlctl_file_digest_ex(reg, p, d, &hashed), 0);
+	ck_assert_int_eq(mlctl_file_digest_ex(d, &hashed, reg, p), 0);
 	ck_assert(hashed);
-	ck_assert_int_eq(mlctl_file_digest_ex(reg, p, d, &hashed), 0);
+	ck_assert_int_eq(mlctl_file_digest_ex(d, &hashed, reg, p), 0);
 	ck_assert(!hashed);
 	/* Opened read-only, a schema-1 registry that can be written is migrated first. */
 	mlctl_registry_free(reg);

@@ -26,17 +26,18 @@ extern "C" {
 #endif
 
 /*
- * Put the exact bytes of the file at path into the store, deflated with zlib, as object
- * digest (the SHA-256 of the uncompressed bytes: the digest a run records for it). The file
+ * Put the exact bytes of the file at path into the store, deflated with zlib; out gets the
+ * object's digest (the SHA-256 of the uncompressed bytes: the digest a run records for it,
+ * 64 hex characters and a NUL). The file
  * is read once and streamed (never whole in memory) into a temp file renamed to its name,
  * so a killed process leaves no half object. The put takes the store lock on reg and keeps
  * it (see mlctl_store_hold()): commit what references the object, then
  * mlctl_store_release(). Data stored before is kept as it is.
  */
-int mlctl_data_store(mlctl_registry *reg, const char *path, char digest[65]);
+int mlctl_data_store(char out[65], mlctl_registry *reg, const char *path);
 
 /*
- * The SHA-256 of the file at path (64 hex characters and a NUL), from the registry's cache
+ * The SHA-256 of the file at path into out (64 hex characters and a NUL), from the registry's cache
  * when the file's device, inode, size and mtime (ns) are those recorded for its absolute
  * path, else read (streaming) and recorded. A file changed within two seconds of being
  * hashed is hashed again at the next call (its mtime cannot tell a change in the same
@@ -44,8 +45,8 @@ int mlctl_data_store(mlctl_registry *reg, const char *path, char digest[65]);
  * registry the file is hashed and nothing recorded. MLCTL_ENOTFOUND when there is no such
  * file; a path that is not a regular file (a pipe) is hashed and not cached.
  */
-int mlctl_file_digest(mlctl_registry *reg, const char *path, char out[65]);
-int mlctl_file_digest_ex(mlctl_registry *reg, const char *path, char out[65], bool *hashed);
+int mlctl_file_digest(char out[65], mlctl_registry *reg, const char *path);
+int mlctl_file_digest_ex(char out[65], bool *hashed, mlctl_registry *reg, const char *path);
 
 /* A run that used a data set. */
 typedef struct mlctl_data_use {
@@ -92,7 +93,9 @@ int mlctl_data_resolve(char out[65], mlctl_registry *reg, const char *ref);
 /*
  * Write the stored data digest to path: decoded into a temp file beside it, verified
  * against the digest, then renamed (a damaged object leaves path as it was: MLCTL_ECORRUPT).
- * An existing path is refused with MLCTL_EEXISTS unless force. MLCTL_ENOTFOUND when the
+ * An existing file is refused with MLCTL_EEXISTS unless force; a pipe or a character
+ * device is written to in place, as it streams (a damaged object is then
+ * found at its end, after its bytes went out). MLCTL_ENOTFOUND when the
  * data is not stored. *size (may be NULL) gets the bytes written.
  */
 int mlctl_data_checkout(mlctl_registry *reg, const char *digest, const char *path, bool force, uint64_t *size);
