@@ -599,11 +599,11 @@ static int store_inputs(cli_ctx *ctx, const mlctl_pipeline *pl, const char *run_
 			char digest[65];
 			bool have;
 
-			if ((ret = mlctl_file_digest(ctx->reg, f, digest)))
+			if ((ret = mlctl_file_digest(digest, ctx->reg, f)))
 				return cli_fail(ret);
 			have = mlctl_data_get(&info, ctx->reg, digest) == 0 && info->stored;
 			mlctl_data_info_free(info);
-			if (!have && (ret = mlctl_data_store(ctx->reg, f, digest)))
+			if (!have && (ret = mlctl_data_store(digest, ctx->reg, f)))
 				return cli_fail(ret);
 			ret = mlctl_run_log_object(ctx->reg, run_id, "input", "data", digest);
 			if (!have)

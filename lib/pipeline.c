@@ -1254,7 +1254,7 @@ static int resolve(char **out, const mlctl_pipeline *pl, const mlctl_pipeline_pl
  * recorded, so an unchanged 1 GB input is not read again. */
 static int file_digest(mlctl_registry *reg, const char *path, char out[65])
 {
-	return mlctl_file_digest(reg, path, out);
+	return mlctl_file_digest(out, reg, path);
 }
 
 static int job_config(mlctl_registry *reg, const mlctl_pipeline *pl, mlctl_pipeline_plan *plan, size_t j)

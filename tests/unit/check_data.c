@@ -590,7 +590,7 @@ START_TEST(test_data_schema1_upgrade)
 	sql("DROP TABLE file_digests; PRAGMA user_version = 1");
 	ck_assert_int_eq(mlctl_registry_open_mode(&reg, regdir, MLCTL_REGISTRY_READONLY), 0);
 	ck_assert(mlctl_registry_readonly(reg));
-	ck_assert_int_eq(mlctl_file_digest_ex(reg, p, d, &hashed), 0);
+	ck_assert_int_eq(mlctl_file_digest_ex(d, &hashed, reg, p), 0);
 	mlctl_registry_free(reg);
 	reg = NULL;
 	ck_assert_int_eq(mlctl_registry_open(&reg, regdir), 0);
