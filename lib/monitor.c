@@ -50,15 +50,18 @@ typedef struct mon {
 
 /* ---- current data ------------------------------------------------------------------------ */
 
-/* Rows of a file: predict's pipeline on all cores makes the profile, scores every row for
- * the prediction drift, and keeps the labelled rows' labels and predictions. */
+/* Rows of a file: predict's pipeline on all cores makes the profile, scores the rows (or a
+ * seeded sample of o->score_rows of them, when there are no labels) for the prediction
+ * drift, and keeps the labelled rows' labels and predictions. */
 static int current_from_data(mon *m)
 {
 	score_capture c;
-	int ret = score_capture_run(&c, m->b, m->o->data, m->o->data_format, 0);
+	int ret = score_capture_run(&c, m->b, m->o->data, m->o->data_format, m->o->threads, m->o->score_rows);
 
 	if (ret)
 		return ret;
+	m->r->pred_rows = c.scored;
+	m->r->pred_sampled = c.scored < c.rows;
 	profile_free(m->cur);
 	m->cur = c.profile;
 	m->y = c.labels;
@@ -612,7 +615,8 @@ static int record(mon *m)
 	if (!ret && r->has_prediction) {
 		ret = add_metric(&mt, &n, &cap, "prediction_drift", r->prediction.statistic) ||
 		      add_metric(&mt, &n, &cap, "prediction_drifted", r->prediction.drifted ? 1 : 0) ||
-		      add_metric(&mt, &n, &cap, "prediction_psi", r->prediction.psi);
+		      add_metric(&mt, &n, &cap, "prediction_psi", r->prediction.psi) ||
+		      add_metric(&mt, &n, &cap, "prediction_rows", (double)r->pred_rows);
 	}
 	if (!ret)
 		ret = add_metric(&mt, &n, &cap, "dataset_drift", r->dataset_drift ? 1 : 0) ||
@@ -801,6 +805,8 @@ static int compare_all(mon *m)
 
 	r->ref_rows = profile_rows(m->b->profile);
 	r->cur_rows = profile_rows(m->cur);
+	if (!m->o->data)
+		r->pred_rows = r->cur_rows;
 	if (!r->cur_rows)
 		return mlctl_error_set(MLCTL_EDATA, "%s: no rows to monitor", r->source);
 	if (!(r->features = mlctl_calloc(n ? n : 1, sizeof(*r->features))))

@@ -23,6 +23,7 @@
 #include "fsutil.h"
 #include "model.h"
 #include "profile.h"
+#include "rng.h"
 #include "schema.h"
 #include "score_int.h"
 #include "scorer.h"
@@ -109,6 +110,13 @@ typedef struct score_job {
 	size_t *class_counts;
 	uint64_t progress_done;
 	score_capture *capture;   /* monitor's: no output, labels and predictions kept */
+	/* monitor's seeded sample of rows to score for the predictions (sample_cap 0: score
+	 * every row as it comes): the text of each row in the reservoir, scored at the end */
+	size_t sample_cap, nsample, sample_alloc, sample_seen;
+	uint64_t sample_rng;
+	char **sample_text;
+	size_t *sample_line;
+	double *sample_pred;
 } score_job;
 
 static void job_fail(score_job *j, int code)
@@ -344,6 +352,13 @@ static int process_slot(score_job *j, worker *w, slot *s)
 			return ret;
 		good++;
 	}
+	if (j->sample_cap) {
+		/* the rows were checked (a bad one is a reject as ever); the sample is scored
+		 * at the end */
+		for (r = 0; r < s->n; r++)
+			s->pred[r] = NAN;
+		return 0;
+	}
 	if (j->scorer) {
 		ret = scorer_predict(j->scorer, (const struct svm_node *const *)w->rows, good, w->labels,
 				     j->want_dec ? w->dec : NULL, j->want_proba ? w->prob : NULL);
@@ -423,6 +438,51 @@ static int capture_row(score_capture *c, double label, double pred)
 	return 0;
 }
 
+/*
+ * Offer good record r of slot s to the sample of rows to score: algorithm R over the good
+ * rows in input order, on splitmix64 from a fixed seed, so that the same input gives the
+ * same sample whatever the threads. A row taken keeps its fields' text (as the slot holds
+ * them, NUL after each) until a later row replaces it.
+ */
+static int sample_offer(score_job *j, slot *s, size_t r)
+{
+	size_t t = j->sample_seen++, k, start, end, len;
+	char *text;
+
+	if (t < j->sample_cap) {
+		k = t;
+		if (k == j->sample_alloc) {
+			size_t n = j->sample_alloc ? j->sample_alloc * 2 : 1024;
+			char **nt;
+			size_t *nl;
+
+			if (n > j->sample_cap)
+				n = j->sample_cap;
+			if (!(nt = mlctl_reallocarray(j->sample_text, n, sizeof(*nt))))
+				return mlctl_error_oom();
+			j->sample_text = nt;
+			if (!(nl = mlctl_reallocarray(j->sample_line, n, sizeof(*nl))))
+				return mlctl_error_oom();
+			j->sample_line = nl;
+			memset(nt + j->sample_alloc, 0, (n - j->sample_alloc) * sizeof(*nt));
+			j->sample_alloc = n;
+		}
+		j->nsample = t + 1;
+	} else if ((k = rng_below(&j->sample_rng, t + 1)) >= j->sample_cap) {
+		return 0;
+	}
+	start = s->off[r * j->nf];
+	end = s->off[r * j->nf + j->nf - 1];
+	end += strlen(s->arena.buf + end) + 1;
+	len = end - start;
+	if (!(text = realloc(j->sample_text[k], len)))
+		return mlctl_error_oom();
+	memcpy(text, s->arena.buf + start, len);
+	j->sample_text[k] = text;
+	j->sample_line[k] = s->lines[r];
+	return 0;
+}
+
 static int write_slot(score_job *j, slot *s)
 {
 	size_t r;
@@ -467,9 +527,11 @@ static int write_slot(score_job *j, slot *s)
 		if (j->profile) {
 			slot_record(j, s, r, &rec, j->wfields);
 			ret = profile_add_record(j->profile, j->b->schema, j->reader, &rec);
-			if (!ret)
+			if (!ret && !j->sample_cap)
 				ret = profile_add_predictions(j->profile, j->b->schema, &s->pred[r], 1);
 		}
+		if (!ret && j->sample_cap)
+			ret = sample_offer(j, s, r);
 	}
 	return ret;
 }
@@ -834,6 +896,143 @@ out:
 	return ret;
 }
 
+/* ---- the sample of rows (monitor) ---- */
+
+typedef struct sample_worker {
+	pthread_t thread;
+	score_job *job;
+	size_t from, to;          /* sample rows [from, to) */
+	int ret;
+	mlctl_error err;
+} sample_worker;
+
+/* Score sample rows [from, to): the row's fields from its text, the schema, the scorer. */
+static int score_sample_part(score_job *j, size_t from, size_t to)
+{
+	schema_binding *bind = NULL;
+	size_t batch = j->batch, k, r, nn;
+	struct svm_node *nodes = mlctl_calloc(batch * j->max_nodes, sizeof(*nodes));
+	struct svm_node **rows = mlctl_calloc(batch, sizeof(*rows));
+	double *labels = mlctl_calloc(batch, sizeof(*labels));
+	char **fields = mlctl_calloc(j->nf + 1, sizeof(*fields));
+	int ret;
+
+	if (!nodes || !rows || !labels || !fields) {
+		ret = mlctl_error_oom();
+		goto out;
+	}
+	if ((ret = schema_bind(&bind, j->b->schema, j->reader)))
+		goto out;
+	for (k = from; k < to && !ret; k += batch) {
+		size_t n = to - k < batch ? to - k : batch;
+
+		for (r = 0; r < n && !ret; r++) {
+			ds_record rec;
+			char *p = j->sample_text[k + r];
+			size_t f;
+			double label;
+
+			for (f = 0; f < j->nf; f++) {
+				fields[f] = p;
+				p += strlen(p) + 1;
+			}
+			memset(&rec, 0, sizeof(rec));
+			rec.line = j->sample_line[k + r];
+			rec.nfields = j->nf;
+			rec.fields = fields;
+			rows[r] = nodes + r * j->max_nodes;
+			ret = schema_transform_record(rows[r], &nn, &label, bind, &rec);
+		}
+		if (ret)
+			break;
+		if (j->scorer) {
+			ret = scorer_predict(j->scorer, (const struct svm_node *const *)rows, n, labels, NULL, NULL);
+		} else {
+			for (r = 0; r < n; r++)
+				labels[r] = svm_predict(j->b->model, rows[r]);
+		}
+		if (!ret)
+			memcpy(j->sample_pred + k, labels, n * sizeof(*labels));
+	}
+out:
+	schema_binding_free(bind);
+	free(nodes);
+	free(rows);
+	free(labels);
+	free(fields);
+	return ret;
+}
+
+static void *sample_main(void *arg)
+{
+	sample_worker *w = arg;
+
+	w->ret = score_sample_part(w->job, w->from, w->to);
+	if (w->ret)
+		w->err = *mlctl_error_last();
+	return NULL;
+}
+
+/* Score the sample on threads threads (each a contiguous part of it), then count its
+ * predictions into the profile in sample order: the same sample gives the same profile. */
+static int score_sample(score_job *j, int threads)
+{
+	sample_worker *w;
+	size_t n = j->nsample, per;
+	int nw = threads > 0 ? threads : (int)sysconf(_SC_NPROCESSORS_ONLN), i, ret = 0;
+
+	if (!n)
+		return 0;
+	if (nw < 1)
+		nw = 1;
+	if (nw > 64)
+		nw = 64;
+	if ((size_t)nw > n)
+		nw = (int)n;
+	per = (n + (size_t)nw - 1) / (size_t)nw;
+	if (!(j->sample_pred = mlctl_calloc(n, sizeof(*j->sample_pred))) || !(w = mlctl_calloc((size_t)nw, sizeof(*w))))
+		return mlctl_error_oom();
+	for (i = 0; i < nw; i++) {
+		w[i].job = j;
+		w[i].from = (size_t)i * per < n ? (size_t)i * per : n;
+		w[i].to = w[i].from + per < n ? w[i].from + per : n;
+	}
+	/* the first part on this thread, the others on their own */
+	for (i = 1; i < nw; i++)
+		if (mlctl_thread_start(&w[i].thread, sample_main, &w[i]) != 0) {
+			w[i].thread = 0;
+			w[i].ret = mlctl_error_set(MLCTL_ERROR, "cannot start a scoring thread");
+			w[i].err = *mlctl_error_last();
+		}
+	sample_main(&w[0]);
+	for (i = 1; i < nw; i++)
+		if (w[i].thread)
+			pthread_join(w[i].thread, NULL);
+	for (i = 0; i < nw && !ret; i++)
+		if (w[i].ret) {
+			ret = w[i].ret;
+			*(mlctl_error *)mlctl_error_last() = w[i].err;
+		}
+	free(w);
+	if (!ret && j->profile)
+		ret = profile_add_predictions(j->profile, j->b->schema, j->sample_pred, n);
+	return ret;
+}
+
+/* Whether the input has the model's label column (then every row is scored). */
+static bool input_has_label(const score_job *j)
+{
+	const char *label = schema_label_name(j->b->schema);
+	size_t i;
+
+	if (j->libsvm)
+		return true;
+	for (i = 0; label && i < j->nf; i++)
+		if (!strcmp(ds_reader_colname(j->reader, i), label))
+			return true;
+	return false;
+}
+
 /* Record the scoring run: what was scored with what, how much, and the profile. */
 static int record_run(score_job *j, mlctl_registry *reg, mlctl_predict_result *res)
 {
@@ -943,6 +1142,7 @@ static int fill_result(score_job *j, mlctl_predict_result *res)
 
 static void job_release(score_job *j)
 {
+	size_t k;
 	int c;
 
 	for (c = 0; j->class_names && c < j->nr_class; c++)
@@ -955,6 +1155,11 @@ static void job_release(score_job *j)
 	free(j->keep_names);
 	free(j->keep_cols);
 	free(j->wfields);
+	for (k = 0; k < j->nsample; k++)
+		free(j->sample_text[k]);
+	free(j->sample_text);
+	free(j->sample_line);
+	free(j->sample_pred);
 	scorer_free(j->scorer);
 	profile_free(j->profile);
 	ds_reader_free(j->reader);
@@ -1017,7 +1222,13 @@ static int predict_job(mlctl_predict_result **out, mlctl_registry *reg, const ml
 		goto fail_run;
 	if (j.b->profile && (ret = profile_new_like(&j.profile, j.b->profile)))
 		goto fail_run;
+	if (capture && capture->score_rows && !input_has_label(&j)) {
+		j.sample_cap = capture->score_rows;
+		j.sample_rng = 0x73636f7265726f77ull; /* "scorerow" */
+	}
 	if ((ret = open_outputs(&j, &af, &rej)) || (ret = score_input(&j, o->threads)))
+		goto fail_run;
+	if (j.sample_cap && (ret = score_sample(&j, o->threads)))
 		goto fail_run;
 	if (!af && j.out && fflush(j.out) != 0) {
 		ret = mlctl_error_errno(MLCTL_EIO, "cannot write the output stream");
@@ -1043,6 +1254,7 @@ static int predict_job(mlctl_predict_result **out, mlctl_registry *reg, const ml
 	if (capture) {
 		capture->profile = j.profile;
 		capture->rows = j.rows;
+		capture->scored = j.sample_cap ? j.nsample : j.rows;
 		j.profile = NULL;
 	}
 	*out = res;
@@ -1067,13 +1279,15 @@ int mlctl_predict(mlctl_predict_result **out, mlctl_registry *reg, const mlctl_p
 	return predict_job(out, reg, o, NULL, NULL);
 }
 
-int score_capture_run(score_capture *c, mlctl_bundle *b, const char *input, const char *format, int threads)
+int score_capture_run(score_capture *c, mlctl_bundle *b, const char *input, const char *format, int threads,
+		      size_t score_rows)
 {
 	mlctl_predict_options o = MLCTL_PREDICT_OPTIONS_INIT;
 	mlctl_predict_result *res = NULL;
 	int ret;
 
 	memset(c, 0, sizeof(*c));
+	c->score_rows = score_rows;
 	o.input = input;
 	o.input_format = format;
 	o.threads = threads;
