@@ -360,6 +360,20 @@ static inline int rec_putc(ds_reader *r, int c)
 	return 0;
 }
 
+/* n bytes at p onto the record (a run of unquoted text straight from the block). */
+static inline int rec_add(ds_reader *r, const unsigned char *p, size_t n)
+{
+	if (r->rec.len + n + 2 > r->rec.cap) {
+		int ret = strbuf_grow(&r->rec, n + 1);
+
+		if (ret)
+			return ret;
+	}
+	memcpy(r->rec.buf + r->rec.len, p, n);
+	r->rec.len += n;
+	return 0;
+}
+
 static int rec_mark_field(ds_reader *r, size_t nf)
 {
 	if (nf >= r->offcap) {
@@ -449,10 +463,20 @@ static int csv_read_record(ds_reader *r, size_t *nf_out, size_t *line_out)
 			}
 			c = rd_getc(r);
 		}
-		/* unquoted text, or what follows a closing quote (kept, as Python's csv does) */
+		/* unquoted text, or what follows a closing quote (kept, as Python's csv does):
+		 * the rest of the run in this block is copied at once */
 		while (c >= 0 && c != r->delim && c != '\n' && c != '\r') {
+			const unsigned char *p = r->data + r->pos, *q = p, *e = r->data + r->len;
+
 			if ((ret = rec_putc(r, c)))
 				return ret;
+			while (q < e && *q != r->delim && *q != '\n' && *q != '\r')
+				q++;
+			if (q > p) {
+				if ((ret = rec_add(r, p, (size_t)(q - p))))
+					return ret;
+				r->pos += (size_t)(q - p);
+			}
 			c = rd_getc(r);
 		}
 		if ((ret = rec_putc(r, '\0')))
@@ -566,6 +590,7 @@ static int csv_next(ds_reader *r)
 	r->out.line = line;
 	r->out.nfields = nf;
 	r->out.fields = r->fields;
+	r->out.textlen = r->rec.len;
 	return 1;
 }
 

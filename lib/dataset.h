@@ -37,6 +37,9 @@ typedef struct ds_record {
 	size_t nsparse;
 	const int *index;
 	const double *value;
+	/* CSV/TSV: the fields lie one after another from fields[0], each ended by its NUL,
+	 * textlen bytes in all, so that a copy is one memcpy (0: not so, copy field by field) */
+	size_t textlen;
 } ds_record;
 
 typedef struct ds_reader ds_reader;

@@ -983,6 +983,137 @@ int profile_merge(mlctl_profile *into, const mlctl_profile *other)
 	return 0;
 }
 
+/* ---- appending a batch -------------------------------------------------------------- */
+
+/* Empty input i again, binned as before, keeping its buffers. */
+static void reset_input(prof_input *pi, size_t i)
+{
+	pi->count = pi->missing = pi->unseen = 0;
+	pi->mean = pi->m2 = pi->min = pi->max = 0;
+	memset(pi->bins, 0, sizeof(pi->bins));
+	pi->npct = 0;
+	if (pi->cat_counts)
+		memset(pi->cat_counts, 0, pi->ncat * sizeof(*pi->cat_counts));
+	pi->nsample = 0;
+	pi->ndistinct = 0;
+	pi->distinct_capped = false;
+	start_sample(pi, i);
+}
+
+void profile_reset(mlctl_profile *p, const mlctl_profile *into)
+{
+	size_t i;
+
+	for (i = 0; i < p->ninputs; i++) {
+		reset_input(&p->in[i], i);
+		/* into has more distinct values than it keeps: so will it after this batch,
+		 * whatever the batch's are, so they need not be counted */
+		if (into && i < into->ninputs && into->in[i].distinct_capped) {
+			drop_distinct(&p->in[i]);
+			p->in[i].distinct_capped = true;
+		}
+	}
+	reset_input(&p->pv, p->ninputs);
+	if (p->class_counts)
+		memset(p->class_counts, 0, p->nclasses * sizeof(*p->class_counts));
+	p->rows = p->pcount = p->pother = 0;
+}
+
+/* b's values after a's, as if observed one by one: algorithm R goes on over b's sample,
+ * which holds all of b's values in their order (b->nseen <= PROFILE_SAMPLE). */
+static int append_sample(prof_input *a, const prof_input *b)
+{
+	size_t k;
+
+	for (k = 0; k < b->nsample; k++) {
+		size_t t = a->nseen++;
+
+		if (t < PROFILE_SAMPLE) {
+			if (grow_sample(a))
+				return MLCTL_ENOMEM;
+			a->sample[a->nsample++] = b->sample[k];
+		} else {
+			size_t j = rng_below(&a->rng, t + 1);
+
+			if (j < PROFILE_SAMPLE)
+				a->sample[j] = b->sample[k];
+		}
+	}
+	return merge_distinct(a, b);
+}
+
+static int append_input(prof_input *a, const prof_input *b)
+{
+	size_t k, n = a->count + b->count;
+	int ret;
+
+	if (a->categorical || !a->has_sample || !b->has_sample)
+		return MLCTL_ERROR; /* profile_append checked */
+	a->missing += b->missing;
+	a->unseen += b->unseen;
+	if ((ret = append_sample(a, b)))
+		return ret;
+	if (b->count) {
+		double d = b->mean - a->mean;
+
+		a->m2 += b->m2 + d * d * ((double)a->count * (double)b->count / (double)n);
+		a->mean += d * ((double)b->count / (double)n);
+		if (!a->count || b->min < a->min)
+			a->min = b->min;
+		if (!a->count || b->max > a->max)
+			a->max = b->max;
+		a->npct = 0;
+	}
+	a->count = n;
+	for (k = 0; k <= a->nedges; k++)
+		a->bins[k] += b->bins[k];
+	return 0;
+}
+
+/* Whether input b can be appended: a numeric input with a sample holding all its values. */
+static bool appendable(const prof_input *a, const prof_input *b)
+{
+	return a->categorical || (a->has_sample && b->has_sample && b->nsample == b->nseen);
+}
+
+int profile_append(mlctl_profile *into, const mlctl_profile *batch)
+{
+	size_t i, k;
+	int ret;
+
+	if ((ret = check_profiles_like(into, batch)))
+		return ret;
+	for (i = 0; i < into->ninputs; i++)
+		if (!appendable(&into->in[i], &batch->in[i]))
+			return mlctl_error_set(MLCTL_EUSAGE, "profile_append: input %zu keeps no sample of every value",
+					       i + 1);
+	if (into->pkind == PRED_VALUES && batch->pv.nseen && !appendable(&into->pv, &batch->pv))
+		return mlctl_error_set(MLCTL_EUSAGE, "profile_append: the predictions keep no sample of every value");
+	for (i = 0; i < into->ninputs; i++) {
+		prof_input *a = &into->in[i];
+		const prof_input *b = &batch->in[i];
+
+		if (!a->categorical) {
+			if ((ret = append_input(a, b)))
+				return ret;
+			continue;
+		}
+		a->count += b->count;
+		a->missing += b->missing;
+		a->unseen += b->unseen;
+		for (k = 0; k < a->ncat; k++)
+			a->cat_counts[k] += b->cat_counts[k];
+	}
+	if (into->pkind == PRED_VALUES && batch->pv.nseen && (ret = append_input(&into->pv, &batch->pv)))
+		return ret;
+	for (i = 0; i < into->nclasses; i++)
+		into->class_counts[i] += batch->class_counts[i];
+	into->pcount += batch->pcount;
+	into->pother += batch->pother;
+	into->rows += batch->rows;
+	return 0;
+}
+
 /* ---- metrics ------------------------------------------------------------------------ */
 
 int profile_set_metrics(mlctl_profile *p, const char *const *names, const double *values, size_t n)

@@ -107,6 +107,10 @@ typedef struct schema_counts {
 } schema_counts;
 int schema_encode_cells(struct svm_node *out, size_t *n_out, const mlctl_schema *s,
 			const schema_cell *cells, size_t row, schema_counts *cnt);
+/* The cells of the record b last transformed, one per input (borrowed, valid until the
+ * next transform): each present value of a numeric input parsed (has_num, num), so that a
+ * profile of the row need not parse it again; missing cells and categorical ones as read. */
+const schema_cell *schema_binding_cells(const schema_binding *b);
 /* Counters of the binding: unseen categories and imputed cells so far. */
 size_t schema_binding_unseen(const schema_binding *b);
 size_t schema_binding_missing(const schema_binding *b);

@@ -59,6 +59,7 @@ typedef struct slot {
 	double *pred;
 	double *label;            /* the label column's value (NaN: none), for a capture */
 	unsigned char *ok;        /* row scored (not rejected) */
+	mlctl_profile *prof;      /* the batch's rows profiled by its worker (slot_profiles) */
 } slot;
 
 typedef struct worker {
@@ -109,6 +110,7 @@ typedef struct score_job {
 	size_t rows, rejected, unseen, imputed;
 	size_t *class_counts;
 	uint64_t progress_done;
+	bool slot_profiles;       /* workers profile their batches, the writer appends them */
 	score_capture *capture;   /* monitor's: no output, labels and predictions kept */
 	/* monitor's seeded sample of rows to score for the predictions (sample_cap 0: score
 	 * every row as it comes): the text of each row in the reservoir, scored at the end */
@@ -350,6 +352,10 @@ static int process_slot(score_job *j, worker *w, slot *s)
 		}
 		if (ret)
 			return ret;
+		/* the row's values as the transform parsed them, into the batch's profile */
+		if (j->slot_profiles &&
+		    (ret = profile_add_cells(s->prof, j->b->schema, schema_binding_cells(w->binding))))
+			return ret;
 		good++;
 	}
 	if (j->sample_cap) {
@@ -509,6 +515,12 @@ static int write_slot(score_job *j, slot *s)
 		if (j->rejects && fwrite(s->rejects.buf, 1, s->rejects.len, j->rejects) != s->rejects.len)
 			return mlctl_error_errno(MLCTL_EIO, "cannot write %s", j->o->rejects);
 	}
+	if (j->slot_profiles) {
+		/* the slot goes back to the reader: its profile is empty for the next batch */
+		if ((ret = profile_append(j->profile, s->prof)))
+			return ret;
+		profile_reset(s->prof, j->profile);
+	}
 	for (r = 0; r < s->n && !ret; r++) {
 		ds_record rec;
 
@@ -525,8 +537,10 @@ static int write_slot(score_job *j, slot *s)
 		if (j->capture && !isnan(s->label[r]) && (ret = capture_row(j->capture, s->label[r], s->pred[r])))
 			break;
 		if (j->profile) {
-			slot_record(j, s, r, &rec, j->wfields);
-			ret = profile_add_record(j->profile, j->b->schema, j->reader, &rec);
+			if (!j->slot_profiles) {
+				slot_record(j, s, r, &rec, j->wfields);
+				ret = profile_add_record(j->profile, j->b->schema, j->reader, &rec);
+			}
 			if (!ret && !j->sample_cap)
 				ret = profile_add_predictions(j->profile, j->b->schema, &s->pred[r], 1);
 		}
@@ -601,6 +615,17 @@ static int copy_record(score_job *j, slot *s, const ds_record *rec)
 		if (rec->nfields != j->nf)
 			return mlctl_error_set(MLCTL_EDATA, "%s:%zu: %zu fields, the header has %zu",
 					       ds_reader_path(j->reader), rec->line, rec->nfields, j->nf);
+		if (rec->textlen && j->nf) {
+			/* the fields one after another: one copy, the offsets from the first */
+			size_t base = s->arena.len;
+
+			if (strbuf_add(&s->arena, rec->fields[0], rec->textlen))
+				return MLCTL_ENOMEM;
+			for (f = 0; f < j->nf; f++)
+				s->off[r * j->nf + f] = base + (size_t)(rec->fields[f] - rec->fields[0]);
+			s->n++;
+			return 0;
+		}
 		for (f = 0; f < j->nf; f++) {
 			s->off[r * j->nf + f] = s->arena.len;
 			if (strbuf_add(&s->arena, rec->fields[f], strlen(rec->fields[f]) + 1))
@@ -627,6 +652,7 @@ static int slot_init(score_job *j, slot *s)
 
 static void slot_release(slot *s)
 {
+	profile_free(s->prof);
 	strbuf_release(&s->arena);
 	strbuf_release(&s->out);
 	strbuf_release(&s->rejects);
@@ -848,7 +874,8 @@ static int score_input(score_job *j, int threads)
 		goto out;
 	}
 	for (k = 0; k < j->nslots; k++)
-		if ((ret = slot_init(j, &j->slots[k])))
+		if ((ret = slot_init(j, &j->slots[k])) ||
+		    (j->slot_profiles && (ret = profile_new_like(&j->slots[k].prof, j->b->profile))))
 			goto out;
 	pthread_mutex_init(&j->mu, NULL);
 	pthread_cond_init(&j->cv, NULL);
@@ -1019,6 +1046,24 @@ static int score_sample(score_job *j, int threads)
 	return ret;
 }
 
+/* Whether the profile's inputs are the schema's, in its order: then the cells a transform
+ * parsed can be profiled as they are (profile_add_cells). */
+static bool profile_inputs_match(const mlctl_profile *p, const mlctl_schema *s)
+{
+	size_t i;
+
+	if (profile_ninputs(p) != schema_ninputs(s))
+		return false;
+	for (i = 0; i < schema_ninputs(s); i++) {
+		profile_stats st;
+
+		if (!profile_input(p, i, &st) || strcmp(st.name, schema_input_name(s, i)) ||
+		    st.categorical != schema_input_is_categorical(s, i))
+			return false;
+	}
+	return true;
+}
+
 /* Whether the input has the model's label column (then every row is scored). */
 static bool input_has_label(const score_job *j)
 {
@@ -1183,7 +1228,8 @@ static int predict_job(mlctl_predict_result **out, mlctl_registry *reg, const ml
 		return MLCTL_ENOMEM;
 	j.o = o;
 	j.capture = capture;
-	j.batch = o->batch_rows ? o->batch_rows : 512;
+	/* monitor's batches are larger: fewer batch profiles to append */
+	j.batch = o->batch_rows ? o->batch_rows : capture ? 2048 : 512;
 	if (o->input_format && !ds_format_parse(o->input_format, &fmt)) {
 		ret = mlctl_error_set(MLCTL_EUSAGE, "--input-format \"%s\": expected csv, tsv or libsvm", o->input_format);
 		goto out;
@@ -1222,6 +1268,7 @@ static int predict_job(mlctl_predict_result **out, mlctl_registry *reg, const ml
 		goto fail_run;
 	if (j.b->profile && (ret = profile_new_like(&j.profile, j.b->profile)))
 		goto fail_run;
+	j.slot_profiles = j.profile && j.batch <= PROFILE_SAMPLE && profile_inputs_match(j.b->profile, j.b->schema);
 	if (capture && capture->score_rows && !input_has_label(&j)) {
 		j.sample_cap = capture->score_rows;
 		j.sample_rng = 0x73636f7265726f77ull; /* "scorerow" */
