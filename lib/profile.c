@@ -103,19 +103,15 @@ static double quantile7(const double *x, size_t n, double p)
 	return x[lo] + (x[lo + 1] - x[lo]) * t;
 }
 
+/* The number of edges <= v (the edges ascend): a count without branches, faster on 9
+ * edges than a binary search whose every step is a coin toss for the branch predictor. */
 static size_t bin_of(const prof_input *pi, double v)
 {
-	size_t lo = 0, hi = pi->nedges;
+	size_t k, n = 0;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (pi->edges[mid] <= v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	for (k = 0; k < pi->nedges; k++)
+		n += pi->edges[k] <= v;
+	return n;
 }
 
 /* The generator of input index i (the regression predictions are index ninputs) after
@@ -197,16 +193,21 @@ static int grow_distinct(prof_input *pi)
 /* Position of v in the sorted distinct values: its index when found, else where it goes. */
 static size_t find_distinct(const prof_input *pi, double v, bool *found)
 {
-	size_t lo = 0, hi = pi->ndistinct;
+	const double *base = pi->dvals;
+	size_t n = pi->ndistinct, lo;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (pi->dvals[mid] < v)
-			lo = mid + 1;
-		else
-			hi = mid;
+	if (!n) {
+		*found = false;
+		return 0;
 	}
+	/* a lower bound whose steps are conditional moves, not branches */
+	while (n > 1) {
+		size_t half = n / 2;
+
+		base = base[half - 1] < v ? base + half : base;
+		n -= half;
+	}
+	lo = (size_t)(base - pi->dvals) + (*base < v);
 	*found = lo < pi->ndistinct && pi->dvals[lo] == v;
 	return lo;
 }

@@ -140,9 +140,13 @@ static view trimmed(const char *s)
 /* A finite number, allowing surrounding blanks ("1, 2" is common in hand-made CSV). */
 static bool parse_num(const char *s, double *out)
 {
-	view v = trimmed(s);
+	view v;
 	char buf[64];
 
+	/* most cells are a plain number: no blanks to trim (a trailing one fails the parse) */
+	if (*s != ' ' && *s != '\t' && mlctl_parse_double(s, out))
+		return isfinite(*out);
+	v = trimmed(s);
 	if (v.n == 0)
 		return false;
 	if (v.p[v.n] != '\0') {
@@ -306,7 +310,8 @@ static void put_node(struct svm_node *out, size_t *n, int index, double v)
 }
 
 /* Encode one row (one cellval per input) into out, which has room for nfeatures + 1
- * nodes; the terminating index -1 is written but not counted in *n. With parsed, each
+ * nodes; the terminating index -1 is written but not counted in *n. Without out the row
+ * is only checked (and parsed), *n is 0. With parsed, each
  * present value of a numeric input given as text is also written there as a number. */
 static int encode_row(const mlctl_schema *s, const cellval *cells, const rowctx *ctx,
 		      counters *cnt, struct svm_node *out, size_t *n, cellval *parsed)
@@ -328,17 +333,20 @@ static int encode_row(const mlctl_schema *s, const cellval *cells, const rowctx 
 				parsed[i].num = v;
 				parsed[i].has_num = true;
 			}
-			put_node(out, n, in->first, scale_value(s, in->first, v, false));
+			if (out)
+				put_node(out, n, in->first, scale_value(s, in->first, v, false));
 		} else {
 			long hit = category_of(in, &cells[i], cnt);
 
-			for (k = 0; k < in->ncat; k++)
+			for (k = 0; out && k < in->ncat; k++)
 				put_node(out, n, in->first + (int)k,
 					 scale_value(s, in->first + (int)k, (long)k == hit ? 1.0 : 0.0, true));
 		}
 	}
-	out[*n].index = -1;
-	out[*n].value = 0;
+	if (out) {
+		out[*n].index = -1;
+		out[*n].value = 0;
+	}
 	return 0;
 }
 

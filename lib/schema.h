@@ -82,6 +82,7 @@ void schema_matrix_free(schema_matrix *m);
  * MLCTL_EDATA naming it; extra columns are ignored), then transform each record into
  * out[0..*n_out) ending with index -1. cap must be at least schema_max_nodes(s).
  * *label is set (NaN when absent or the label column is missing) for validation.
+ * out NULL checks the record (and parses it, schema_binding_cells) without encoding it.
  */
 typedef struct schema_binding schema_binding;
 int schema_bind(schema_binding **out, const mlctl_schema *s, const ds_reader *r);

@@ -341,7 +341,8 @@ static int process_slot(score_job *j, worker *w, slot *s)
 			break;
 		slot_record(j, s, r, &rec, w->fields);
 		w->rows[good] = w->nodes + good * j->max_nodes;
-		ret = schema_transform_record(w->rows[good], &nn, &label, w->binding, &rec);
+		/* rows the sample scores later need only be checked and parsed now */
+		ret = schema_transform_record(j->sample_cap ? NULL : w->rows[good], &nn, &label, w->binding, &rec);
 		s->ok[r] = ret == 0;
 		s->label[r] = label;
 		if (ret == MLCTL_EDATA) {
@@ -1258,6 +1259,8 @@ static int predict_job(mlctl_predict_result **out, mlctl_registry *reg, const ml
 	}
 	if ((ret = ds_reader_open_cancel(&j.reader, o->input, fmt, o->cancel)))
 		goto fail_run;
+	if (capture)
+		ds_reader_skip_digest(j.reader); /* monitor records no input digest */
 	j.libsvm = ds_reader_format(j.reader) == DS_FORMAT_LIBSVM;
 	j.nf = ds_reader_ncols(j.reader);
 	/* A batch holds one offset per field and one node per feature of each row: on very
