@@ -59,6 +59,11 @@ typedef struct prof_input {
 	size_t ndistinct, distinct_cap;
 	double *dvals;                  /* ascending */
 	size_t *dcounts;
+	/* a batch profile counts its distinct values in a hash table (keys, counts; count 0
+	 * is an empty slot) and sorts them into dvals by profile_batch_finish() */
+	bool hashed, hdirty;
+	double *hkeys;
+	size_t *hcounts;
 } prof_input;
 
 typedef enum { PRED_NONE = 0, PRED_CLASSES, PRED_VALUES } pred_kind;
@@ -84,7 +89,13 @@ struct mlctl_profile {
 	/* column map of the reader last seen by profile_add_record */
 	const ds_reader *bound;
 	long *src;
+	bool batch;                     /* profile_new_batch(): distinct values hashed */
 };
+
+/* Slots of a batch's hash of distinct values: a power of two above twice
+ * PROFILE_DISTINCT + 1, so that the table is less than half full when it is capped. */
+#define HASH_SLOTS 2048
+_Static_assert(HASH_SLOTS > 2 * (PROFILE_DISTINCT + 1), "HASH_SLOTS too small");
 
 /* ---- statistics --------------------------------------------------------------------- */
 
@@ -193,23 +204,59 @@ static int grow_distinct(prof_input *pi)
 /* Position of v in the sorted distinct values: its index when found, else where it goes. */
 static size_t find_distinct(const prof_input *pi, double v, bool *found)
 {
-	const double *base = pi->dvals;
-	size_t n = pi->ndistinct, lo;
+	const double *d = pi->dvals;
+	size_t n = pi->ndistinct, lo = 0;
 
 	if (!n) {
 		*found = false;
 		return 0;
 	}
-	/* a lower bound whose steps are conditional moves, not branches */
+	/* a lower bound whose steps are masks, not branches: which way a step goes is a coin
+	 * toss for the branch predictor */
 	while (n > 1) {
 		size_t half = n / 2;
 
-		base = base[half - 1] < v ? base + half : base;
+		lo += half & ((size_t)0 - (size_t)(d[lo + half - 1] < v));
 		n -= half;
 	}
-	lo = (size_t)(base - pi->dvals) + (*base < v);
+	lo += (size_t)(d[lo] < v);
 	*found = lo < pi->ndistinct && pi->dvals[lo] == v;
 	return lo;
+}
+
+/* Count v in the batch's hash (ndistinct counts the keys), capped as count_distinct is. */
+static int hash_distinct(prof_input *pi, double v)
+{
+	uint64_t bits;
+	size_t h;
+	double key = v == 0 ? 0.0 : v; /* -0 and 0 are one value, as == says */
+
+	if (!pi->hkeys) {
+		pi->hkeys = mlctl_calloc(HASH_SLOTS, sizeof(*pi->hkeys));
+		pi->hcounts = mlctl_calloc(HASH_SLOTS, sizeof(*pi->hcounts));
+		if (!pi->hkeys || !pi->hcounts)
+			return MLCTL_ENOMEM;
+	}
+	memcpy(&bits, &key, sizeof(bits));
+	h = (size_t)((bits * 0x9e3779b97f4a7c15ull) >> 53) & (HASH_SLOTS - 1);
+	while (pi->hcounts[h] && !(pi->hkeys[h] == v))
+		h = (h + 1) & (HASH_SLOTS - 1);
+	if (pi->hcounts[h]) {
+		pi->hcounts[h]++;
+		return 0;
+	}
+	if (pi->ndistinct == PROFILE_DISTINCT) {
+		pi->distinct_capped = true;
+		memset(pi->hcounts, 0, HASH_SLOTS * sizeof(*pi->hcounts));
+		pi->hdirty = false;
+		pi->ndistinct = 0;
+		return 0;
+	}
+	pi->hkeys[h] = v;
+	pi->hcounts[h] = 1;
+	pi->hdirty = true;
+	pi->ndistinct++;
+	return 0;
 }
 
 static int count_distinct(prof_input *pi, double v)
@@ -219,6 +266,8 @@ static int count_distinct(prof_input *pi, double v)
 
 	if (pi->distinct_capped)
 		return 0;
+	if (pi->hashed)
+		return hash_distinct(pi, v);
 	k = find_distinct(pi, v, &found);
 	if (found) {
 		pi->dcounts[k]++;
@@ -989,6 +1038,9 @@ int profile_merge(mlctl_profile *into, const mlctl_profile *other)
 /* Empty input i again, binned as before, keeping its buffers. */
 static void reset_input(prof_input *pi, size_t i)
 {
+	if (pi->hdirty)
+		memset(pi->hcounts, 0, HASH_SLOTS * sizeof(*pi->hcounts));
+	pi->hdirty = false;
 	pi->count = pi->missing = pi->unseen = 0;
 	pi->mean = pi->m2 = pi->min = pi->max = 0;
 	memset(pi->bins, 0, sizeof(pi->bins));
@@ -999,6 +1051,75 @@ static void reset_input(prof_input *pi, size_t i)
 	pi->ndistinct = 0;
 	pi->distinct_capped = false;
 	start_sample(pi, i);
+}
+
+int profile_new_batch(mlctl_profile **out, const mlctl_profile *reference)
+{
+	size_t i;
+	int ret = profile_new_like(out, reference);
+
+	if (ret)
+		return ret;
+	(*out)->batch = true;
+	for (i = 0; i < (*out)->ninputs; i++)
+		(*out)->in[i].hashed = !(*out)->in[i].categorical;
+	return 0;
+}
+
+typedef struct dpair {
+	double v;
+	size_t c;
+} dpair;
+
+static int dpair_cmp(const void *a, const void *b)
+{
+	double x = ((const dpair *)a)->v, y = ((const dpair *)b)->v;
+
+	return (x > y) - (x < y);
+}
+
+/* The hashed distinct values of pi into its sorted list; the hash emptied. */
+static int finish_distinct(prof_input *pi)
+{
+	dpair *pairs;
+	size_t h, n = 0, k, cap = pi->ndistinct;
+
+	if (!pi->hashed || !pi->hdirty || pi->distinct_capped)
+		return 0;
+	if (!(pairs = mlctl_calloc(cap + 1, sizeof(*pairs))))
+		return MLCTL_ENOMEM;
+	for (h = 0; h < HASH_SLOTS; h++)
+		if (pi->hcounts[h]) {
+			pairs[n].v = pi->hkeys[h];
+			pairs[n++].c = pi->hcounts[h];
+		}
+	memset(pi->hcounts, 0, HASH_SLOTS * sizeof(*pi->hcounts));
+	pi->hdirty = false;
+	qsort(pairs, n, sizeof(*pairs), dpair_cmp);
+	/* room for n (grow_distinct doubles when the list is full) */
+	for (pi->ndistinct = pi->distinct_cap; pi->distinct_cap < n; pi->ndistinct = pi->distinct_cap)
+		if (grow_distinct(pi)) {
+			free(pairs);
+			return MLCTL_ENOMEM;
+		}
+	for (k = 0; k < n; k++) {
+		pi->dvals[k] = pairs[k].v;
+		pi->dcounts[k] = pairs[k].c;
+	}
+	pi->ndistinct = n;
+	free(pairs);
+	return 0;
+}
+
+int profile_batch_finish(mlctl_profile *p)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < p->ninputs; i++)
+		if ((ret = finish_distinct(&p->in[i])))
+			return ret;
+	return 0;
 }
 
 void profile_reset(mlctl_profile *p, const mlctl_profile *into)
@@ -1672,6 +1793,8 @@ static void free_input(prof_input *pi)
 	free(pi->sample);
 	free(pi->dvals);
 	free(pi->dcounts);
+	free(pi->hkeys);
+	free(pi->hcounts);
 }
 
 void profile_free(mlctl_profile *p)

@@ -78,6 +78,15 @@ int profile_merge(mlctl_profile *into, const mlctl_profile *other);
  */
 int profile_append(mlctl_profile *into, const mlctl_profile *batch);
 
+/*
+ * A batch profile (for profile_append): profile_new_like() that counts the distinct values
+ * of its numeric inputs in a hash table rather than a sorted list (no binary search a
+ * value), and sorts them into the list when profile_batch_finish() is called, which must
+ * come before it is appended, read or saved.
+ */
+int profile_new_batch(mlctl_profile **out, const mlctl_profile *reference);
+int profile_batch_finish(mlctl_profile *p);
+
 /* Empty p again (no rows), binned as before, keeping its buffers: a batch profile for the
  * next batch. With into (the profile it will be appended to, may be NULL), the distinct
  * values of inputs into already has too many of are not counted: the append gives the

@@ -359,6 +359,8 @@ static int process_slot(score_job *j, worker *w, slot *s)
 			return ret;
 		good++;
 	}
+	if (j->slot_profiles && (ret = profile_batch_finish(s->prof)))
+		return ret;
 	if (j->sample_cap) {
 		/* the rows were checked (a bad one is a reject as ever); the sample is scored
 		 * at the end */
@@ -876,7 +878,7 @@ static int score_input(score_job *j, int threads)
 	}
 	for (k = 0; k < j->nslots; k++)
 		if ((ret = slot_init(j, &j->slots[k])) ||
-		    (j->slot_profiles && (ret = profile_new_like(&j->slots[k].prof, j->b->profile))))
+		    (j->slot_profiles && (ret = profile_new_batch(&j->slots[k].prof, j->b->profile))))
 			goto out;
 	pthread_mutex_init(&j->mu, NULL);
 	pthread_cond_init(&j->cv, NULL);
