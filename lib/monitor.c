@@ -3,7 +3,9 @@
  *
  * The current data becomes a profile "like" the model's reference profile (the same edges
  * and categories): rows of a file go through predict's pipeline on all cores (score.c:
- * score_capture_run()), which profiles them and scores them for the prediction drift; the lines of a serve prediction log go through
+ * score_capture_run()), which profiles every row and scores them, or a seeded sample of
+ * o->score_rows of them when there are no labels, for the prediction drift; the lines of a
+ * serve prediction log go through
  * profile_add_cells() with the predictions the server logged; the profiles predict recorded
  * since a run are merged. Each input is then compared with the reference by drift_compare()
  * (Evidently's rule), and the verdicts make the alert. Memory does not grow with the rows,

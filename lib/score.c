@@ -2,8 +2,14 @@
  * score.c — batch scoring (floor 4). Three kinds of threads share a ring of batch slots:
  *
  *   the caller's thread reads records and copies them into a free slot;
- *   workers transform a slot's records, score them and format the output lines;
- *   one writer writes finished slots strictly in input order, profiles them and frees them.
+ *   workers transform a slot's records, score them, format the output lines and profile
+ *   the batch from the values the transform parsed (a batch profile);
+ *   one writer writes finished slots strictly in input order, appends their profiles to
+ *   the job's (profile_append: the profile of one pass, whatever the threads) and frees
+ *   them.
+ *
+ * For monitor (score_capture_run) nothing is written, and without labels only a seeded
+ * sample of the rows is scored: the writer keeps the sample's text, scored at the end.
  *
  * Memory is bounded by the number of slots times the batch size, whatever the input size.
  * The output goes to a temp file renamed at the end, so a killed job leaves no half file.
@@ -484,7 +490,7 @@ static int sample_offer(score_job *j, slot *s, size_t r)
 	end = s->off[r * j->nf + j->nf - 1];
 	end += strlen(s->arena.buf + end) + 1;
 	len = end - start;
-	if (!(text = realloc(j->sample_text[k], len)))
+	if (!(text = mlctl_reallocarray(j->sample_text[k], len, 1)))
 		return mlctl_error_oom();
 	memcpy(text, s->arena.buf + start, len);
 	j->sample_text[k] = text;
