@@ -11,15 +11,20 @@
 #     international_plan "no" turned "yes".
 #
 # Timed (wall clock, best of 2 each: the machine is shared):
-#   mlctl monitor churn --data big.csv --no-record --json
+#   mlctl monitor churn --data big.csv --no-record --json        (predictions from a seeded
+#                                                                 sample of 20,000 rows)
+#   mlctl monitor churn --data big.csv --no-record --json --score-rows 0   (every row scored)
 #   /usr/bin/python3 bench/monitor_pandas.py mlc_churn.csv big.csv --drop churn
 # The reference has more than 1,000 rows, so both run Wasserstein / std (numeric) and
 # Jensen-Shannon (categorical) by Evidently's rule, and a PSI over the reference's deciles or
 # categories per column. Prints both wall times, rows/s, the ratio, and whether the verdicts
 # agree (dataset drift and the set of drifted columns), with each column's statistic on both
-# sides. mlctl also scores every row for the prediction drift, which the pandas script does
-# not do: `mlctl predict` on the same file is timed too, to show that part, and `mlctl
-# monitor` with a model of 40 training rows, whose scoring costs little, to show the rest.
+# sides. mlctl also scores rows for the prediction drift, which the pandas script does not
+# do: by default a seeded sample of 20,000 of them (--score-rows), and with --score-rows 0
+# every one; both are timed, with their ratio, and whether the sample's verdicts (the
+# prediction drift too) are those of every row. `mlctl predict` on the same file is timed
+# too, to show what scoring every row costs, and `mlctl monitor` with a model of 40 training
+# rows, whose scoring costs little, to show the rest.
 #
 # Aim (issue 12): mlctl at least 10x the rows/s of the pandas script, with the same verdicts.
 #
@@ -113,6 +118,7 @@ echo "reference: mlc_churn.csv, $(($(wc -l <ref.csv) - 1)) rows; current: big.cs
 	"$(($(wc -c <big.csv) / 1048576)) MB, $(head -1 big.csv | tr , '\n' | wc -l) columns"
 
 timed mon "$MLCTL" --json monitor churn --data big.csv --no-record
+timed all "$MLCTL" --json monitor churn --data big.csv --no-record --score-rows 0
 timed pd $PY "$root/bench/monitor_pandas.py" ref.csv big.csv --drop churn
 timed pred "$MLCTL" predict churn --input big.csv --output pred.csv -q
 timed tiny "$MLCTL" --json monitor churn-tiny --data big.csv --no-record
@@ -121,12 +127,15 @@ echo
 printf '  %-40s %8s %10s %9s %8s\n' "" "wall s" "rows/s" "max RSS" "vs pandas"
 printf '  %-40s %8s %10s %7s MB %8s\n' "pandas + scipy (monitor_pandas.py)" "$(cat pd.wall)" "$(rate "$rows" pd.wall)" \
 	"$(($(cat pd.rss) / 1024))" "1.0x"
+ratio() { awk -v a="$(cat "$1")" -v b="$(cat pd.wall)" 'BEGIN { printf "%.1f", (a > 0 ? b / a : 0) }'; }
 printf '  %-40s %8s %10s %7s MB %7sx\n' "mlctl monitor --no-record --json" "$(cat mon.wall)" "$(rate "$rows" mon.wall)" \
-	"$(($(cat mon.rss) / 1024))" "$(awk -v a="$(cat mon.wall)" -v b="$(cat pd.wall)" 'BEGIN { printf "%.1f", (a > 0 ? b / a : 0) }')"
-printf '  %-40s %8s %10s %7s MB\n' "  (its scoring alone: mlctl predict)" "$(cat pred.wall)" "$(rate "$rows" pred.wall)" \
-	"$(($(cat pred.rss) / 1024))"
-printf '  %-40s %8s %10s %7s MB\n' "  (monitor with a 40-row model: pipeline)" "$(cat tiny.wall)" "$(rate "$rows" tiny.wall)" \
-	"$(($(cat tiny.rss) / 1024))"
+	"$(($(cat mon.rss) / 1024))" "$(ratio mon.wall)"
+printf '  %-40s %8s %10s %7s MB %7sx\n' "  same, --score-rows 0 (every row scored)" "$(cat all.wall)" "$(rate "$rows" all.wall)" \
+	"$(($(cat all.rss) / 1024))" "$(ratio all.wall)"
+printf '  %-40s %8s %10s %7s MB %7sx\n' "  (scoring every row: mlctl predict)" "$(cat pred.wall)" "$(rate "$rows" pred.wall)" \
+	"$(($(cat pred.rss) / 1024))" "$(ratio pred.wall)"
+printf '  %-40s %8s %10s %7s MB %7sx\n' "  (monitor with a 40-row model: pipeline)" "$(cat tiny.wall)" "$(rate "$rows" tiny.wall)" \
+	"$(($(cat tiny.rss) / 1024))" "$(ratio tiny.wall)"
 $PY - <<'EOF'
 import json
 m = json.load(open("mon.out"))
@@ -163,4 +172,14 @@ if m.get("prediction"):
     print("  prediction drift (mlctl only): %s %s -> %s" % (m["prediction"]["test"], num(m["prediction"]["statistic"]),
           "drift" if m["prediction"]["drifted"] else "ok"))
 print("  verdicts: %s" % ("the same" if agree and m["dataset_drift"] == p["dataset_drift"] else "DIFFERENT"))
+a = json.load(open("all.out"))
+print("  predictions from %d of %d rows (seeded sample: %s); --score-rows 0: from %d" % (m.get("prediction_rows", 0),
+      m["current_rows"], m.get("prediction_sampled"), a.get("prediction_rows", 0)))
+same = (m["alert"], m["dataset_drift"], sorted(f["name"] for f in m["features"] if f["drifted"])) == \
+       (a["alert"], a["dataset_drift"], sorted(f["name"] for f in a["features"] if f["drifted"]))
+if m.get("prediction") and a.get("prediction"):
+    same = same and (m["prediction"]["test"], m["prediction"]["drifted"]) == (a["prediction"]["test"], a["prediction"]["drifted"])
+    print("  prediction drift, sample: %s %s; every row: %s %s" % (m["prediction"]["test"], num(m["prediction"]["statistic"]),
+          a["prediction"]["test"], num(a["prediction"]["statistic"])))
+print("  sampled vs every row: %s" % ("the same verdicts" if same else "DIFFERENT verdicts"))
 EOF

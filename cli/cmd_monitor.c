@@ -50,6 +50,9 @@ const cli_option cli_monitor_options[] = {
 	{ "max-drop", 0, "X", "alert when the model's metric drops by more than X (needs labels)", CLI_DOUBLE(O, max_drop) },
 	{ "fail-on", 0, "WHAT", "what alerts: dataset (default), feature, none", CLI_CALL(O, fail_on, parse_fail_on) },
 	{ "report", 0, "FILE.html", "write a self-contained HTML report", CLI_STRING(O, report) },
+	{ "score-rows", 0, "N", "score a seeded sample of N rows of --data for the prediction drift; 0: every row "
+	  "(default 20000; data with labels is scored in full)", CLI_SIZE(O, score_rows, 0, 1000000000) },
+	{ "threads", 'j', "N", "reading and scoring threads (default: all cores)", CLI_INT(O, threads, 0, 1024) },
 	{ "no-record", 0, NULL, "do not record a monitor run", CLI_FLAG(O, no_record) },
 	CLI_OPTIONS_END
 };
@@ -83,6 +86,8 @@ static json_t *result_json(const mlctl_monitor_result *r)
 			"drift_share", r->drift_share, "dataset_drift", r->dataset_drift, "alert", r->alert, "why",
 			cli_json_str(r->why));
 	json_object_set_new(doc, "prediction", r->has_prediction ? feature_json(&r->prediction) : json_null());
+	json_object_set_new(doc, "prediction_rows", json_integer((json_int_t)r->pred_rows));
+	json_object_set_new(doc, "prediction_sampled", json_boolean(r->pred_sampled));
 	if (r->has_performance)
 		json_object_set_new(doc, "performance",
 				    json_pack("{s:s, s:o, s:o, s:o, s:o, s:b}", "metric", r->metric, "baseline", num(r->baseline),
@@ -141,6 +146,9 @@ static void print_result(const mlctl_monitor_result *r)
 	if (r->has_prediction)
 		printf("prediction drift: %s (%s %s)\n", r->prediction.drifted ? "yes" : "no", r->prediction.test,
 		       fmt(r->prediction.statistic));
+	if (r->has_prediction && r->pred_sampled)
+		printf("predictions from %zu of %zu rows (seeded sample; --score-rows 0 scores every row)\n",
+		       r->pred_rows, r->cur_rows);
 	if (r->has_performance)
 		printf("performance: %s %s against %s at validation (drop %s%s%s)\n", r->metric, fmt(r->current), fmt(r->baseline),
 		       fmt(r->drop), isnan(r->max_drop) ? "" : ", --max-drop ", isnan(r->max_drop) ? "" : fmt(r->max_drop));

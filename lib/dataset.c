@@ -49,6 +49,7 @@ struct ds_reader {
 	const unsigned char *mem;
 	size_t memlen, mempos;
 	hash_ctx hash;
+	bool no_digest;             /* ds_reader_skip_digest(): the bytes are not hashed */
 
 	/* raw input: rawp points into raw (files) or into mem (memory sources) */
 	unsigned char *raw;
@@ -121,6 +122,9 @@ bool ds_is_missing(const char *s)
 {
 	size_t n;
 
+	/* every marker starts with a blank, '?', 'N' or 'n' (or is empty): a number never */
+	if (*s != ' ' && *s != '\t' && *s != '?' && *s != 'N' && *s != 'n' && *s)
+		return false;
 	while (*s == ' ' || *s == '\t')
 		s++;
 	n = strlen(s);
@@ -171,7 +175,8 @@ static int raw_fill(ds_reader *r)
 		r->raw_eof = true;
 		return 0;
 	}
-	hash_update(&r->hash, r->rawp, n);
+	if (!r->no_digest)
+		hash_update(&r->hash, r->rawp, n);
 	return 1;
 }
 
@@ -234,13 +239,36 @@ static const char *format_text(ds_format f)
 	}
 }
 
+/* Bit 7 of each byte of w that is zero, and only of those (no carry crosses a byte). */
+static inline uint64_t zero_bytes(uint64_t w)
+{
+	const uint64_t lo7 = 0x7f7f7f7f7f7f7f7full;
+
+	return ~(((w & lo7) + lo7) | w | lo7);
+}
+
 /* Refuse NUL bytes and invalid UTF-8 in a decoded block: binary files stop here. */
 static int validate(ds_reader *r, const unsigned char *p, size_t n)
 {
+	const uint64_t high = 0x8080808080808080ull, nl = 0x0a0a0a0a0a0a0a0aull;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		unsigned c = p[i];
+
+		/* eight ASCII bytes without NUL at a time: only their newlines to count */
+		while (!r->utf8_need && i + 8 <= n) {
+			uint64_t w;
+
+			memcpy(&w, p + i, 8);
+			if ((w & high) || zero_bytes(w))
+				break;
+			r->vline += (size_t)__builtin_popcountll(zero_bytes(w ^ nl));
+			i += 8;
+		}
+		if (i >= n)
+			break;
+		c = p[i];
 
 		if (c < 0x80 && !r->utf8_need) {
 			if (c == '\n')
@@ -360,6 +388,20 @@ static inline int rec_putc(ds_reader *r, int c)
 	return 0;
 }
 
+/* n bytes at p onto the record (a run of unquoted text straight from the block). */
+static inline int rec_add(ds_reader *r, const unsigned char *p, size_t n)
+{
+	if (r->rec.len + n + 2 > r->rec.cap) {
+		int ret = strbuf_grow(&r->rec, n + 1);
+
+		if (ret)
+			return ret;
+	}
+	memcpy(r->rec.buf + r->rec.len, p, n);
+	r->rec.len += n;
+	return 0;
+}
+
 static int rec_mark_field(ds_reader *r, size_t nf)
 {
 	if (nf >= r->offcap) {
@@ -449,10 +491,20 @@ static int csv_read_record(ds_reader *r, size_t *nf_out, size_t *line_out)
 			}
 			c = rd_getc(r);
 		}
-		/* unquoted text, or what follows a closing quote (kept, as Python's csv does) */
+		/* unquoted text, or what follows a closing quote (kept, as Python's csv does):
+		 * the rest of the run in this block is copied at once */
 		while (c >= 0 && c != r->delim && c != '\n' && c != '\r') {
+			const unsigned char *p = r->data + r->pos, *q = p, *e = r->data + r->len;
+
 			if ((ret = rec_putc(r, c)))
 				return ret;
+			while (q < e && *q != r->delim && *q != '\n' && *q != '\r')
+				q++;
+			if (q > p) {
+				if ((ret = rec_add(r, p, (size_t)(q - p))))
+					return ret;
+				r->pos += (size_t)(q - p);
+			}
 			c = rd_getc(r);
 		}
 		if ((ret = rec_putc(r, '\0')))
@@ -566,6 +618,7 @@ static int csv_next(ds_reader *r)
 	r->out.line = line;
 	r->out.nfields = nf;
 	r->out.fields = r->fields;
+	r->out.textlen = r->rec.len;
 	return 1;
 }
 
@@ -938,10 +991,19 @@ const char *ds_reader_path(const ds_reader *r)
 	return r->path;
 }
 
+void ds_reader_skip_digest(ds_reader *r)
+{
+	r->no_digest = true;
+}
+
 void ds_reader_digest(const ds_reader *r, char out[65])
 {
 	hash_ctx copy = r->hash;
 
+	if (r->no_digest) {
+		out[0] = '\0';
+		return;
+	}
 	hash_final_hex(&copy, out);
 }
 

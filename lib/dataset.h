@@ -37,6 +37,9 @@ typedef struct ds_record {
 	size_t nsparse;
 	const int *index;
 	const double *value;
+	/* CSV/TSV: the fields lie one after another from fields[0], each ended by its NUL,
+	 * textlen bytes in all, so that a copy is one memcpy (0: not so, copy field by field) */
+	size_t textlen;
 } ds_record;
 
 typedef struct ds_reader ds_reader;
@@ -67,6 +70,10 @@ const char *ds_reader_path(const ds_reader *r);
 /* SHA-256 of all bytes read so far (of the file as stored, compressed or not); complete
  * after ds_reader_next() returned 0. */
 void ds_reader_digest(const ds_reader *r, char out[65]);
+/* Do not hash the bytes read from now on (call before the first ds_reader_next; the header
+ * is hashed already, which does not matter: ds_reader_digest then gives ""). For a caller
+ * that records no digest: SHA-256 costs as much as parsing the CSV. */
+void ds_reader_skip_digest(ds_reader *r);
 void ds_reader_free(ds_reader *r);
 
 /*

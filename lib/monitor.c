@@ -3,7 +3,9 @@
  *
  * The current data becomes a profile "like" the model's reference profile (the same edges
  * and categories): rows of a file go through predict's pipeline on all cores (score.c:
- * score_capture_run()), which profiles them and scores them for the prediction drift; the lines of a serve prediction log go through
+ * score_capture_run()), which profiles every row and scores them, or a seeded sample of
+ * o->score_rows of them when there are no labels, for the prediction drift; the lines of a
+ * serve prediction log go through
  * profile_add_cells() with the predictions the server logged; the profiles predict recorded
  * since a run are merged. Each input is then compared with the reference by drift_compare()
  * (Evidently's rule), and the verdicts make the alert. Memory does not grow with the rows,
@@ -50,15 +52,18 @@ typedef struct mon {
 
 /* ---- current data ------------------------------------------------------------------------ */
 
-/* Rows of a file: predict's pipeline on all cores makes the profile, scores every row for
- * the prediction drift, and keeps the labelled rows' labels and predictions. */
+/* Rows of a file: predict's pipeline on all cores makes the profile, scores the rows (or a
+ * seeded sample of o->score_rows of them, when there are no labels) for the prediction
+ * drift, and keeps the labelled rows' labels and predictions. */
 static int current_from_data(mon *m)
 {
 	score_capture c;
-	int ret = score_capture_run(&c, m->b, m->o->data, m->o->data_format, 0);
+	int ret = score_capture_run(&c, m->b, m->o->data, m->o->data_format, m->o->threads, m->o->score_rows);
 
 	if (ret)
 		return ret;
+	m->r->pred_rows = c.scored;
+	m->r->pred_sampled = c.scored < c.rows;
 	profile_free(m->cur);
 	m->cur = c.profile;
 	m->y = c.labels;
@@ -612,7 +617,8 @@ static int record(mon *m)
 	if (!ret && r->has_prediction) {
 		ret = add_metric(&mt, &n, &cap, "prediction_drift", r->prediction.statistic) ||
 		      add_metric(&mt, &n, &cap, "prediction_drifted", r->prediction.drifted ? 1 : 0) ||
-		      add_metric(&mt, &n, &cap, "prediction_psi", r->prediction.psi);
+		      add_metric(&mt, &n, &cap, "prediction_psi", r->prediction.psi) ||
+		      add_metric(&mt, &n, &cap, "prediction_rows", (double)r->pred_rows);
 	}
 	if (!ret)
 		ret = add_metric(&mt, &n, &cap, "dataset_drift", r->dataset_drift ? 1 : 0) ||
@@ -801,6 +807,8 @@ static int compare_all(mon *m)
 
 	r->ref_rows = profile_rows(m->b->profile);
 	r->cur_rows = profile_rows(m->cur);
+	if (!m->o->data)
+		r->pred_rows = r->cur_rows;
 	if (!r->cur_rows)
 		return mlctl_error_set(MLCTL_EDATA, "%s: no rows to monitor", r->source);
 	if (!(r->features = mlctl_calloc(n ? n : 1, sizeof(*r->features))))

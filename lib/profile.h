@@ -65,6 +65,34 @@ int profile_add_cells(mlctl_profile *p, const mlctl_schema *s, const schema_cell
  */
 int profile_merge(mlctl_profile *into, const mlctl_profile *other);
 
+/*
+ * Append the rows of batch after into's, as if they had been added to into one by one in
+ * their order: batch is a profile_new_like() profile of the same reference (binned alike,
+ * else MLCTL_EUSAGE) that was fed at most PROFILE_SAMPLE values of each numeric input, so
+ * that its sample holds all of them in order (else MLCTL_EUSAGE). into's reservoirs go on
+ * over those values as algorithm R would have, so the sample is the one a single pass
+ * gives; counts, bins, missing, unseen, min and max add, distinct values are the union,
+ * and mean and std combine by Chan et al. (equal to one pass up to rounding). This is how
+ * batches profiled on several threads make, in input order, the profile of one pass.
+ * On MLCTL_ENOMEM into is partly appended: free it.
+ */
+int profile_append(mlctl_profile *into, const mlctl_profile *batch);
+
+/*
+ * A batch profile (for profile_append): profile_new_like() that counts the distinct values
+ * of its numeric inputs in a hash table rather than a sorted list (no binary search a
+ * value), and sorts them into the list when profile_batch_finish() is called, which must
+ * come before it is appended, read or saved.
+ */
+int profile_new_batch(mlctl_profile **out, const mlctl_profile *reference);
+int profile_batch_finish(mlctl_profile *p);
+
+/* Empty p again (no rows), binned as before, keeping its buffers: a batch profile for the
+ * next batch. With into (the profile it will be appended to, may be NULL), the distinct
+ * values of inputs into already has too many of are not counted: the append gives the
+ * same result with or without them. */
+void profile_reset(mlctl_profile *p, const mlctl_profile *into);
+
 /* The format a profile was read from: 1 for files from before samples and metrics, 2
  * otherwise (and for every profile built or merged from version-2 ones). */
 int profile_version(const mlctl_profile *p);

@@ -571,9 +571,13 @@ static int put_summary(strbuf *sb, const mlctl_monitor_result *r)
 	    ((ret = strbuf_printf(sb, "<tr><th>prediction drift</th><td>%s: ",
 				  r->prediction.drifted ? "\xE2\x9A\xA0 YES" : "no")) ||
 	     (ret = esc(sb, r->prediction.test ? r->prediction.test : "?")) ||
-	     (ret = strbuf_printf(sb, " %s, threshold %s</td></tr>\n",
+	     (ret = strbuf_printf(sb, " %s, threshold %s%s",
 				  fmt_num(a, "%.4g", r->prediction.statistic),
-				  fmt_num(c, "%.4g", r->prediction.threshold)))))
+				  fmt_num(c, "%.4g", r->prediction.threshold),
+				  r->pred_sampled ? "; " : "</td></tr>\n")) ||
+	     (r->pred_sampled &&
+	      (ret = strbuf_printf(sb, "predictions from %zu of %zu rows (seeded sample)</td></tr>\n",
+				   r->pred_rows, r->cur_rows)))))
 		return ret;
 	if (r->has_performance && (ret = put_performance(sb, r)))
 		return ret;

@@ -140,9 +140,13 @@ static view trimmed(const char *s)
 /* A finite number, allowing surrounding blanks ("1, 2" is common in hand-made CSV). */
 static bool parse_num(const char *s, double *out)
 {
-	view v = trimmed(s);
+	view v;
 	char buf[64];
 
+	/* most cells are a plain number: no blanks to trim (a trailing one fails the parse) */
+	if (*s != ' ' && *s != '\t' && mlctl_parse_double(s, out))
+		return isfinite(*out);
+	v = trimmed(s);
 	if (v.n == 0)
 		return false;
 	if (v.p[v.n] != '\0') {
@@ -306,9 +310,11 @@ static void put_node(struct svm_node *out, size_t *n, int index, double v)
 }
 
 /* Encode one row (one cellval per input) into out, which has room for nfeatures + 1
- * nodes; the terminating index -1 is written but not counted in *n. */
+ * nodes; the terminating index -1 is written but not counted in *n. Without out the row
+ * is only checked (and parsed), *n is 0. With parsed, each
+ * present value of a numeric input given as text is also written there as a number. */
 static int encode_row(const mlctl_schema *s, const cellval *cells, const rowctx *ctx,
-		      counters *cnt, struct svm_node *out, size_t *n)
+		      counters *cnt, struct svm_node *out, size_t *n, cellval *parsed)
 {
 	size_t i, k;
 	int ret;
@@ -319,20 +325,28 @@ static int encode_row(const mlctl_schema *s, const cellval *cells, const rowctx 
 
 		if (!in->categorical) {
 			double v;
+			size_t before = cnt->missing;
 
 			if ((ret = numeric_value(in, &cells[i], ctx, cnt, &v)))
 				return ret;
-			put_node(out, n, in->first, scale_value(s, in->first, v, false));
+			if (parsed && !cells[i].has_num && cnt->missing == before) {
+				parsed[i].num = v;
+				parsed[i].has_num = true;
+			}
+			if (out)
+				put_node(out, n, in->first, scale_value(s, in->first, v, false));
 		} else {
 			long hit = category_of(in, &cells[i], cnt);
 
-			for (k = 0; k < in->ncat; k++)
+			for (k = 0; out && k < in->ncat; k++)
 				put_node(out, n, in->first + (int)k,
 					 scale_value(s, in->first + (int)k, (long)k == hit ? 1.0 : 0.0, true));
 		}
 	}
-	out[*n].index = -1;
-	out[*n].value = 0;
+	if (out) {
+		out[*n].index = -1;
+		out[*n].value = 0;
+	}
 	return 0;
 }
 
@@ -887,7 +901,7 @@ int schema_transform_table(schema_matrix **out, const mlctl_schema *s, const ds_
 			cells[j].text = cols[j] < 0 ? "0" : ds_cell(t, r, cols[j]);
 		}
 		if ((ret = matrix_reserve(m, &cap, used + width)) ||
-		    (ret = encode_row(s, cells, &ctx, &cnt, m->nodes + used, &k)))
+		    (ret = encode_row(s, cells, &ctx, &cnt, m->nodes + used, &k, NULL)))
 			goto out_free;
 		start[i] = used;
 		used += k + 1;
@@ -1065,7 +1079,12 @@ int schema_transform_record(struct svm_node *out, size_t *n_out, double *label,
 	}
 	if (label)
 		*label = record_label(b, rec);
-	return encode_row(s, b->cells, &ctx, &b->cnt, out, n_out);
+	return encode_row(s, b->cells, &ctx, &b->cnt, out, n_out, b->cells);
+}
+
+const schema_cell *schema_binding_cells(const schema_binding *b)
+{
+	return b->cells;
 }
 
 int schema_encode_cells(struct svm_node *out, size_t *n_out, const mlctl_schema *s,
@@ -1073,7 +1092,7 @@ int schema_encode_cells(struct svm_node *out, size_t *n_out, const mlctl_schema 
 {
 	rowctx ctx = { NULL, row };
 	counters c = { 0, 0 };
-	int ret = encode_row(s, cells, &ctx, &c, out, n_out);
+	int ret = encode_row(s, cells, &ctx, &c, out, n_out, NULL);
 
 	if (cnt) {
 		cnt->unseen += c.unseen;

@@ -82,6 +82,7 @@ void schema_matrix_free(schema_matrix *m);
  * MLCTL_EDATA naming it; extra columns are ignored), then transform each record into
  * out[0..*n_out) ending with index -1. cap must be at least schema_max_nodes(s).
  * *label is set (NaN when absent or the label column is missing) for validation.
+ * out NULL checks the record (and parses it, schema_binding_cells) without encoding it.
  */
 typedef struct schema_binding schema_binding;
 int schema_bind(schema_binding **out, const mlctl_schema *s, const ds_reader *r);
@@ -107,6 +108,10 @@ typedef struct schema_counts {
 } schema_counts;
 int schema_encode_cells(struct svm_node *out, size_t *n_out, const mlctl_schema *s,
 			const schema_cell *cells, size_t row, schema_counts *cnt);
+/* The cells of the record b last transformed, one per input (borrowed, valid until the
+ * next transform): each present value of a numeric input parsed (has_num, num), so that a
+ * profile of the row need not parse it again; missing cells and categorical ones as read. */
+const schema_cell *schema_binding_cells(const schema_binding *b);
 /* Counters of the binding: unseen categories and imputed cells so far. */
 size_t schema_binding_unseen(const schema_binding *b);
 size_t schema_binding_missing(const schema_binding *b);

@@ -2,8 +2,14 @@
  * score.c — batch scoring (floor 4). Three kinds of threads share a ring of batch slots:
  *
  *   the caller's thread reads records and copies them into a free slot;
- *   workers transform a slot's records, score them and format the output lines;
- *   one writer writes finished slots strictly in input order, profiles them and frees them.
+ *   workers transform a slot's records, score them, format the output lines and profile
+ *   the batch from the values the transform parsed (a batch profile);
+ *   one writer writes finished slots strictly in input order, appends their profiles to
+ *   the job's (profile_append: the profile of one pass, whatever the threads) and frees
+ *   them.
+ *
+ * For monitor (score_capture_run) nothing is written, and without labels only a seeded
+ * sample of the rows is scored: the writer keeps the sample's text, scored at the end.
  *
  * Memory is bounded by the number of slots times the batch size, whatever the input size.
  * The output goes to a temp file renamed at the end, so a killed job leaves no half file.
@@ -23,6 +29,7 @@
 #include "fsutil.h"
 #include "model.h"
 #include "profile.h"
+#include "rng.h"
 #include "schema.h"
 #include "score_int.h"
 #include "scorer.h"
@@ -58,6 +65,7 @@ typedef struct slot {
 	double *pred;
 	double *label;            /* the label column's value (NaN: none), for a capture */
 	unsigned char *ok;        /* row scored (not rejected) */
+	mlctl_profile *prof;      /* the batch's rows profiled by its worker (slot_profiles) */
 } slot;
 
 typedef struct worker {
@@ -108,7 +116,15 @@ typedef struct score_job {
 	size_t rows, rejected, unseen, imputed;
 	size_t *class_counts;
 	uint64_t progress_done;
+	bool slot_profiles;       /* workers profile their batches, the writer appends them */
 	score_capture *capture;   /* monitor's: no output, labels and predictions kept */
+	/* monitor's seeded sample of rows to score for the predictions (sample_cap 0: score
+	 * every row as it comes): the text of each row in the reservoir, scored at the end */
+	size_t sample_cap, nsample, sample_alloc, sample_seen;
+	uint64_t sample_rng;
+	char **sample_text;
+	size_t *sample_line;
+	double *sample_pred;
 } score_job;
 
 static void job_fail(score_job *j, int code)
@@ -331,7 +347,8 @@ static int process_slot(score_job *j, worker *w, slot *s)
 			break;
 		slot_record(j, s, r, &rec, w->fields);
 		w->rows[good] = w->nodes + good * j->max_nodes;
-		ret = schema_transform_record(w->rows[good], &nn, &label, w->binding, &rec);
+		/* rows the sample scores later need only be checked and parsed now */
+		ret = schema_transform_record(j->sample_cap ? NULL : w->rows[good], &nn, &label, w->binding, &rec);
 		s->ok[r] = ret == 0;
 		s->label[r] = label;
 		if (ret == MLCTL_EDATA) {
@@ -342,7 +359,20 @@ static int process_slot(score_job *j, worker *w, slot *s)
 		}
 		if (ret)
 			return ret;
+		/* the row's values as the transform parsed them, into the batch's profile */
+		if (j->slot_profiles &&
+		    (ret = profile_add_cells(s->prof, j->b->schema, schema_binding_cells(w->binding))))
+			return ret;
 		good++;
+	}
+	if (j->slot_profiles && (ret = profile_batch_finish(s->prof)))
+		return ret;
+	if (j->sample_cap) {
+		/* the rows were checked (a bad one is a reject as ever); the sample is scored
+		 * at the end */
+		for (r = 0; r < s->n; r++)
+			s->pred[r] = NAN;
+		return 0;
 	}
 	if (j->scorer) {
 		ret = scorer_predict(j->scorer, (const struct svm_node *const *)w->rows, good, w->labels,
@@ -423,6 +453,51 @@ static int capture_row(score_capture *c, double label, double pred)
 	return 0;
 }
 
+/*
+ * Offer good record r of slot s to the sample of rows to score: algorithm R over the good
+ * rows in input order, on splitmix64 from a fixed seed, so that the same input gives the
+ * same sample whatever the threads. A row taken keeps its fields' text (as the slot holds
+ * them, NUL after each) until a later row replaces it.
+ */
+static int sample_offer(score_job *j, slot *s, size_t r)
+{
+	size_t t = j->sample_seen++, k, start, end, len;
+	char *text;
+
+	if (t < j->sample_cap) {
+		k = t;
+		if (k == j->sample_alloc) {
+			size_t n = j->sample_alloc ? j->sample_alloc * 2 : 1024;
+			char **nt;
+			size_t *nl;
+
+			if (n > j->sample_cap)
+				n = j->sample_cap;
+			if (!(nt = mlctl_reallocarray(j->sample_text, n, sizeof(*nt))))
+				return mlctl_error_oom();
+			j->sample_text = nt;
+			if (!(nl = mlctl_reallocarray(j->sample_line, n, sizeof(*nl))))
+				return mlctl_error_oom();
+			j->sample_line = nl;
+			memset(nt + j->sample_alloc, 0, (n - j->sample_alloc) * sizeof(*nt));
+			j->sample_alloc = n;
+		}
+		j->nsample = t + 1;
+	} else if ((k = rng_below(&j->sample_rng, t + 1)) >= j->sample_cap) {
+		return 0;
+	}
+	start = s->off[r * j->nf];
+	end = s->off[r * j->nf + j->nf - 1];
+	end += strlen(s->arena.buf + end) + 1;
+	len = end - start;
+	if (!(text = mlctl_reallocarray(j->sample_text[k], len, 1)))
+		return mlctl_error_oom();
+	memcpy(text, s->arena.buf + start, len);
+	j->sample_text[k] = text;
+	j->sample_line[k] = s->lines[r];
+	return 0;
+}
+
 static int write_slot(score_job *j, slot *s)
 {
 	size_t r;
@@ -449,6 +524,12 @@ static int write_slot(score_job *j, slot *s)
 		if (j->rejects && fwrite(s->rejects.buf, 1, s->rejects.len, j->rejects) != s->rejects.len)
 			return mlctl_error_errno(MLCTL_EIO, "cannot write %s", j->o->rejects);
 	}
+	if (j->slot_profiles) {
+		/* the slot goes back to the reader: its profile is empty for the next batch */
+		if ((ret = profile_append(j->profile, s->prof)))
+			return ret;
+		profile_reset(s->prof, j->profile);
+	}
 	for (r = 0; r < s->n && !ret; r++) {
 		ds_record rec;
 
@@ -465,11 +546,15 @@ static int write_slot(score_job *j, slot *s)
 		if (j->capture && !isnan(s->label[r]) && (ret = capture_row(j->capture, s->label[r], s->pred[r])))
 			break;
 		if (j->profile) {
-			slot_record(j, s, r, &rec, j->wfields);
-			ret = profile_add_record(j->profile, j->b->schema, j->reader, &rec);
-			if (!ret)
+			if (!j->slot_profiles) {
+				slot_record(j, s, r, &rec, j->wfields);
+				ret = profile_add_record(j->profile, j->b->schema, j->reader, &rec);
+			}
+			if (!ret && !j->sample_cap)
 				ret = profile_add_predictions(j->profile, j->b->schema, &s->pred[r], 1);
 		}
+		if (!ret && j->sample_cap)
+			ret = sample_offer(j, s, r);
 	}
 	return ret;
 }
@@ -539,6 +624,17 @@ static int copy_record(score_job *j, slot *s, const ds_record *rec)
 		if (rec->nfields != j->nf)
 			return mlctl_error_set(MLCTL_EDATA, "%s:%zu: %zu fields, the header has %zu",
 					       ds_reader_path(j->reader), rec->line, rec->nfields, j->nf);
+		if (rec->textlen && j->nf) {
+			/* the fields one after another: one copy, the offsets from the first */
+			size_t base = s->arena.len;
+
+			if (strbuf_add(&s->arena, rec->fields[0], rec->textlen))
+				return MLCTL_ENOMEM;
+			for (f = 0; f < j->nf; f++)
+				s->off[r * j->nf + f] = base + (size_t)(rec->fields[f] - rec->fields[0]);
+			s->n++;
+			return 0;
+		}
 		for (f = 0; f < j->nf; f++) {
 			s->off[r * j->nf + f] = s->arena.len;
 			if (strbuf_add(&s->arena, rec->fields[f], strlen(rec->fields[f]) + 1))
@@ -565,6 +661,7 @@ static int slot_init(score_job *j, slot *s)
 
 static void slot_release(slot *s)
 {
+	profile_free(s->prof);
 	strbuf_release(&s->arena);
 	strbuf_release(&s->out);
 	strbuf_release(&s->rejects);
@@ -786,7 +883,8 @@ static int score_input(score_job *j, int threads)
 		goto out;
 	}
 	for (k = 0; k < j->nslots; k++)
-		if ((ret = slot_init(j, &j->slots[k])))
+		if ((ret = slot_init(j, &j->slots[k])) ||
+		    (j->slot_profiles && (ret = profile_new_batch(&j->slots[k].prof, j->b->profile))))
 			goto out;
 	pthread_mutex_init(&j->mu, NULL);
 	pthread_cond_init(&j->cv, NULL);
@@ -832,6 +930,161 @@ out:
 		slot_release(&j->slots[k]);
 	free(j->slots);
 	return ret;
+}
+
+/* ---- the sample of rows (monitor) ---- */
+
+typedef struct sample_worker {
+	pthread_t thread;
+	score_job *job;
+	size_t from, to;          /* sample rows [from, to) */
+	int ret;
+	mlctl_error err;
+} sample_worker;
+
+/* Score sample rows [from, to): the row's fields from its text, the schema, the scorer. */
+static int score_sample_part(score_job *j, size_t from, size_t to)
+{
+	schema_binding *bind = NULL;
+	size_t batch = j->batch, k, r, nn;
+	struct svm_node *nodes = mlctl_calloc(batch * j->max_nodes, sizeof(*nodes));
+	struct svm_node **rows = mlctl_calloc(batch, sizeof(*rows));
+	double *labels = mlctl_calloc(batch, sizeof(*labels));
+	char **fields = mlctl_calloc(j->nf + 1, sizeof(*fields));
+	int ret;
+
+	if (!nodes || !rows || !labels || !fields) {
+		ret = mlctl_error_oom();
+		goto out;
+	}
+	if ((ret = schema_bind(&bind, j->b->schema, j->reader)))
+		goto out;
+	for (k = from; k < to && !ret; k += batch) {
+		size_t n = to - k < batch ? to - k : batch;
+
+		for (r = 0; r < n && !ret; r++) {
+			ds_record rec;
+			char *p = j->sample_text[k + r];
+			size_t f;
+			double label;
+
+			for (f = 0; f < j->nf; f++) {
+				fields[f] = p;
+				p += strlen(p) + 1;
+			}
+			memset(&rec, 0, sizeof(rec));
+			rec.line = j->sample_line[k + r];
+			rec.nfields = j->nf;
+			rec.fields = fields;
+			rows[r] = nodes + r * j->max_nodes;
+			ret = schema_transform_record(rows[r], &nn, &label, bind, &rec);
+		}
+		if (ret)
+			break;
+		if (j->scorer) {
+			ret = scorer_predict(j->scorer, (const struct svm_node *const *)rows, n, labels, NULL, NULL);
+		} else {
+			for (r = 0; r < n; r++)
+				labels[r] = svm_predict(j->b->model, rows[r]);
+		}
+		if (!ret)
+			memcpy(j->sample_pred + k, labels, n * sizeof(*labels));
+	}
+out:
+	schema_binding_free(bind);
+	free(nodes);
+	free(rows);
+	free(labels);
+	free(fields);
+	return ret;
+}
+
+static void *sample_main(void *arg)
+{
+	sample_worker *w = arg;
+
+	w->ret = score_sample_part(w->job, w->from, w->to);
+	if (w->ret)
+		w->err = *mlctl_error_last();
+	return NULL;
+}
+
+/* Score the sample on threads threads (each a contiguous part of it), then count its
+ * predictions into the profile in sample order: the same sample gives the same profile. */
+static int score_sample(score_job *j, int threads)
+{
+	sample_worker *w;
+	size_t n = j->nsample, per;
+	int nw = threads > 0 ? threads : (int)sysconf(_SC_NPROCESSORS_ONLN), i, ret = 0;
+
+	if (!n)
+		return 0;
+	if (nw < 1)
+		nw = 1;
+	if (nw > 64)
+		nw = 64;
+	if ((size_t)nw > n)
+		nw = (int)n;
+	per = (n + (size_t)nw - 1) / (size_t)nw;
+	if (!(j->sample_pred = mlctl_calloc(n, sizeof(*j->sample_pred))) || !(w = mlctl_calloc((size_t)nw, sizeof(*w))))
+		return mlctl_error_oom();
+	for (i = 0; i < nw; i++) {
+		w[i].job = j;
+		w[i].from = (size_t)i * per < n ? (size_t)i * per : n;
+		w[i].to = w[i].from + per < n ? w[i].from + per : n;
+	}
+	/* the first part on this thread, the others on their own */
+	for (i = 1; i < nw; i++)
+		if (mlctl_thread_start(&w[i].thread, sample_main, &w[i]) != 0) {
+			w[i].thread = 0;
+			w[i].ret = mlctl_error_set(MLCTL_ERROR, "cannot start a scoring thread");
+			w[i].err = *mlctl_error_last();
+		}
+	sample_main(&w[0]);
+	for (i = 1; i < nw; i++)
+		if (w[i].thread)
+			pthread_join(w[i].thread, NULL);
+	for (i = 0; i < nw && !ret; i++)
+		if (w[i].ret) {
+			ret = w[i].ret;
+			*(mlctl_error *)mlctl_error_last() = w[i].err;
+		}
+	free(w);
+	if (!ret && j->profile)
+		ret = profile_add_predictions(j->profile, j->b->schema, j->sample_pred, n);
+	return ret;
+}
+
+/* Whether the profile's inputs are the schema's, in its order: then the cells a transform
+ * parsed can be profiled as they are (profile_add_cells). */
+static bool profile_inputs_match(const mlctl_profile *p, const mlctl_schema *s)
+{
+	size_t i;
+
+	if (profile_ninputs(p) != schema_ninputs(s))
+		return false;
+	for (i = 0; i < schema_ninputs(s); i++) {
+		profile_stats st;
+
+		if (!profile_input(p, i, &st) || strcmp(st.name, schema_input_name(s, i)) ||
+		    st.categorical != schema_input_is_categorical(s, i))
+			return false;
+	}
+	return true;
+}
+
+/* Whether the input has the model's label column (then every row is scored). */
+static bool input_has_label(const score_job *j)
+{
+	const char *label = schema_label_name(j->b->schema);
+	size_t i;
+
+	if (j->libsvm)
+		return true;
+	for (i = 0; label && i < j->nf; i++)
+		if (!strcmp(ds_reader_colname(j->reader, i), label))
+			return true;
+	return false;
 }
 
 /* Record the scoring run: what was scored with what, how much, and the profile. */
@@ -943,6 +1196,7 @@ static int fill_result(score_job *j, mlctl_predict_result *res)
 
 static void job_release(score_job *j)
 {
+	size_t k;
 	int c;
 
 	for (c = 0; j->class_names && c < j->nr_class; c++)
@@ -955,6 +1209,11 @@ static void job_release(score_job *j)
 	free(j->keep_names);
 	free(j->keep_cols);
 	free(j->wfields);
+	for (k = 0; k < j->nsample; k++)
+		free(j->sample_text[k]);
+	free(j->sample_text);
+	free(j->sample_line);
+	free(j->sample_pred);
 	scorer_free(j->scorer);
 	profile_free(j->profile);
 	ds_reader_free(j->reader);
@@ -978,7 +1237,8 @@ static int predict_job(mlctl_predict_result **out, mlctl_registry *reg, const ml
 		return MLCTL_ENOMEM;
 	j.o = o;
 	j.capture = capture;
-	j.batch = o->batch_rows ? o->batch_rows : 512;
+	/* monitor's batches are larger: fewer batch profiles to append */
+	j.batch = o->batch_rows ? o->batch_rows : capture ? 2048 : 512;
 	if (o->input_format && !ds_format_parse(o->input_format, &fmt)) {
 		ret = mlctl_error_set(MLCTL_EUSAGE, "--input-format \"%s\": expected csv, tsv or libsvm", o->input_format);
 		goto out;
@@ -1007,6 +1267,8 @@ static int predict_job(mlctl_predict_result **out, mlctl_registry *reg, const ml
 	}
 	if ((ret = ds_reader_open_cancel(&j.reader, o->input, fmt, o->cancel)))
 		goto fail_run;
+	if (capture)
+		ds_reader_skip_digest(j.reader); /* monitor records no input digest */
 	j.libsvm = ds_reader_format(j.reader) == DS_FORMAT_LIBSVM;
 	j.nf = ds_reader_ncols(j.reader);
 	/* A batch holds one offset per field and one node per feature of each row: on very
@@ -1017,7 +1279,14 @@ static int predict_job(mlctl_predict_result **out, mlctl_registry *reg, const ml
 		goto fail_run;
 	if (j.b->profile && (ret = profile_new_like(&j.profile, j.b->profile)))
 		goto fail_run;
+	j.slot_profiles = j.profile && j.batch <= PROFILE_SAMPLE && profile_inputs_match(j.b->profile, j.b->schema);
+	if (capture && capture->score_rows && !input_has_label(&j)) {
+		j.sample_cap = capture->score_rows;
+		j.sample_rng = 0x73636f7265726f77ull; /* "scorerow" */
+	}
 	if ((ret = open_outputs(&j, &af, &rej)) || (ret = score_input(&j, o->threads)))
+		goto fail_run;
+	if (j.sample_cap && (ret = score_sample(&j, o->threads)))
 		goto fail_run;
 	if (!af && j.out && fflush(j.out) != 0) {
 		ret = mlctl_error_errno(MLCTL_EIO, "cannot write the output stream");
@@ -1043,6 +1312,7 @@ static int predict_job(mlctl_predict_result **out, mlctl_registry *reg, const ml
 	if (capture) {
 		capture->profile = j.profile;
 		capture->rows = j.rows;
+		capture->scored = j.sample_cap ? j.nsample : j.rows;
 		j.profile = NULL;
 	}
 	*out = res;
@@ -1067,13 +1337,15 @@ int mlctl_predict(mlctl_predict_result **out, mlctl_registry *reg, const mlctl_p
 	return predict_job(out, reg, o, NULL, NULL);
 }
 
-int score_capture_run(score_capture *c, mlctl_bundle *b, const char *input, const char *format, int threads)
+int score_capture_run(score_capture *c, mlctl_bundle *b, const char *input, const char *format, int threads,
+		      size_t score_rows)
 {
 	mlctl_predict_options o = MLCTL_PREDICT_OPTIONS_INIT;
 	mlctl_predict_result *res = NULL;
 	int ret;
 
 	memset(c, 0, sizeof(*c));
+	c->score_rows = score_rows;
 	o.input = input;
 	o.input_format = format;
 	o.threads = threads;

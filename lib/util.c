@@ -203,6 +203,69 @@ const char *mlctl_fmt_double(char buf[32], double v)
 	return buf;
 }
 
+/*
+ * The exact fast path of decimal parsing (Clinger 1990): a plain decimal "[-+]digits[.digits]
+ * [e[-+]digits]" whose digits make an integer m < 2^53 and whose power of ten p has
+ * |p| <= 22 is m * 10^p or m / 10^-p, both operands exact doubles, so one IEEE operation
+ * rounds it correctly: the same double strtod gives. False (nothing set) for anything else,
+ * which strtod then reads: more digits, a larger exponent, hex, inf, nan, blanks.
+ */
+static bool parse_double_fast(const char *s, double *out)
+{
+	static const double pow10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+					1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+	uint64_t m = 0;
+	int ndig = 0, frac = 0, exp = 0, p;
+	bool neg = false, any = false;
+	double v;
+
+	if (*s == '-' || *s == '+')
+		neg = *s++ == '-';
+	for (; *s >= '0' && *s <= '9'; s++, any = true) {
+		if (m || *s != '0')
+			ndig++;
+		m = m * 10 + (uint64_t)(*s - '0');
+		if (ndig > 15)
+			return false;
+	}
+	if (*s == '.') {
+		for (s++; *s >= '0' && *s <= '9'; s++, any = true) {
+			if (m || *s != '0')
+				ndig++;
+			m = m * 10 + (uint64_t)(*s - '0');
+			frac++;
+			if (ndig > 15 || frac > 22)
+				return false;
+		}
+	}
+	if (!any)
+		return false;
+	if (*s == 'e' || *s == 'E') {
+		bool eneg = false;
+		int nexp = 0;
+
+		s++;
+		if (*s == '-' || *s == '+')
+			eneg = *s++ == '-';
+		for (; *s >= '0' && *s <= '9'; s++, nexp++)
+			if ((exp = exp * 10 + (*s - '0')) > 1000)
+				return false;
+		if (!nexp)
+			return false;
+		if (eneg)
+			exp = -exp;
+	}
+	if (*s)
+		return false;
+	p = exp - frac;
+	if (p < -22 || p > 22)
+		return false;
+	v = (double)m; /* m < 10^15 < 2^53: exact */
+	v = p < 0 ? v / pow10[-p] : v * pow10[p];
+	*out = neg ? -v : v;
+	return true;
+}
+
 bool mlctl_parse_double(const char *s, double *out)
 {
 	locale_t old;
@@ -211,6 +274,8 @@ bool mlctl_parse_double(const char *s, double *out)
 
 	if (!s || !*s)
 		return false;
+	if (parse_double_fast(s, out))
+		return true;
 	old = uselocale(c_locale());
 	errno = 0;
 	v = strtod(s, &end);

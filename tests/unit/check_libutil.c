@@ -200,6 +200,58 @@ START_TEST(test_util_parse_double)
 }
 END_TEST
 
+/* The fast path of decimal parsing gives strtod's double to the bit: plain decimals of every
+ * length (past 15 digits and 22 powers of ten, where strtod takes over), signs, exponents,
+ * leading zeros and the values a CSV holds. */
+START_TEST(test_util_parse_double_fast_path)
+{
+	static const char *const fixed[] = {
+		"0", "-0", "+0", "0.0", "-0.0", "00012.5000", "1.", ".5", "-.5", "5e0", "5E+2", "5e-2",
+		"123456789012345", "1234567890123456", "12345678901234567890", "0.1", "0.2", "0.3",
+		"9007199254740993", "1e22", "1e23", "1e-22", "1e-23", "4.35", "123.456e-5",
+		"0.000000000000000000001", "0.0000000000000000000000001", "999999999999999e22",
+		"2.2250738585072014e-308", "178.1", "-12.75", "1e+", "1e-", "+", "-", "e5", ".e1",
+	};
+	uint64_t st = 12;
+	size_t i;
+
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		char *end;
+		double a = strtod(fixed[i], &end), b = -1;
+		bool want = end != fixed[i] && !*end;
+
+		ck_assert_msg(mlctl_parse_double(fixed[i], &b) == want, "\"%s\"", fixed[i]);
+		if (want)
+			ck_assert_msg(memcmp(&a, &b, sizeof(a)) == 0, "\"%s\": %.17g, strtod %.17g", fixed[i], b, a);
+	}
+	for (i = 0; i < 200000; i++) {
+		char buf[64];
+		uint64_t r = st += 0x9e3779b97f4a7c15ull, z = r;
+		int ndig, nfrac, k, at = 0;
+		double a, b = -1;
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		z ^= z >> 31;
+		ndig = 1 + (int)(z % 19);
+		nfrac = (int)((z >> 8) % (unsigned)(ndig + 1));
+		if ((z >> 16) & 1)
+			buf[at++] = '-';
+		for (k = 0; k < ndig; k++) {
+			if (k == ndig - nfrac)
+				buf[at++] = '.';
+			buf[at++] = (char)('0' + (int)((z >> (20 + 2 * (k % 20))) % 10 + (uint64_t)k * 7) % 10);
+		}
+		if ((z >> 60) == 3)
+			at += snprintf(buf + at, sizeof(buf) - (size_t)at, "e%d", (int)((z >> 40) % 61) - 30);
+		buf[at] = '\0';
+		a = strtod(buf, NULL);
+		ck_assert_msg(mlctl_parse_double(buf, &b), "\"%s\"", buf);
+		ck_assert_msg(memcmp(&a, &b, sizeof(a)) == 0, "\"%s\": %.17g, strtod %.17g", buf, b, a);
+	}
+}
+END_TEST
+
 START_TEST(test_util_parse_int64)
 {
 	static const char *const bad[] = {
@@ -274,6 +326,7 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, test_util_alloc_overflow);
 	tcase_add_test(tc, test_util_fmt_double_roundtrip);
 	tcase_add_test(tc, test_util_parse_double);
+	tcase_add_test(tc, test_util_parse_double_fast_path);
 	tcase_add_test(tc, test_util_parse_int64);
 	tcase_add_test(tc, test_util_compare);
 	tcase_add_test(tc, test_util_time);

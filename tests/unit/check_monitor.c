@@ -2,7 +2,8 @@
  * check_monitor.c — mlctl_monitor() from inside: the training data against its own
  * reference does not drift; the same rows with one column shifted do, on that column and no
  * other; a label column gives the performance and --max-drop its alert; a run is recorded
- * with the statistics, and the history gives them back; bad sources fail with their codes.
+ * with the statistics, and the history gives them back; a sample of the rows scored for the
+ * predictions is the same on any number of threads; bad sources fail with their codes.
  */
 #include <math.h>
 #include <stdio.h>
@@ -175,6 +176,87 @@ START_TEST(flipped_labels_drop_the_accuracy)
 }
 END_TEST
 
+/* mlc_churn.csv without its label column, times over, written under test_tmpdir. */
+static const char *unlabelled(const char *name, int times)
+{
+	static char path[700];
+	FILE *in, *out;
+	char line[4096];
+	int t;
+
+	snprintf(path, sizeof(path), "%s/%s", test_tmpdir, name);
+	ck_assert_ptr_nonnull(out = fopen(path, "w"));
+	for (t = 0; t < times; t++) {
+		ck_assert_ptr_nonnull(in = fopen(data_path("mlc_churn.csv"), "r"));
+		for (int k = 0; fgets(line, sizeof(line), in); k++) {
+			char *comma = strrchr(line, ',');
+
+			if (k == 0 && t > 0)
+				continue;
+			ck_assert_ptr_nonnull(comma);
+			*comma = '\0';
+			fprintf(out, "%s\n", line);
+		}
+		fclose(in);
+	}
+	fclose(out);
+	return path;
+}
+
+/* The sample of rows scored for the prediction drift (score_rows) is the same on 1, 2 and
+ * 3 threads, and so is every statistic: the workers profile batches that the writer
+ * appends in input order. score_rows 0 scores every row. */
+START_TEST(the_sample_is_the_same_on_any_threads)
+{
+	mlctl_registry *reg = NULL;
+	mlctl_monitor_result *r[3] = { NULL, NULL, NULL }, *all = NULL;
+	const char *data;
+	size_t k;
+	int t;
+
+	ck_assert_int_eq(mlctl_registry_open(&reg, regdir), 0);
+	data = unlabelled("nolabel.csv", 3);
+	for (t = 0; t < 3; t++) {
+		mlctl_monitor_options o = MLCTL_MONITOR_OPTIONS_INIT;
+
+		o.model = "churn";
+		o.data = data;
+		o.no_record = true;
+		o.score_rows = 3000;
+		o.threads = t + 1;
+		ck_assert_msg(mlctl_monitor(&r[t], reg, &o) == 0, "%s", mlctl_error_last()->message);
+		ck_assert_uint_eq(r[t]->cur_rows, 15000);
+		ck_assert_uint_eq(r[t]->pred_rows, 3000);
+		ck_assert(r[t]->pred_sampled && r[t]->has_prediction && !r[t]->has_performance);
+		for (k = 0; t && k < r[t]->nfeatures; k++)
+			ck_assert_msg(r[t]->features[k].statistic == r[0]->features[k].statistic ||
+				      (isnan(r[t]->features[k].statistic) && isnan(r[0]->features[k].statistic)),
+				      "%d threads: %s %.17g, 1 thread %.17g", t + 1, r[t]->features[k].name,
+				      r[t]->features[k].statistic, r[0]->features[k].statistic);
+		ck_assert(!t || r[t]->prediction.statistic == r[0]->prediction.statistic);
+	}
+	{
+		mlctl_monitor_options o = MLCTL_MONITOR_OPTIONS_INIT;
+
+		o.model = "churn";
+		o.data = data;
+		o.no_record = true;
+		o.score_rows = 0;
+		ck_assert_int_eq(mlctl_monitor(&all, reg, &o), 0);
+		ck_assert_uint_eq(all->pred_rows, 15000);
+		ck_assert(!all->pred_sampled);
+		/* every row profiled either way: the features' statistics do not change */
+		for (k = 0; k < all->nfeatures; k++)
+			ck_assert(all->features[k].statistic == r[0]->features[k].statistic);
+		ck_assert(all->prediction.drifted == r[0]->prediction.drifted);
+	}
+	for (t = 0; t < 3; t++)
+		mlctl_monitor_result_free(r[t]);
+	mlctl_monitor_result_free(all);
+	mlctl_registry_free(reg);
+}
+END_TEST
+
 START_TEST(bad_sources_fail)
 {
 	mlctl_registry *reg = NULL;
@@ -205,6 +287,7 @@ static Suite *monitor_suite(void)
 	tcase_add_test(tc, own_training_data_does_not_drift);
 	tcase_add_test(tc, a_shifted_column_drifts_alone);
 	tcase_add_test(tc, flipped_labels_drop_the_accuracy);
+	tcase_add_test(tc, the_sample_is_the_same_on_any_threads);
 	tcase_add_test(tc, bad_sources_fail);
 	suite_add_tcase(s, tc);
 	return s;

@@ -505,6 +505,102 @@ START_TEST(test_profile_reservoir_and_merge_weights)
 }
 END_TEST
 
+/* Value k of a stream with few distinct values (period 37) or many (all distinct). */
+static double stream_value(size_t k, bool few)
+{
+	return few ? (double)(k * 7 % 37) * 0.25 : (double)((k * 7919) % 100003) / 3.0;
+}
+
+/*
+ * Batches profiled apart and appended in order (what predict's and monitor's workers do)
+ * make the profile of one pass: the same reservoir to the bit (algorithm R goes on over
+ * each batch's values), counts, bins, min, max and distinct values equal, mean and std
+ * equal up to rounding; whatever the batch sizes, batch profiles (profile_new_batch, whose
+ * distinct values are hashed) or plain ones, and with the capped-distinct hint of
+ * profile_reset. A batch whose sample does not hold all its values is refused.
+ */
+START_TEST(test_profile_append_batches_is_one_pass)
+{
+	static const size_t sizes[] = { 3, 2048, PROFILE_SAMPLE, 7, 512 };
+	ds_table *t = NULL;
+	mlctl_schema *s = NULL;
+	mlctl_profile *ref = NULL;
+	size_t n = 12345, f, z;
+
+	tiny_schema(&t, &s, &ref);
+	for (f = 0; f < 2; f++) {
+		mlctl_profile *one = NULL;
+		profile_stats a;
+		size_t k;
+
+		ck_assert_int_eq(profile_new_like(&one, ref), 0);
+		for (k = 0; k < n; k++) {
+			schema_cell c = { NULL, stream_value(k, f == 0), true };
+
+			if (k % 11 == 3)
+				c = (schema_cell){ "NA", 0, false }; /* missing */
+			ck_assert_int_eq(profile_add_cells(one, s, &c), 0);
+		}
+		ck_assert(profile_input(one, 0, &a));
+		for (z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+			mlctl_profile *all = NULL, *batch = NULL;
+			profile_stats b;
+			size_t i;
+
+			ck_assert_int_eq(profile_new_like(&all, ref), 0);
+			/* a batch profile (hashed distinct values), or a plain one */
+			ck_assert_int_eq(z < 3 ? profile_new_batch(&batch, ref) : profile_new_like(&batch, ref), 0);
+			for (k = 0; k < n; k++) {
+				schema_cell c = { NULL, stream_value(k, f == 0), true };
+
+				if (k % 11 == 3)
+					c = (schema_cell){ "NA", 0, false };
+				ck_assert_int_eq(profile_add_cells(batch, s, &c), 0);
+				if ((k + 1) % sizes[z] == 0 || k + 1 == n) {
+					ck_assert_int_eq(profile_batch_finish(batch), 0);
+					ck_assert_int_eq(profile_append(all, batch), 0);
+					profile_reset(batch, z % 2 ? all : NULL);
+				}
+			}
+			ck_assert(profile_input(all, 0, &b));
+			ck_assert_uint_eq(profile_rows(all), n);
+			ck_assert_uint_eq(b.count, a.count);
+			ck_assert_uint_eq(b.missing, a.missing);
+			ck_assert(b.min == a.min && b.max == a.max);
+			ck_assert_msg(fabs(b.mean - a.mean) <= 1e-12 * fabs(a.mean), "batches of %zu: mean %.17g, one pass %.17g",
+				      sizes[z], b.mean, a.mean);
+			ck_assert_msg(fabs(b.std - a.std) <= 1e-10 * a.std, "std %.17g, %.17g", b.std, a.std);
+			for (i = 0; i <= a.nedges; i++)
+				ck_assert_uint_eq(b.bins[i], a.bins[i]);
+			ck_assert_uint_eq(b.nsample, a.nsample);
+			ck_assert_msg(memcmp(b.sample, a.sample, a.nsample * sizeof(double)) == 0,
+				      "batches of %zu: another sample than one pass", sizes[z]);
+			ck_assert(b.distinct_capped == a.distinct_capped && b.ndistinct == a.ndistinct);
+			for (i = 0; i < a.ndistinct; i++)
+				ck_assert(b.distinct_values[i] == a.distinct_values[i] && b.distinct_counts[i] == a.distinct_counts[i]);
+			profile_free(all);
+			profile_free(batch);
+		}
+		ck_assert(f == 1 ? a.distinct_capped : a.ndistinct == 37);
+		/* more values than the reservoir in one batch: refused, into unchanged */
+		{
+			mlctl_profile *big = NULL, *into = NULL;
+
+			ck_assert_int_eq(profile_new_like(&into, ref), 0);
+			big = fed(ref, s, 0, 1, PROFILE_SAMPLE + 1);
+			ck_assert_int_eq(profile_append(into, big), MLCTL_EUSAGE);
+			ck_assert_uint_eq(profile_rows(into), 0);
+			profile_free(big);
+			profile_free(into);
+		}
+		profile_free(one);
+	}
+	profile_free(ref);
+	schema_free(s);
+	ds_table_free(t);
+}
+END_TEST
+
 START_TEST(test_profile_add_cells_is_add_record)
 {
 	const char *tp = write_tmp("t.csv", "c,x,label\nred,1,a\nblue,2,b\n,3,a\nred,NA,b\n1,4,a\n");
@@ -689,9 +785,11 @@ static Suite *profile_suite(void)
 	tcase_add_test(tc, test_profile_sample_and_distinct);
 	tcase_add_test(tc, test_profile_merge_halves_is_whole);
 	tcase_add_checked_fixture(tc2, tmpdir_setup, tmpdir_teardown);
+	tcase_set_timeout(tc2, 60); /* the batches test, under ASan or valgrind on a busy host */
 	tcase_add_test(tc2, test_profile_categorical_and_classes);
 	tcase_add_test(tc2, test_profile_reservoir_and_merge_weights);
 	tcase_add_test(tc2, test_profile_add_cells_is_add_record);
+	tcase_add_test(tc2, test_profile_append_batches_is_one_pass);
 	tcase_add_test(tc2, test_profile_metrics_round_trip);
 	tcase_add_test(tc2, test_profile_version1_loads);
 	tcase_add_test(tc2, test_profile_hostile_sample);

@@ -40,9 +40,15 @@ typedef struct mlctl_monitor_options {
 	bool no_record;
 	int argc;
 	char *const *argv;
+	/* --data without a label column: the predictions for the prediction drift come from a
+	 * seeded uniform sample of this many rows (every row is still profiled); 0 scores every
+	 * row. Data with the model's label column (and libsvm data) is always scored in full. */
+	size_t score_rows;            /* MLCTL_MONITOR_SCORE_ROWS */
+	int threads;                  /* reading, profiling and scoring threads; 0: all cores */
 } mlctl_monitor_options;
+#define MLCTL_MONITOR_SCORE_ROWS 20000
 #define MLCTL_MONITOR_OPTIONS_INIT { NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NAN, NAN, NAN, NAN, \
-	MLCTL_FAIL_ON_DATASET, NULL, false, 0, NULL }
+	MLCTL_FAIL_ON_DATASET, NULL, false, 0, NULL, MLCTL_MONITOR_SCORE_ROWS, 0 }
 
 /* One feature (or the predictions): the test, its statistic and the verdict, and the
  * histograms of both sides for the report (shares over the same bins). */
@@ -89,6 +95,8 @@ typedef struct mlctl_monitor_result {
 	bool dataset_drift;
 	bool has_prediction;
 	mlctl_monitor_feature prediction;
+	size_t pred_rows;             /* the rows the predictions come from (<= cur_rows) */
+	bool pred_sampled;            /* they are a seeded sample of the rows (--score-rows) */
 	/* performance, with a label column in the current data */
 	bool has_performance;
 	char *metric;                 /* the model's metric: accuracy, f1_macro, rmse ... */
