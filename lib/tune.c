@@ -1,10 +1,12 @@
 /*
- * tune.c — grids of parameters, seeded k-fold assignment, cross-validated predictions and
- * a grid search over a pthread pool (floor 3).
+ * tune.c — grids of parameters, seeded k-fold assignment, cross-validated predictions, a
+ * grid search or successive halving over a pthread pool, and the shared kernel matrix of
+ * the points of one kernel (floor 3).
  *
  * Determinism: folds come from rng.h's splitmix64 seeded by the caller, never from rand(); CV
  * models are trained with probability off, so libsvm draws nothing from rand() either;
- * every (grid point, fold) job writes only its own held-out rows. Hence the same scores
+ * every (point, fold) job writes only its own held-out rows; the shared kernel matrix is
+ * computed in blocks whose layout does not depend on the threads. Hence the same scores
  * whatever the number of threads or the order in which jobs finish.
  */
 #include <errno.h>
@@ -701,6 +703,7 @@ struct pool {
 	const size_t *idx;           /* the points (indices into s->res->points) */
 	size_t nidx;
 	struct point_state *pts;     /* one per idx */
+	size_t *order;               /* the order in which idx's points are started */
 	struct svm_node **kern;      /* the shared kernel's rows, or NULL */
 	double cache_mb;             /* > 0: libsvm's cache for fits from the rows */
 	size_t njobs, next_job;
@@ -785,7 +788,7 @@ static void *pool_worker(void *arg)
 	if (!x || !y)
 		search_fail(s, 0, &(mlctl_error){ MLCTL_ENOMEM, "out of memory" });
 	while (!s->stop && pl->next_job < pl->njobs) {
-		size_t j = pl->next_job++, q = j / k;
+		size_t j = pl->next_job++, q = pl->order[j / k];
 		struct point_state *ps = &pl->pts[q];
 		struct svm_parameter p;
 		double t0;
@@ -808,6 +811,7 @@ static void *pool_worker(void *arg)
 		t0 = mlctl_monotonic();
 		ret = cv_fold(ps->pred, ps->dec, pl->prob, &p, s->nfeatures, pl->fold, (int)(j % k),
 			      x, y, pl->kern);
+		j = pl->idx[q] * k + j % k;  /* the error of the earliest point and fold wins */
 		t0 = mlctl_monotonic() - t0;
 
 		pthread_mutex_lock(&s->lock);
@@ -861,8 +865,21 @@ static int pool_run(struct search *s, const struct svm_problem *prob, const int 
 	pl.cache_mb = cache_mb;
 	pl.njobs = nidx * k;
 	pl.pts = mlctl_calloc(nidx ? nidx : 1, sizeof(*pl.pts));
-	if (!pl.pts)
+	pl.order = mlctl_calloc(nidx ? nidx : 1, sizeof(*pl.order));
+	if (!pl.pts || !pl.order) {
+		free(pl.pts);
+		free(pl.order);
 		return MLCTL_ENOMEM;
+	}
+	/* Larger C fits take longer: start them first so that no worker is left alone with a
+	 * long fit at the end of the group (the results do not depend on the order). */
+	for (q = 0; q < nidx; q++) {
+		size_t r = q;
+
+		for (; r > 0 && s->res->points[idx[pl.order[r - 1]]].param.C < s->res->points[idx[q]].param.C; r--)
+			pl.order[r] = pl.order[r - 1];
+		pl.order[r] = q;
+	}
 	for (q = 0; q < nidx; q++) {
 		s->res->points[idx[q]].rows = (size_t)prob->l;
 		s->res->points[idx[q]].precomputed = kern != NULL;
@@ -875,6 +892,7 @@ static int pool_run(struct search *s, const struct svm_problem *prob, const int 
 		free(pl.pts[q].dec);
 	}
 	free(pl.pts);
+	free(pl.order);
 	return s->stop ? -1 : 0;
 }
 

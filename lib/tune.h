@@ -1,5 +1,6 @@
 /*
- * tune.h — k-fold cross-validation and grid search on a thread pool (floor 3).
+ * tune.h — k-fold cross-validation, grid search and successive halving on a thread pool,
+ * from one shared kernel matrix per kernel when it fits a budget (floor 3).
  * Folds are drawn with mlctl's own seeded generator (stratified for classification), so
  * results do not depend on rand() or on the number of threads.
  */
