@@ -13,6 +13,7 @@
 #
 #   mlctl grid     mlctl train train.csv --tune GRID --cv 5 --test test.csv --threads 2
 #   mlctl halving  the same with --search halving
+#   mlctl halving-refine  --search halving --refine (24 more points around the best, all rows)
 #   sklearn        GridSearchCV(Pipeline(one-hot + min-max to [-1,1] + SVC/SVR), n_jobs=2)
 #   svm-grid       libsvm-tools' grid script (one local worker, its default) on the same
 #                  preprocessing written in libsvm format, then svm-train + svm-predict
@@ -62,9 +63,12 @@ for set in $SETS; do
 	/usr/bin/python3 "$BENCH/tune_sklearn.py" prepare "$DATA/$file" "$label" "$task" "$d" $sample
 	echo "== $set: $(($(wc -l <"$d/train.csv") - 1)) training rows, $(($(wc -l <"$d/test.csv") - 1)) test rows ($task)"
 
-	for search in grid halving; do
+	for search in grid halving halving-refine; do
+		refine=
+		[ "$search" = halving-refine ] && refine=--refine
+		# shellcheck disable=SC2086
 		timed "$d/mlctl-$search.json" "$MLCTL" --json train "$d/train.csv" --name "$set-$search" --label "$label" \
-			--tune "$GRID" --cv 5 --search "$search" --test "$d/test.csv" --threads 2
+			--tune "$GRID" --cv 5 --search "${search%-refine}" $refine --test "$d/test.csv" --threads 2
 		/usr/bin/python3 -c "
 import json
 d = json.load(open('$d/mlctl-$search.json'))
@@ -93,7 +97,8 @@ print('%.6f $c $g %.6f' % (float('$cv') / 100, sum(a == b for a, b in zip(y, p))
 " >"$d/svm-grid.score"
 	fi
 
-	for pair in mlctl-grid:mlctl-grid.json mlctl-halving:mlctl-halving.json sklearn:sklearn.score \
+	for pair in mlctl-grid:mlctl-grid.json mlctl-halving:mlctl-halving.json \
+		mlctl-halving-refine:mlctl-halving-refine.json sklearn:sklearn.score \
 		svm-grid:svm-grid.out; do
 		[ -f "$d/${pair%%:*}.score" ] || continue
 		echo "$set ${pair%%:*} $(cat "$d/${pair%%:*}.score") $(cat "$d/${pair#*:}.time")"
@@ -107,12 +112,12 @@ rows = [l.split() for l in open(sys.argv[1])]
 by = {}
 for set_, tool, cv, c, g, hold, wall, rss in rows:
     by.setdefault(set_, {})[tool] = (float(cv), c, g, float(hold), float(wall), int(rss))
-print('%-9s %-14s %9s %9s %12s %8s %8s %8s %9s' % ('set', 'tool', 'wall s', 'peak MB', 'best CV', 'C', 'gamma', 'holdout', 'vs sklearn'))
+print('%-9s %-20s %9s %9s %12s %8s %8s %8s %9s' % ('set', 'tool', 'wall s', 'peak MB', 'best CV', 'C', 'gamma', 'holdout', 'vs sklearn'))
 for set_, t in by.items():
     sk = t['sklearn']
     for tool, (cv, c, g, hold, wall, rss) in t.items():
-        print('%-9s %-14s %9.1f %9.0f %12.6g %8s %8s %8.4f %8.2fx' % (set_, tool, wall, rss / 1024, cv, c, g, hold, sk[4] / wall))
-    for tool, aim in (('mlctl-grid', 5), ('mlctl-halving', 15)):
+        print('%-9s %-20s %9.1f %9.0f %12.6g %8s %8s %8.4f %8.2fx' % (set_, tool, wall, rss / 1024, cv, c, g, hold, sk[4] / wall))
+    for tool, aim in (('mlctl-grid', 5), ('mlctl-halving', 15), ('mlctl-halving-refine', 15)):
         cv, c, g, hold, wall, rss = t[tool]
         print('  %s: %s %.2fx GridSearchCV (aim >= %dx), holdout %+.2f points vs GridSearchCV (aim within 1)'
               % (set_, tool, sk[4] / wall, aim, 100 * (hold - sk[3])))

@@ -749,6 +749,47 @@ static bool better(double a, double b, bool higher)
 	return isnan(b) || (higher ? a > b : a < b);
 }
 
+struct dec_label {
+	double dec;
+	bool pos;
+};
+
+static int cmp_dec(const void *a, const void *b)
+{
+	double x = ((const struct dec_label *)a)->dec, y = ((const struct dec_label *)b)->dec;
+
+	return x < y ? -1 : x > y;
+}
+
+/* ROC AUC of decision values dec (positive: the larger label) by average ranks; NaN when a
+ * class is missing or memory is short. */
+static double roc_auc(const double *y, const double *dec, size_t n)
+{
+	struct dec_label *v = mlctl_calloc(n ? n : 1, sizeof(*v));
+	double big = -INFINITY, ranks = 0, npos = 0, auc = NAN;
+	size_t i, j;
+
+	if (!v)
+		return NAN;
+	for (i = 0; i < n; i++)
+		big = y[i] > big ? y[i] : big;
+	for (i = 0; i < n; i++)
+		v[i] = (struct dec_label){ dec[i], y[i] == big };
+	qsort(v, n, sizeof(*v), cmp_dec);
+	for (i = 0; i < n; i = j) {
+		size_t pos = 0;
+
+		for (j = i; j < n && v[j].dec == v[i].dec; j++)
+			pos += v[j].pos;
+		ranks += (double)pos * ((double)(i + 1 + j) / 2);
+		npos += (double)pos;
+	}
+	if (npos > 0 && npos < (double)n)
+		auc = (ranks - npos * (npos + 1) / 2) / (npos * ((double)n - npos));
+	free(v);
+	return auc;
+}
+
 /* Called with the lock held when the last fold of pool point q is in: score and report. */
 static void pool_point_done(struct pool *pl, size_t q)
 {
@@ -759,6 +800,7 @@ static void pool_point_done(struct pool *pl, size_t q)
 	pt->score = s->score(pl->prob->y, ps->pred, pl->binary ? ps->dec : NULL,
 			     (size_t)pl->prob->l, s->score_ctx);
 	pt->seconds = ps->seconds;
+	pt->tiebreak = pl->binary ? roc_auc(pl->prob->y, ps->dec, (size_t)pl->prob->l) : NAN;
 	free(ps->pred);
 	free(ps->dec);
 	ps->pred = ps->dec = NULL;
@@ -983,6 +1025,7 @@ static int search_add(struct search *s, const struct svm_parameter *p, int round
 	memset(pts, 0, sizeof(*pts));
 	pts->param = *p;
 	pts->score = NAN;
+	pts->tiebreak = NAN;
 	pts->round = round;
 	pts->grid_index = grid_index;
 	*out = s->res->npoints++;
@@ -1025,7 +1068,25 @@ static int grid_search(struct search *s, const struct svm_problem *prob,
 	return ret;
 }
 
-/* Sort idx[0..n) best first (NaN last, the earlier point on ties): an insertion sort, stable. */
+/* True when point a ranks before point b in a halving round: a better score; on the same
+ * score (binary classes) the better ROC AUC of the CV decision values; then the later grid
+ * point, as scikit-learn's _top_k (the last k of an argsort). On the small row samples of
+ * the first rounds many points of an unbalanced set tie at the majority rate; the AUC tells
+ * the ones whose decision values order the rows from those that only predict the majority. */
+static bool ranks_before(const tune_point *a, const tune_point *b, bool higher)
+{
+	if (better(a->score, b->score, higher))
+		return true;
+	if (a->score != b->score)
+		return false;
+	if (better(a->tiebreak, b->tiebreak, true))
+		return true;
+	if (!(a->tiebreak == b->tiebreak || (isnan(a->tiebreak) && isnan(b->tiebreak))))
+		return false;
+	return a->grid_index > b->grid_index;
+}
+
+/* Sort idx[0..n) best first (NaN last): an insertion sort. */
 static void rank_points(const tune_result *r, size_t *idx, size_t n, bool higher)
 {
 	size_t i, j;
@@ -1033,8 +1094,7 @@ static void rank_points(const tune_result *r, size_t *idx, size_t n, bool higher
 	for (i = 1; i < n; i++) {
 		size_t v = idx[i];
 
-		for (j = i; j > 0 && better(r->points[v].score, r->points[idx[j - 1]].score, higher);
-		     j--)
+		for (j = i; j > 0 && ranks_before(&r->points[v], &r->points[idx[j - 1]], higher); j--)
 			idx[j] = idx[j - 1];
 		idx[j] = v;
 	}
@@ -1068,7 +1128,7 @@ static size_t count_classes(const double *y, size_t n)
  * rounds are needed; the first uses max(2 k (classes), n // 3^(rounds - 1)) rows, each next
  * one three times as many, the last all n rows (scikit-learn stops at min_rows 3^r, which
  * with 'exhaust' is within a factor of 3 below n); after each round the best ceil(c / 3)
- * points go on. Rows of a round are a seeded stratified sample: the class order of rng.h
+ * points go on (ties broken as ranks_before says). Rows of a round are a seeded stratified sample: the class order of rng.h
  * (classes in label order, each shuffled) taken at even strides.
  */
 static int halving_search(struct search *s, const struct svm_problem *prob,

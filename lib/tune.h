@@ -67,6 +67,9 @@ typedef struct tune_point {
 	size_t rows;                  /* rows cross-validated */
 	bool precomputed;             /* fitted from the shared kernel matrix */
 	size_t grid_index;            /* the grid point, or SIZE_MAX for a refinement's */
+	double tiebreak;              /* binary classes: the ROC AUC of the CV decision values,
+	                                 which breaks ties of score between halving's points;
+	                                 else NaN */
 } tune_point;
 
 #define TUNE_ROUND_REFINE 1000
