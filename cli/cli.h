@@ -244,6 +244,9 @@ const char *cli_fmt_bytes(uint64_t n);
 
 /* A progress callback drawing a bar on stderr when it is a terminal (and not -q). */
 bool cli_progress(const char *what, uint64_t done, uint64_t total, void *payload);
+/* Draw a progress line of one's own on stderr (the caller checks for a terminal); cleared
+ * by cli_progress_done() as cli_progress()'s. */
+void cli_progress_show(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_progress_done(void);
 
 /* A run as JSON (details: params, metrics, tags, lineage too). */

@@ -2,8 +2,11 @@
  * cmd_train.c — `mlctl train DATA --name NAME [options]`: fit preprocessing and an SVM,
  * tune it, record the run and register the next version of NAME.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "banned.h"
@@ -49,6 +52,12 @@ const cli_option cli_train_options[] = {
 	{ "format", 'f', "FMT", "data format: csv, tsv, libsvm (default: from the extension)", CLI_STRING(O, format) },
 	{ "cv", 'v', "K", "k-fold cross-validation (default 5 when tuning)", CLI_INT(O, cv, 2, 1000) },
 	{ "tune", 0, "GRID", "grid search, e.g. 'C=2^-5..2^15:x4,gamma=2^3..2^-15:/4', or 'default'", CLI_STRING(O, tune) },
+	{ "search", 0, "HOW", "grid (every point, default) or halving (successive halving, factor 3)",
+	  CLI_STRING(O, search) },
+	{ "refine", 0, NULL, "after the search, a finer grid around the best point (half steps, +-1 step)",
+	  CLI_FLAG(O, refine) },
+	{ "kernel-memory", 0, "MB", "memory for the shared kernel matrix of tuning (default: a quarter of RAM; "
+	  "0: none)", CLI_INT(O, kernel_memory, 0, 1 << 30) },
 	{ "metric", 0, "M", "metric to tune for: accuracy, balanced_accuracy, f1_macro, roc_auc; mse, mae, r2",
 	  CLI_STRING(O, metric) },
 	{ "threads", 'j', "N", "worker threads for tuning (default: all cores)", CLI_INT(O, threads, 0, 1024) },
@@ -62,6 +71,35 @@ const cli_option cli_train_options[] = {
 	CLI_OPTIONS_END
 };
 #undef O
+
+/* The tuning bar on a terminal: points done of the total, the best CV score so far and the
+ * time left at the pace so far. */
+static double tune_started;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool tune_progress(uint64_t done, uint64_t total, double best, void *payload)
+{
+	const cli_ctx *ctx = payload;
+	double el = now() - tune_started;
+	int width = 24, filled;
+
+	if ((ctx && (ctx->quiet || ctx->json)) || !isatty(STDERR_FILENO) || !total)
+		return true;
+	filled = (int)((double)done / (double)total * width);
+	cli_progress_show("\rtuning [%.*s%*s] %llu/%llu points, best %s, %s left\033[K", filled,
+			  "########################", width - filled, "", (unsigned long long)done,
+			  (unsigned long long)total, isnan(best) ? "-" : cli_fmt_double(best),
+			  done ? cli_fmt_duration((int64_t)(el / (double)done * (double)(total - done) * 1000))
+			       : "?");
+	return true;
+}
 
 /* The metrics worth a line on a terminal; --json has them all. */
 static bool headline(const char *k)
@@ -96,6 +134,10 @@ static void print_result(const mlctl_train_result *r, const char *data)
 				v = r->metrics[i].value, any = true;
 		printf("  tuning    %zu grid point%s by cross-validation; best %s %s\n", r->grid_points,
 		       r->grid_points == 1 ? "" : "s", r->metric, any ? cli_fmt_double(v) : "-");
+		for (i = 0; i < r->nmetrics; i++)
+			if (strcmp(r->metrics[i].key, "tune_points_precomputed") == 0)
+				printf("            %s of them from a shared kernel matrix\n",
+				       cli_fmt_double(r->metrics[i].value));
 	}
 	if (r->test_rows) {
 		printf("  holdout   %zu rows:", r->test_rows);
@@ -186,6 +228,8 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
 	o.argv = ctx->argv;
 	o.progress = cli_progress;
 	o.progress_payload = ctx;
+	o.tune_progress = tune_progress;
+	tune_started = now();
 	ret = mlctl_train(&res, ctx->reg, &o);
 	cli_progress_done();
 	if (ret) {

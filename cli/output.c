@@ -263,6 +263,16 @@ bool cli_progress(const char *what, uint64_t done, uint64_t total, void *payload
 	return true;
 }
 
+void cli_progress_show(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	progress_shown = true;
+}
+
 void cli_progress_done(void)
 {
 	if (progress_shown) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dataset.h"
 #include "error.h"
@@ -249,6 +250,47 @@ static const char *default_metric(schema_task t)
 	return t == SCHEMA_TASK_REGRESS ? "mse" : t == SCHEMA_TASK_ONECLASS ? "outlier_rate" : "accuracy";
 }
 
+/* Bytes of physical memory and of MemAvailable (/proc/meminfo); 0 when unknown. */
+static void memory_sizes(double *phys, double *avail)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	char line[256];
+	FILE *f;
+
+	*phys = pages > 0 && psize > 0 ? (double)pages * (double)psize : 0;
+	*avail = 0;
+	if (!(f = fopen("/proc/meminfo", "re")))
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long kb;
+
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
+			*avail = (double)kb * 1024.0;
+			break;
+		}
+	}
+	fclose(f);
+}
+
+/* The shared kernel's budget in bytes: --kernel-memory MB (0: none), by default a quarter
+ * of physical memory; never above MemAvailable. */
+static size_t kernel_budget(int mb)
+{
+	double phys, avail, b;
+
+	if (mb == 0)
+		return 0;
+	memory_sizes(&phys, &avail);
+	b = mb > 0 ? (double)mb * 1048576.0 : phys / 4;
+	if (avail > 0 && b > avail)
+		b = avail;
+	return b > (double)SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)b;
+}
+
+/* The record of one tuned point per step: its score, each tuned parameter, its round and
+ * rows. */
+#define STEP_KEYS(naxes) (3 + (naxes))
+
 /* Tune over the grid (or just cross-validate the given parameters). */
 static int cross_validate(train_state *s, const char *run)
 {
@@ -256,7 +298,8 @@ static int cross_validate(train_state *s, const char *run)
 	tune_options to = { 0 };
 	evaluate_ctx ectx;
 	mlctl_metric *steps = NULL;
-	size_t i, a, nsteps = 0;
+	mlctl_kv kv[2];
+	size_t i, a, nsteps = 0, np;
 	int ret;
 
 	if (o->tune && strcmp(o->tune, "default") == 0)
@@ -276,42 +319,66 @@ static int cross_validate(train_state *s, const char *run)
 	to.score_ctx = &ectx;
 	to.progress = o->progress;
 	to.progress_payload = o->progress_payload;
+	to.progress_best = o->tune_progress;
+	to.kernel_bytes = kernel_budget(o->kernel_memory);
+	if (!o->search || strcmp(o->search, "grid") == 0)
+		to.search = TUNE_SEARCH_GRID;
+	else if (strcmp(o->search, "halving") == 0)
+		to.search = TUNE_SEARCH_HALVING;
+	else
+		return mlctl_error_set(MLCTL_EUSAGE, "--search \"%s\": expected grid or halving", o->search);
+	to.refine = o->refine;
 	if ((size_t)to.folds > s->ntrain)
 		return mlctl_error_set(MLCTL_EUSAGE, "--cv %d: only %zu training rows", to.folds, s->ntrain);
 	ret = tune_run(&s->tuned, &s->train_m->prob, &s->param, s->train_m->nfeatures, s->grid, &to);
 	if (ret)
 		return ret;
-	s->res->grid_points = s->tuned->npoints;
-	/* Every grid point as a stepped metric: cv_<metric> and each tuned parameter at steps
-	 * 0..n-1; then the best point's parameters again at step n (its score follows with the
-	 * results), so that the latest value of each key, which `runs show` lists, is the
-	 * point chosen and refitted. */
-	steps = mlctl_calloc((s->tuned->npoints + 1) * (1 + s->grid->naxes), sizeof(*steps));
+	np = s->tuned->npoints;
+	s->res->grid_points = np;
+	/* Every fitted point as a stepped metric: cv_<metric>, each tuned parameter, the
+	 * halving round (1000 for the refinement) and the rows, at steps 0..n-1; then the best
+	 * point's parameters again at step n (its score follows with the results), so that the
+	 * latest value of each key, which `runs show` lists, is the point chosen and refitted. */
+	steps = mlctl_calloc((np + 1) * STEP_KEYS(s->grid->naxes), sizeof(*steps));
 	if (!steps)
 		return MLCTL_ENOMEM;
-	for (i = 0; i <= s->tuned->npoints; i++) {
-		size_t p = i < s->tuned->npoints ? i : s->tuned->best;
+	for (i = 0; i <= np; i++) {
+		size_t p = i < np ? i : s->tuned->best;
+		const tune_point *pt = &s->tuned->points[p];
 
-		if (i < s->tuned->npoints)
-			steps[nsteps++] = (mlctl_metric){ ectx.cv_key, s->tuned->points[p].score, (int64_t)i };
+		if (i < np) {
+			steps[nsteps++] = (mlctl_metric){ ectx.cv_key, pt->score, (int64_t)i };
+			steps[nsteps++] = (mlctl_metric){ "tune_round", pt->round, (int64_t)i };
+			steps[nsteps++] = (mlctl_metric){ "tune_rows", (double)pt->rows, (int64_t)i };
+		}
 		for (a = 0; a < s->grid->naxes; a++) {
 			const char *pname = s->grid->axes[a].name;
 
 			steps[nsteps++] = (mlctl_metric){ (char *)evaluate_grid_key(&ectx, a, pname),
-							  evaluate_param_value(&s->tuned->points[p].param, pname), (int64_t)i };
+							  evaluate_param_value(&pt->param, pname), (int64_t)i };
 		}
 	}
 	ret = mlctl_run_log_metrics(s->reg, run, steps, nsteps);
 	free(steps);
 	if (ret)
 		return ret;
-	/* Adopt the best point's parameters for the final fit; its CV score is logged with the
-	 * other results, at step n (step 0 is the first grid point's). */
-	ret = tune_grid_apply(s->grid, s->tuned->best, &s->param);
+	/* How the points were fitted: all from shared kernel matrices, all from the rows
+	 * with libsvm's cache, or some of each. */
+	kv[0] = (mlctl_kv){ "search", (char *)(to.search == TUNE_SEARCH_HALVING ? "halving" : "grid") };
+	kv[1] = (mlctl_kv){ "tune_kernel", (char *)(s->tuned->nprecomputed == np ? "precomputed" :
+						      s->tuned->nprecomputed ? "mixed" : "cache") };
+	if ((ret = mlctl_run_log_params(s->reg, run, kv, 2)))
+		return ret;
+	if ((ret = result_add_metric(s->res, "tune_points_precomputed", (double)s->tuned->nprecomputed)) ||
+	    (ret = result_add_metric(s->res, "tune_rounds", s->tuned->rounds)))
+		return ret;
+	/* Adopt the best point's parameters for the final fit (its weights are the base's);
+	 * its CV score is logged with the other results, at step n (step 0 is the first
+	 * point's). */
+	s->param = s->tuned->points[s->tuned->best].param;
+	ret = result_add_metric(s->res, ectx.cv_key, s->tuned->points[s->tuned->best].score);
 	if (!ret)
-		ret = result_add_metric(s->res, ectx.cv_key, s->tuned->points[s->tuned->best].score);
-	if (!ret)
-		s->res->metrics[s->res->nmetrics - 1].step = (int64_t)s->tuned->npoints;
+		s->res->metrics[s->res->nmetrics - 1].step = (int64_t)np;
 	return ret;
 }
 

@@ -1,5 +1,6 @@
 /*
- * tune.h — k-fold cross-validation and grid search on a thread pool (floor 3).
+ * tune.h — k-fold cross-validation, grid search and successive halving on a thread pool,
+ * from one shared kernel matrix per kernel when it fits a budget (floor 3).
  * Folds are drawn with mlctl's own seeded generator (stratified for classification), so
  * results do not depend on rand() or on the number of threads.
  */
@@ -61,13 +62,34 @@ typedef struct tune_point {
 	struct svm_parameter param;   /* the point's parameters (weights shared with base) */
 	double score;
 	double seconds;               /* training and prediction time summed over folds */
+	int round;                    /* 0.. the halving round (0 for --search grid);
+	                                 TUNE_ROUND_REFINE for the refinement's points */
+	size_t rows;                  /* rows cross-validated */
+	bool precomputed;             /* fitted from the shared kernel matrix */
+	size_t grid_index;            /* the grid point, or SIZE_MAX for a refinement's */
+	double tiebreak;              /* binary classes: the ROC AUC of the CV decision values,
+	                                 which breaks ties of score between halving's points;
+	                                 else NaN */
 } tune_point;
+
+#define TUNE_ROUND_REFINE 1000
 
 typedef struct tune_result {
 	size_t npoints;
-	tune_point *points;           /* in grid order */
-	size_t best;                  /* index of the best point; ties go to the earliest */
+	tune_point *points;           /* in order of evaluation: grid order within a round */
+	size_t best;                  /* index of the best point on all rows; ties go to the
+	                                 earliest */
+	size_t nprecomputed;          /* points fitted from a shared kernel matrix */
+	int rounds;                   /* halving rounds (1 for grid) */
 } tune_result;
+
+typedef enum tune_search {
+	TUNE_SEARCH_GRID = 0,         /* every point on all rows */
+	TUNE_SEARCH_HALVING           /* successive halving: factor 3, min_resources 'exhaust' */
+} tune_search;
+
+/* Progress with the best score so far (NaN before the first point); false stops. */
+typedef bool (*tune_progress_fn)(size_t done, size_t total, double best, void *payload);
 
 typedef struct tune_options {
 	int folds;                    /* k >= 2 */
@@ -77,14 +99,30 @@ typedef struct tune_options {
 	tune_score_fn score;          /* NULL: accuracy (classifiers, higher is better) or
 	                                 mean squared error (others, lower is better) */
 	void *score_ctx;
-	mlctl_progress_cb progress;   /* ("grid", points done, points); one call at a time */
+	mlctl_progress_cb progress;   /* ("grid", points done, points); one call at a time;
+	                                 the total grows when the refinement starts */
 	void *progress_payload;
+	/* Memory for a shared kernel matrix per kernel (gamma, degree, coef0), in bytes: when
+	 * the n x n matrix and its workspace fit, every C and fold of that kernel is fitted
+	 * from it in libsvm's precomputed mode; otherwise from the rows, with libsvm's cache
+	 * sized from the budget. 0: never (each fit its own kernel, cache as the parameters
+	 * say). */
+	size_t kernel_bytes;
+	tune_search search;
+	bool refine;                  /* a finer grid around the best point, merged */
+	tune_progress_fn progress_best; /* when set, called instead of progress */
 } tune_options;
 
-/* Evaluate every grid point by k-fold CV on the same folds, on opts->threads workers. The
- * result is the same whatever the number of threads. */
+/* Evaluate every grid point by k-fold CV on the same folds, on opts->threads workers (or
+ * successive halving, and the refinement, as opts says). The result is the same whatever
+ * the number of threads. */
 int tune_run(tune_result **out, const struct svm_problem *prob, const struct svm_parameter *base,
 	     int nfeatures, const tune_grid *g, const tune_options *opts);
 void tune_result_free(tune_result *r);
+
+/* Bytes a shared kernel matrix of n rows and d features needs on nthreads workers whose
+ * fits each cache up to cache_mb (libsvm's cache_size), the estimate tune_run() compares
+ * with opts->kernel_bytes. */
+double tune_kernel_bytes(size_t n, int d, size_t nthreads, double cache_mb);
 
 #endif

@@ -325,6 +325,165 @@ START_TEST(test_tune_default_grid_like_svm_grid)
 }
 END_TEST
 
+
+/* Run g on heart with kernel_bytes and threads; the result. */
+static tune_result *run_heart(const struct svm_parameter *base, const char *grid, size_t kernel_bytes,
+			      int threads, tune_search search)
+{
+	tune_options o = { .folds = 5, .seed = 3, .threads = threads, .kernel_bytes = kernel_bytes,
+			   .search = search };
+	tune_result *r = NULL;
+	tune_grid *g = NULL;
+
+	ck_assert_int_eq(tune_grid_parse(&g, grid), 0);
+	ck_assert_msg(tune_run(&r, &heart.prob, base, heart.nfeatures, g, &o) == 0, "%s",
+		      mlctl_error_last()->message);
+	tune_grid_free(g);
+	return r;
+}
+
+/*
+ * Every kernel: the points fitted from one shared matrix score as the points fitted from
+ * the rows, or at most one row's worth apart (1/n of accuracy), and the best is the same.
+ */
+START_TEST(test_tune_shared_kernel_same_scores)
+{
+	static const struct { const char *kernel, *grid; } cases[] = {
+		{ "rbf", "C=2^-3..2^9:x4,gamma=2^1..2^-9:/4" },
+		{ "linear", "C=2^-5..2^3:x4" },
+		{ "poly", "C=2^-3..2^3:x4,gamma=2^-1..2^-5:/4,degree=2|3,coef0=0|1" },
+		{ "sigmoid", "C=2^-1..2^5:x4,gamma=2^-5..2^-9:/4,coef0=0|-1" },
+	};
+	size_t c, i, n = (size_t)heart.prob.l, differ = 0, total = 0;
+
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct svm_parameter base;
+		tune_result *a, *b;
+
+		model_param_defaults(&base);
+		ck_assert_int_eq(model_param_set(&base, "kernel", cases[c].kernel), 0);
+		a = run_heart(&base, cases[c].grid, 0, 2, TUNE_SEARCH_GRID);
+		b = run_heart(&base, cases[c].grid, (size_t)1 << 30, 2, TUNE_SEARCH_GRID);
+		ck_assert_uint_eq(a->npoints, b->npoints);
+		ck_assert_uint_eq(a->nprecomputed, 0);
+		ck_assert_uint_eq(b->nprecomputed, b->npoints);
+		for (i = 0; i < a->npoints; i++) {
+			ck_assert(!a->points[i].precomputed && b->points[i].precomputed);
+			ck_assert_msg(fabs(a->points[i].score - b->points[i].score) <= 1.0 / (double)n + 1e-12,
+				      "%s point %zu: %.17g vs %.17g", cases[c].kernel, i,
+				      a->points[i].score, b->points[i].score);
+			differ += a->points[i].score != b->points[i].score;
+			total++;
+		}
+		ck_assert_msg(a->best == b->best, "%s: best %zu vs %zu", cases[c].kernel, a->best, b->best);
+		tune_result_free(a);
+		tune_result_free(b);
+	}
+	fprintf(stderr, "tune: %zu of %zu points differ by one row between the two paths\n", differ,
+		total);
+}
+END_TEST
+
+/* The shared matrix gives the same bits at 1, 2 and 3 threads; a budget too small for it
+ * falls back to the rows and scores exactly as without one. */
+START_TEST(test_tune_shared_kernel_threads_and_fallback)
+{
+	const char *grid = "C=2^-3..2^9:x4,gamma=2^1..2^-9:/4";
+	struct svm_parameter base;
+	tune_result *r1, *r2, *r3, *r0, *rs;
+	size_t i;
+
+	model_param_defaults(&base);
+	r1 = run_heart(&base, grid, (size_t)1 << 30, 1, TUNE_SEARCH_GRID);
+	r2 = run_heart(&base, grid, (size_t)1 << 30, 2, TUNE_SEARCH_GRID);
+	r3 = run_heart(&base, grid, (size_t)1 << 30, 3, TUNE_SEARCH_GRID);
+	r0 = run_heart(&base, grid, 0, 2, TUNE_SEARCH_GRID);
+	rs = run_heart(&base, grid, 1000, 2, TUNE_SEARCH_GRID);
+	ck_assert_uint_eq(rs->nprecomputed, 0);
+	for (i = 0; i < r1->npoints; i++) {
+		ck_assert(r1->points[i].score == r2->points[i].score);
+		ck_assert(r1->points[i].score == r3->points[i].score);
+		ck_assert(r0->points[i].score == rs->points[i].score);
+	}
+	ck_assert(r1->best == r2->best && r1->best == r3->best && r0->best == rs->best);
+	/* The estimate: heart's 270 x 272 nodes and more. */
+	ck_assert(tune_kernel_bytes(270, 13, 2, 100) > 270.0 * 272 * sizeof(struct svm_node));
+	tune_result_free(r1);
+	tune_result_free(r2);
+	tune_result_free(r3);
+	tune_result_free(r0);
+	tune_result_free(rs);
+}
+END_TEST
+
+struct best_log {
+	size_t calls, last_total;
+	double last_best;
+	bool monotone;
+};
+
+static bool progress_best(size_t done, size_t total, double best, void *payload)
+{
+	struct best_log *l = payload;
+
+	if (l->calls && !isnan(l->last_best) && !(best >= l->last_best))
+		l->monotone = false;
+	l->calls++;
+	l->last_best = best;
+	l->last_total = total;
+	return done <= total;
+}
+
+/*
+ * Successive halving on 42 points and 270 rows (HalvingGridSearchCV's rules, factor 3,
+ * min_resources 'exhaust'): 20, 60 then all 270 rows for 42, 14 and 5 points; the best is
+ * the best of the last round; the same whatever the threads.
+ */
+START_TEST(test_tune_halving)
+{
+	const char *grid = "C=2^-3..2^9:x4,gamma=2^1..2^-9:/4";
+	tune_options o = { .folds = 5, .seed = 3, .threads = 2, .kernel_bytes = (size_t)1 << 30,
+			   .search = TUNE_SEARCH_HALVING, .progress_best = progress_best };
+	struct best_log log = { .monotone = true };
+	struct svm_parameter base;
+	tune_result *r, *r1;
+	tune_grid *g = NULL;
+	size_t i, counts[3] = { 0 };
+	double best = -1;
+
+	model_param_defaults(&base);
+	o.progress_payload = &log;
+	ck_assert_int_eq(tune_grid_parse(&g, grid), 0);
+	ck_assert_int_eq(tune_run(&r, &heart.prob, &base, heart.nfeatures, g, &o), 0);
+	tune_grid_free(g);
+	ck_assert_int_eq(r->rounds, 3);
+	ck_assert_uint_eq(r->npoints, 61);
+	ck_assert_uint_eq(log.calls, 61);
+	ck_assert_uint_eq(log.last_total, 61);
+	ck_assert(log.monotone);
+	for (i = 0; i < r->npoints; i++) {
+		static const size_t rows[3] = { 20, 60, 270 };
+		int rd = r->points[i].round;
+
+		ck_assert(rd >= 0 && rd < 3);
+		ck_assert_uint_eq(r->points[i].rows, rows[rd]);
+		counts[rd]++;
+		if (rd == 2 && r->points[i].score > best)
+			best = r->points[i].score;
+	}
+	ck_assert(counts[0] == 42 && counts[1] == 14 && counts[2] == 5);
+	ck_assert_int_eq(r->points[r->best].round, 2);
+	ck_assert(r->points[r->best].score == best);
+	r1 = run_heart(&base, grid, (size_t)1 << 30, 1, TUNE_SEARCH_HALVING);
+	ck_assert_uint_eq(r1->npoints, r->npoints);
+	for (i = 0; i < r->npoints; i++)
+		ck_assert(r1->points[i].score == r->points[i].score &&
+			  r1->points[i].grid_index == r->points[i].grid_index);
+	tune_result_free(r);
+	tune_result_free(r1);
+}
+END_TEST
+
 static Suite *tune_suite(void)
 {
 	Suite *s = suite_create("tune");
@@ -339,6 +498,9 @@ static Suite *tune_suite(void)
 	tcase_add_test(tc, test_tune_run_threads_deterministic);
 	tcase_add_test(tc, test_tune_run_stops_on_request);
 	tcase_add_test(tc, test_tune_default_grid_like_svm_grid);
+	tcase_add_test(tc, test_tune_shared_kernel_same_scores);
+	tcase_add_test(tc, test_tune_shared_kernel_threads_and_fallback);
+	tcase_add_test(tc, test_tune_halving);
 	suite_add_tcase(s, tc);
 	return s;
 }

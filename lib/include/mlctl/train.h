@@ -49,13 +49,24 @@ typedef struct mlctl_train_options {
 	char *const *argv;
 	mlctl_progress_cb progress;
 	void *progress_payload;
+	int kernel_memory;                /* MB for the shared kernel matrix of tuning; -1: a
+					     quarter of physical memory, at most what is
+					     available; 0: never share (each fit its own kernel) */
+	const char *search;               /* "grid" (default) or "halving" */
+	bool refine;                      /* a finer grid around the best point, merged */
+	/* When set, called instead of progress while tuning, with points done of the total
+	 * (which grows when --refine starts) and the best CV score so far (NaN before the
+	 * first point); progress_payload is its payload; false stops. */
+	bool (*tune_progress)(uint64_t done, uint64_t total, double best, void *payload);
 	bool store_data;                  /* also store the data (and test_data) files
 					     themselves, compressed (mlctl_data_store()) */
 } mlctl_train_options;
-/* Everything 0 or NULL but the seed, 1 (the 23rd field). Positional, every field named, as
- * the other initialisers, so C++ and -Wmissing-field-initializers take it too. */
+/* Everything 0 or NULL but the seed, 1 (the 23rd field), and kernel_memory, -1 (the 32nd).
+ * Positional, every field named, as the other initialisers, so C++ and
+ * -Wmissing-field-initializers take it too. */
 #define MLCTL_TRAIN_OPTIONS_INIT { NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, \
-	NULL, 0, NULL, 0, false, 0, NULL, NULL, 0, 1, 0, NULL, NULL, 0, 0, NULL, NULL, NULL, false }
+	NULL, 0, NULL, 0, false, 0, NULL, NULL, 0, 1, 0, NULL, NULL, 0, 0, NULL, NULL, NULL, -1, NULL, \
+	false, NULL, false }
 
 typedef struct mlctl_train_result {
 	char run[MLCTL_RUN_ID_SIZE];
