@@ -974,6 +974,28 @@ static int merge_distinct(prof_input *a, const prof_input *b)
 	return 0;
 }
 
+/* The moments, range and bin counts of a numeric input after b's n - a->count values join
+ * a's (Chan, Golub and LeVeque's pairwise update for the variance). */
+static void merge_moments(prof_input *a, const prof_input *b, size_t n)
+{
+	size_t k;
+
+	if (b->count) {
+		double d = b->mean - a->mean;
+
+		a->m2 += b->m2 + d * d * ((double)a->count * (double)b->count / (double)n);
+		a->mean += d * ((double)b->count / (double)n);
+		if (!a->count || b->min < a->min)
+			a->min = b->min;
+		if (!a->count || b->max > a->max)
+			a->max = b->max;
+		a->npct = 0;
+	}
+	a->count = n;
+	for (k = 0; k <= a->nedges; k++)
+		a->bins[k] += b->bins[k];
+}
+
 static int merge_input(prof_input *a, const prof_input *b, size_t index)
 {
 	size_t k, n = a->count + b->count;
@@ -993,21 +1015,7 @@ static int merge_input(prof_input *a, const prof_input *b, size_t index)
 		return ret;
 	}
 	a->nseen += b->nseen;
-	if (b->count) {
-		/* Chan, Golub and LeVeque's pairwise update */
-		double d = b->mean - a->mean;
-
-		a->m2 += b->m2 + d * d * ((double)a->count * (double)b->count / (double)n);
-		a->mean += d * ((double)b->count / (double)n);
-		if (!a->count || b->min < a->min)
-			a->min = b->min;
-		if (!a->count || b->max > a->max)
-			a->max = b->max;
-		a->npct = 0;
-	}
-	a->count = n;
-	for (k = 0; k <= a->nedges; k++)
-		a->bins[k] += b->bins[k];
+	merge_moments(a, b, n);
 	return 0;
 }
 
@@ -1166,7 +1174,7 @@ static int append_sample(prof_input *a, const prof_input *b)
 
 static int append_input(prof_input *a, const prof_input *b)
 {
-	size_t k, n = a->count + b->count;
+	size_t n = a->count + b->count;
 	int ret;
 
 	if (a->categorical || !a->has_sample || !b->has_sample)
@@ -1175,20 +1183,7 @@ static int append_input(prof_input *a, const prof_input *b)
 	a->unseen += b->unseen;
 	if ((ret = append_sample(a, b)))
 		return ret;
-	if (b->count) {
-		double d = b->mean - a->mean;
-
-		a->m2 += b->m2 + d * d * ((double)a->count * (double)b->count / (double)n);
-		a->mean += d * ((double)b->count / (double)n);
-		if (!a->count || b->min < a->min)
-			a->min = b->min;
-		if (!a->count || b->max > a->max)
-			a->max = b->max;
-		a->npct = 0;
-	}
-	a->count = n;
-	for (k = 0; k <= a->nedges; k++)
-		a->bins[k] += b->bins[k];
+	merge_moments(a, b, n);
 	return 0;
 }
 

@@ -89,19 +89,6 @@ static double now_sec(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* libsvm's powi(): the same multiplications in the same order as its poly kernel. */
-static double powi(double base, int times)
-{
-	double tmp = base, ret = 1.0;
-	int t;
-
-	for (t = times; t > 0; t /= 2) {
-		if (t % 2 == 1)
-			ret *= tmp;
-		tmp = tmp * tmp;
-	}
-	return ret;
-}
 
 /* Largest feature index of a node array, and checks that indices are usable densely. */
 static int sv_max_index(const struct svm_node *x, size_t *max)
@@ -386,7 +373,7 @@ static void kernel_transform(const fast_scorer *s, struct scratch *w, size_t nb,
 		break;
 	case POLY:
 		for (i = 0; i < n; i++)
-			k[i] = powi(g * k[i] + c0, s->degree);
+			k[i] = vmath_powi(g * k[i] + c0, s->degree);
 		break;
 	case RBF:
 		for (i = 0; i < nb; i++) {

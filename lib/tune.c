@@ -431,19 +431,6 @@ static bool key_eq(const kernel_key *a, const kernel_key *b)
 	       a->coef0 == b->coef0;
 }
 
-/* libsvm's powi (svm.cpp), so that poly values are formed as libsvm forms them. */
-static double powi(double base, int times)
-{
-	double tmp = base, ret = 1.0;
-	int t;
-
-	for (t = times; t > 0; t /= 2) {
-		if (t % 2 == 1)
-			ret *= tmp;
-		tmp = tmp * tmp;
-	}
-	return ret;
-}
 
 typedef struct kmatrix {
 	size_t n;
@@ -492,7 +479,7 @@ static void kernel_block(kmatrix *km, size_t b, double *buf)
 			break;
 		case POLY:
 			for (j = 0; j < m; j++)
-				g[j] = powi(km->key.gamma * g[j] + km->key.coef0, km->key.degree);
+				g[j] = vmath_powi(km->key.gamma * g[j] + km->key.coef0, km->key.degree);
 			break;
 		case SIGMOID:
 			for (j = 0; j < m; j++)

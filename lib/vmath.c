@@ -130,3 +130,16 @@ void vmath_exp(double *v, size_t n)
 	for (; i < n; i++)
 		v[i] = exp(v[i]);
 }
+
+double vmath_powi(double base, int times)
+{
+	double tmp = base, ret = 1.0;
+	int t;
+
+	for (t = times; t > 0; t /= 2) {
+		if (t % 2 == 1)
+			ret *= tmp;
+		tmp = tmp * tmp;
+	}
+	return ret;
+}

@@ -11,4 +11,8 @@
 /* v[i] = exp(v[i]) for i < n. */
 void vmath_exp(double *v, size_t n);
 
+/* base^times as libsvm's powi() (svm.cpp) forms it: the same multiplications in the same
+ * order, so poly kernel values match libsvm's to the bit. */
+double vmath_powi(double base, int times);
+
 #endif
