@@ -359,8 +359,10 @@ static int load(cli_ctx *ctx, mlctl_pipeline **pl, kinds *ks, const char *file)
 
 	if (kinds_make(ks))
 		return cli_fail(MLCTL_ENOMEM);
-	if ((ret = mlctl_pipeline_load(pl, file, ks->k, NDEFS)))
+	if ((ret = mlctl_pipeline_load(pl, file, ks->k, NDEFS))) {
+		kinds_free(ks);
 		return cli_fail(ret);
+	}
 	(void)ctx;
 	return 0;
 }

@@ -16,6 +16,13 @@ cut -d, -f1-19 "$DATA/mlc_churn.csv" |
 head -10001 c1m.csv >c10k.csv
 check "1,000,000 rows made" test "$(wc -l <c1m.csv)" -eq 1000001
 
+# The bound: 8 MB. Under AddressSanitizer the RSS also counts shadow memory and the
+# allocator's per-thread caches, which grow with the number of batches the threads pass
+# around (about 10 MB more for 1M rows than for 10k, in a build whose plain RSS differs by
+# under 1 MB): there the bound is 16 MB, and the plain build's run holds the 8 MB claim.
+slack=8192
+if ldd "$MLCTL" 2>/dev/null | grep -q libasan; then slack=16384; fi
+
 # maxrss_kb OUT CMD...: run CMD >OUT, print its peak RSS in KB; its exit status in $TMP/rc.
 maxrss_kb() {
 	out=$1
@@ -37,8 +44,8 @@ check "1M rows counted ($(rows m1m.json))" test "$(rows m1m.json)" = 1000000
 echo "t0095: max RSS $small KB for 10k rows, $big KB for 1M rows"
 if [ "$small_rc" -gt 1 ] || [ "$big_rc" -gt 1 ]; then
 	fail "peak memory not measured: a monitor run failed"
-elif [ -n "$small" ] && [ -n "$big" ] && [ "$big" -le $((small + 8192)) ]; then
+elif [ -n "$small" ] && [ -n "$big" ] && [ "$big" -le $((small + slack)) ]; then
 	pass "peak memory does not grow with the rows: $small KB for 10k, $big KB for 1M"
 else
-	fail "peak memory grows with the rows: $small KB for 10k, $big KB for 1M (more than 8 MB apart)"
+	fail "peak memory grows with the rows: $small KB for 10k, $big KB for 1M (more than $((slack / 1024)) MB apart)"
 fi
