@@ -353,7 +353,7 @@ typedef struct run_args {
 } run_args;
 
 /* Load the file with the kinds; errors are printed. */
-static int load(cli_ctx *ctx, mlctl_pipeline **pl, kinds *ks, const char *file)
+static int load(mlctl_pipeline **pl, kinds *ks, const char *file)
 {
 	int ret;
 
@@ -363,7 +363,6 @@ static int load(cli_ctx *ctx, mlctl_pipeline **pl, kinds *ks, const char *file)
 		kinds_free(ks);
 		return cli_fail(ret);
 	}
-	(void)ctx;
 	return 0;
 }
 
@@ -664,7 +663,7 @@ static int pipeline_run(cli_ctx *ctx, int argc, char **argv)
 	cli_parser p;
 	json_t *jobs = NULL;
 	char pipeline_run_id[MLCTL_RUN_ID_SIZE] = "";
-	size_t j, nrun = 0, nwanted = 0;
+	size_t j, nrun = 0;
 	bool stopped = false, have_kinds = false;
 	int r, ret, status = 0, lock_fd = -1;
 
@@ -680,7 +679,7 @@ static int pipeline_run(cli_ctx *ctx, int argc, char **argv)
 		status = cli_usage_error(&p, "no pipeline file given");
 		goto out;
 	}
-	if ((status = load(ctx, &pl, &ks, p.pos[0])))
+	if ((status = load(&pl, &ks, p.pos[0])))
 		goto out;
 	have_kinds = true;
 	if ((status = check_stages(pl, p.pos + 1, p.npos - 1)))
@@ -704,10 +703,8 @@ static int pipeline_run(cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	for (j = 0; j < plan->njobs; j++)
-		if (wanted(pl, plan, j, p.pos + 1, p.npos - 1)) {
-			nwanted++;
+		if (wanted(pl, plan, j, p.pos + 1, p.npos - 1))
 			nrun += !plan->jobs[j].up_to_date && !plan->jobs[j].blocked;
-		}
 	if (a.if_changed && nrun == 0) {
 		const mlctl_pipeline_job *stop = NULL;
 
@@ -825,7 +822,6 @@ finish:
 		cli_json_print(json_pack("{s:s, s:o, s:b, s:O}", "pipeline", pl->name, "run",
 					 cli_json_str(pipeline_run_id[0] ? pipeline_run_id : NULL), "stopped", stopped,
 					 "stages", jobs));
-	(void)nwanted;
 out:
 	if (lock_fd >= 0)
 		mlctl_pipeline_unlock(lock_fd);
@@ -861,7 +857,7 @@ static int pipeline_status(cli_ctx *ctx, int argc, char **argv)
 		status = cli_usage_error(&p, p.npos ? "status takes one pipeline file" : "no pipeline file given");
 		goto out;
 	}
-	if ((status = load(ctx, &pl, &ks, p.pos[0])))
+	if ((status = load(&pl, &ks, p.pos[0])))
 		goto out;
 	have_kinds = true;
 	if ((ret = cli_open_registry_mode(ctx, MLCTL_REGISTRY_READWRITE_OR_READONLY)) ||

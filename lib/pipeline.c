@@ -1147,7 +1147,7 @@ static const char *item_file(const mlctl_pipeline *pl, const mlctl_pipeline_job 
 }
 
 /* The job of stage d that job j (of its stage, item) depends on; SIZE_MAX: all of them. */
-static size_t dep_job(const mlctl_pipeline *pl, const mlctl_pipeline_plan *plan, size_t first_of_stage_d,
+static size_t dep_job(const mlctl_pipeline *pl, size_t first_of_stage_d,
 		      size_t d, const mlctl_pipeline_job *job)
 {
 	const mlctl_pipeline_stage *ds = &pl->stages[d], *s = &pl->stages[job->stage];
@@ -1156,7 +1156,6 @@ static size_t dep_job(const mlctl_pipeline *pl, const mlctl_pipeline_plan *plan,
 		return first_of_stage_d;
 	if (ds->each == s->each)
 		return first_of_stage_d + job->item;
-	(void)plan;
 	return SIZE_MAX;
 }
 
@@ -1556,7 +1555,7 @@ int mlctl_pipeline_plan_make(mlctl_pipeline_plan **out, mlctl_registry *reg, con
 				break;
 			}
 			for (k = 0; k < st->ndeps && !ret; k++) {
-				size_t d = st->deps[k], dj = dep_job(pl, plan, first[d], d, job), m, cnt, *nd;
+				size_t d = st->deps[k], dj = dep_job(pl, first[d], d, job), m, cnt, *nd;
 
 				cnt = dj == SIZE_MAX ? (pl->inputs[pl->stages[d].each - 1].nfiles) : 1;
 				for (m = 0; m < cnt && !ret; m++) {
