@@ -289,7 +289,7 @@ static size_t kernel_budget(int mb)
 
 /* The record of one tuned point per step: its score, each tuned parameter, its round and
  * rows. */
-#define STEP_KEYS(naxes) (3 + (naxes))
+#define STEP_KEYS(naxes) (4 + (naxes))
 
 /* Tune over the grid (or just cross-validate the given parameters). */
 static int cross_validate(train_state *s, const char *run)
@@ -350,6 +350,7 @@ static int cross_validate(train_state *s, const char *run)
 			steps[nsteps++] = (mlctl_metric){ ectx.cv_key, pt->score, (int64_t)i };
 			steps[nsteps++] = (mlctl_metric){ "tune_round", pt->round, (int64_t)i };
 			steps[nsteps++] = (mlctl_metric){ "tune_rows", (double)pt->rows, (int64_t)i };
+			steps[nsteps++] = (mlctl_metric){ "tune_seconds", pt->seconds, (int64_t)i };
 		}
 		for (a = 0; a < s->grid->naxes; a++) {
 			const char *pname = s->grid->axes[a].name;
