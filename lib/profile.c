@@ -64,6 +64,10 @@ typedef struct prof_input {
 	bool hashed, hdirty;
 	double *hkeys;
 	size_t *hcounts;
+	/* a batch input stores its first values in the sample only, and counts them (moments,
+	 * bins, distinct values) column by column when the batch is finished, where its hash
+	 * table stays in cache: the last npending values of the sample are not counted yet */
+	size_t npending;
 } prof_input;
 
 typedef enum { PRED_NONE = 0, PRED_CLASSES, PRED_VALUES } pred_kind;
@@ -90,6 +94,10 @@ struct mlctl_profile {
 	const ds_reader *bound;
 	long *src;
 	bool batch;                     /* profile_new_batch(): distinct values hashed */
+	/* the schema of the cells last added, and per input whether its categories are this
+	 * profile's, in the same order: then a cell's category position is the profile's */
+	const mlctl_schema *cats_of;
+	bool *cats_same;
 };
 
 /* Slots of a batch's hash of distinct values: a power of two above twice
@@ -324,8 +332,94 @@ static void add_moments(prof_input *pi, double v)
 	pi->bins[bin_of(pi, v)]++;
 }
 
-static int add_value(prof_input *pi, double v)
+/*
+ * The moments, range and bins of v[0..n) into an input that has counted nothing: the same
+ * as add_moments() value by value, up to rounding (mean and m2 from two passes, m2 with
+ * its rounding error taken out, rather than Welford's updates), in loops without a
+ * division or a branch per value, which the compiler vectorises. The bins count the values
+ * at or above each edge, which is the value's bin when the edges ascend (they do: deciles).
+ */
+static void block_moments(prof_input *pi, const double *v, size_t n)
 {
+	double sum = 0, mean, m2 = 0, dsum = 0, lo, hi;
+	size_t above[NEDGES], k, e;
+	bool sorted = true;
+
+	if (!n)
+		return;
+	lo = hi = v[0];
+	for (k = 0; k < n; k++) {
+		sum += v[k];
+		lo = v[k] < lo ? v[k] : lo;
+		hi = v[k] > hi ? v[k] : hi;
+	}
+	mean = sum / (double)n;
+	for (k = 0; k < n; k++) {
+		double d = v[k] - mean;
+
+		m2 += d * d;
+		dsum += d;
+	}
+	pi->count = n;
+	pi->mean = mean;
+	pi->m2 = m2 - dsum * dsum / (double)n;
+	if (pi->m2 < 0)
+		pi->m2 = 0;
+	pi->min = lo;
+	pi->max = hi;
+	for (e = 1; e < pi->nedges; e++)
+		sorted = sorted && pi->edges[e - 1] <= pi->edges[e];
+	if (!sorted) {
+		for (k = 0; k < n; k++)
+			pi->bins[bin_of(pi, v[k])]++;
+		return;
+	}
+	for (e = 0; e < pi->nedges; e++) {
+		size_t c = 0;
+		double edge = pi->edges[e];
+
+		for (k = 0; k < n; k++)
+			c += v[k] >= edge;
+		above[e] = c;
+	}
+	for (e = 0; e <= pi->nedges; e++)
+		pi->bins[e] += (e == 0 ? n : above[e - 1]) - (e == pi->nedges ? 0 : above[e]);
+}
+
+/* Count the batch's values that add_value() only stored, in their order: the same
+ * statistics as counting each as it came. */
+static int count_stored(prof_input *pi)
+{
+	size_t k, from = pi->nsample - pi->npending;
+	int ret;
+
+	if (from == 0 && pi->count == 0)
+		block_moments(pi, pi->sample, pi->nsample);
+	else
+		for (k = from; k < pi->nsample; k++)
+			add_moments(pi, pi->sample[k]);
+	pi->npending = 0;
+	for (k = from; k < pi->nsample; k++)
+		if ((ret = count_distinct(pi, pi->sample[k])))
+			return ret;
+	return 0;
+}
+
+static inline int add_value(prof_input *pi, double v)
+{
+	int ret;
+
+	if (pi->hashed && pi->has_sample && pi->nseen < PROFILE_SAMPLE) {
+		/* the sample still holds every value in order: store it, count it later */
+		if (grow_sample(pi))
+			return MLCTL_ENOMEM;
+		pi->sample[pi->nsample++] = v;
+		pi->nseen++;
+		pi->npending++;
+		return 0;
+	}
+	if (pi->npending && (ret = count_stored(pi)))
+		return ret;
 	add_moments(pi, v);
 	return observe(pi, v);
 }
@@ -776,6 +870,46 @@ static int check_cell(const prof_input *pi, const schema_cell *c, double *v)
 	return 0;
 }
 
+/* Whether check_cell() has nothing to say: a number that is finite (what the transform
+ * gives for a numeric cell it parsed), or a category it looked up. */
+static inline bool cell_plain(const prof_input *pi, const schema_cell *c)
+{
+	return c->has_num ? isfinite(c->num) : pi->categorical && c->cat_state;
+}
+
+/* Whether each categorical input of s has the categories of p's, in p's order. */
+static int bind_categories(mlctl_profile *p, const mlctl_schema *s)
+{
+	size_t i, k;
+
+	if (!p->cats_same && !(p->cats_same = mlctl_calloc(p->ninputs + 1, sizeof(*p->cats_same))))
+		return MLCTL_ENOMEM;
+	for (i = 0; i < p->ninputs; i++) {
+		const prof_input *pi = &p->in[i];
+		bool same = pi->categorical && schema_input_ncategories(s, i) == pi->ncat;
+
+		for (k = 0; same && k < pi->ncat; k++)
+			same = !strcmp(schema_input_category(s, i, k), pi->cats[k]);
+		p->cats_same[i] = same;
+	}
+	p->cats_of = s;
+	return 0;
+}
+
+/* Count a categorical cell whose category the transform looked up already. */
+static void add_looked_up(prof_input *pi, const schema_cell *c)
+{
+	if (c->cat_state == SCHEMA_CAT_MISSING) {
+		pi->missing++;
+	} else {
+		pi->count++;
+		if (c->cat < 0)
+			pi->unseen++;
+	}
+	if (c->cat >= 0 && (size_t)c->cat < pi->ncat)
+		pi->cat_counts[c->cat]++;
+}
+
 int profile_add_cells(mlctl_profile *p, const mlctl_schema *s, const schema_cell *cells)
 {
 	size_t i;
@@ -785,15 +919,22 @@ int profile_add_cells(mlctl_profile *p, const mlctl_schema *s, const schema_cell
 	if (schema_ninputs(s) != p->ninputs)
 		return mlctl_error_set(MLCTL_EUSAGE, "a row of %zu cells for a profile of %zu inputs",
 				       schema_ninputs(s), p->ninputs);
+	if (p->cats_of != s && (ret = bind_categories(p, s)))
+		return ret;
 	for (i = 0; i < p->ninputs; i++)
-		if ((ret = check_cell(&p->in[i], &cells[i], &v)))
+		if (!cell_plain(&p->in[i], &cells[i]) && (ret = check_cell(&p->in[i], &cells[i], &v)))
 			return ret;
 	for (i = 0; i < p->ninputs; i++) {
 		prof_input *pi = &p->in[i];
 		const schema_cell *c = &cells[i];
 		char buf[32];
 
-		if (pi->categorical) {
+		if (!pi->categorical && c->has_num) {
+			if ((ret = add_value(pi, c->num)))
+				return ret;
+		} else if (pi->categorical && c->cat_state && p->cats_same[i]) {
+			add_looked_up(pi, c);
+		} else if (pi->categorical) {
 			add_category(pi, c->has_num ? mlctl_fmt_double(buf, c->num) : c->text ? c->text : "");
 		} else if (cell_missing(c)) {
 			pi->missing++;
@@ -1056,6 +1197,7 @@ static void reset_input(prof_input *pi, size_t i)
 	if (pi->cat_counts)
 		memset(pi->cat_counts, 0, pi->ncat * sizeof(*pi->cat_counts));
 	pi->nsample = 0;
+	pi->npending = 0;
 	pi->ndistinct = 0;
 	pi->distinct_capped = false;
 	start_sample(pi, i);
@@ -1125,7 +1267,8 @@ int profile_batch_finish(mlctl_profile *p)
 	int ret;
 
 	for (i = 0; i < p->ninputs; i++)
-		if ((ret = finish_distinct(&p->in[i])))
+		if ((p->in[i].npending && (ret = count_stored(&p->in[i]))) ||
+		    (ret = finish_distinct(&p->in[i])))
 			return ret;
 	return 0;
 }
@@ -1801,6 +1944,7 @@ void profile_free(mlctl_profile *p)
 	for (i = 0; i < p->ninputs; i++)
 		free_input(&p->in[i]);
 	free(p->in);
+	free(p->cats_same);
 	free_input(&p->pv);
 	for (i = 0; i < p->nclasses; i++)
 		free(p->class_names[i]);

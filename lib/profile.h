@@ -82,7 +82,8 @@ int profile_append(mlctl_profile *into, const mlctl_profile *batch);
  * A batch profile (for profile_append): profile_new_like() that counts the distinct values
  * of its numeric inputs in a hash table rather than a sorted list (no binary search a
  * value), and sorts them into the list when profile_batch_finish() is called, which must
- * come before it is appended, read or saved.
+ * come before it is appended, read or saved. Its first PROFILE_SAMPLE values of each input
+ * are only stored as they come and counted, column by column, by profile_batch_finish().
  */
 int profile_new_batch(mlctl_profile **out, const mlctl_profile *reference);
 int profile_batch_finish(mlctl_profile *p);

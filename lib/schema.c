@@ -182,8 +182,12 @@ static long find_sorted(char *const *list, size_t n, view v)
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		view m = { list[mid], strlen(list[mid]) };
-		int c = view_cmp(v, m);
+		/* view_cmp(v, list[mid]) without the length of list[mid]: strncmp stops at its
+		 * end, and when the first v.n bytes agree the longer one sorts after */
+		int c = strncmp(v.p, list[mid], v.n);
+
+		if (c == 0)
+			c = list[mid][v.n] ? -1 : 0;
 
 		if (c == 0)
 			return (long)mid;
@@ -336,7 +340,13 @@ static int encode_row(const mlctl_schema *s, const cellval *cells, const rowctx 
 			if (out)
 				put_node(out, n, in->first, scale_value(s, in->first, v, false));
 		} else {
+			size_t before = cnt->missing;
 			long hit = category_of(in, &cells[i], cnt);
+
+			if (parsed) {
+				parsed[i].cat = hit;
+				parsed[i].cat_state = cnt->missing == before ? SCHEMA_CAT_PRESENT : SCHEMA_CAT_MISSING;
+			}
 
 			for (k = 0; out && k < in->ncat; k++)
 				put_node(out, n, in->first + (int)k,
@@ -542,7 +552,7 @@ static int fit_indicators(mlctl_schema *s, const sch_input *in, const ds_table *
 	if (!hits)
 		return MLCTL_ENOMEM;
 	for (r = 0; r < n; r++) {
-		cellval c = { ds_cell(t, r, col), 0, false };
+		cellval c = { ds_cell(t, r, col), 0, false, 0, 0 };
 		long hit = category_of(in, &c, &cnt);
 
 		if (hit >= 0)
@@ -574,7 +584,7 @@ static int fit_scaling(mlctl_schema *s, const ds_table *t, const long *cols)
 		if (!in->categorical) {
 			sch_feature *f = &s->feat[in->first - 1];
 			double sum = 0, ss = 0, v;
-			cellval c = { NULL, 0, false };
+			cellval c = { NULL, 0, false, 0, 0 };
 
 			f->min = INFINITY;
 			f->max = -INFINITY;
@@ -1068,6 +1078,7 @@ int schema_transform_record(struct svm_node *out, size_t *n_out, double *label,
 	for (i = 0; i < s->ninputs; i++) {
 		cellval *c = &b->cells[i];
 
+		c->cat_state = 0;
 		if (b->libsvm) {
 			c->has_num = true;
 			c->num = sparse_lookup(rec, b->src[i]);

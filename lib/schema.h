@@ -102,7 +102,13 @@ typedef struct schema_cell {
 	const char *text;
 	double num;
 	bool has_num;
+	/* set by schema_transform_record for a categorical input: SCHEMA_CAT_PRESENT with cat
+	 * its position in schema_input_category (-1: unseen), or SCHEMA_CAT_MISSING (cat: the
+	 * position of the missing category, -1 when training saw none); else 0 */
+	int cat_state;
+	long cat;
 } schema_cell;
+enum { SCHEMA_CAT_PRESENT = 1, SCHEMA_CAT_MISSING = 2 };
 typedef struct schema_counts {
 	size_t unseen, missing;
 } schema_counts;

@@ -5,6 +5,7 @@
 #include "check_util.h"
 #include "dataset.h"
 #include "hash.h"
+#include "util.h"
 #include "mlctl/common.h"
 
 /* Load path expecting failure code; the message must contain want. */
@@ -41,6 +42,94 @@ START_TEST(test_dataset_rfc4180_quoting)
 	ck_assert_str_eq(rec->fields[2], "");
 	ck_assert_int_eq(ds_reader_next(r, &rec), 0);
 	ds_reader_free(r);
+}
+END_TEST
+
+/*
+ * Records that lie whole in a block and hold no quote or carriage return are split by a
+ * fast path; the rest by the general reader. Many records of every kind, over several
+ * blocks (so that records straddle block ends), read back field for field with their
+ * line numbers, and each record's text contiguous (textlen) as the copy relies on.
+ */
+START_TEST(test_dataset_fast_and_general_records_agree)
+{
+	strbuf text = { 0 };
+	char want[4][32];
+	size_t n = 30000, k, line = 2, f;
+	ds_reader *r = NULL;
+	const ds_record *rec;
+	size_t *lines = calloc(n, sizeof(*lines));
+
+	ck_assert_ptr_nonnull(lines);
+	ck_assert_int_eq(strbuf_puts(&text, "a,b,c,d\n"), 0);
+	for (k = 0; k < n; k++) {
+		int kind = (int)(k % 7);
+
+		lines[k] = line;
+		switch (kind) {
+		case 0: /* plain */
+			ck_assert_int_eq(strbuf_printf(&text, "%zu,x%zu,,%zu.5\n", k, k % 13, k * 3), 0);
+			break;
+		case 1: /* CRLF */
+			ck_assert_int_eq(strbuf_printf(&text, "%zu,x%zu,,%zu.5\r\n", k, k % 13, k * 3), 0);
+			break;
+		case 2: /* quoted, with a delimiter and a line break inside */
+			ck_assert_int_eq(strbuf_printf(&text, "%zu,\"x,%zu\",\"l\nm\",%zu.5\n", k, k % 13, k * 3), 0);
+			line++;
+			break;
+		case 3: /* a blank line before it */
+			ck_assert_int_eq(strbuf_printf(&text, "\n%zu,x%zu,,%zu.5\n", k, k % 13, k * 3), 0);
+			lines[k] = ++line;
+			break;
+		case 4: /* empty fields, a trailing blank */
+			ck_assert_int_eq(strbuf_printf(&text, "%zu,,, \n", k), 0);
+			break;
+		case 5: /* a lone carriage return ends a record too */
+			ck_assert_int_eq(strbuf_printf(&text, "%zu,x%zu,,%zu.5\r", k, k % 13, k * 3), 0);
+			break;
+		default: /* long fields */
+			ck_assert_int_eq(strbuf_printf(&text, "%zu,%0100zu,y,%zu.5\n", k, k, k * 3), 0);
+			break;
+		}
+		line++;
+	}
+	ck_assert_int_eq(ds_reader_open_mem(&r, text.buf, text.len, "mem.csv", DS_FORMAT_CSV), 0);
+	for (k = 0; k < n; k++) {
+		int kind = (int)(k % 7);
+		size_t len = 0;
+		char big[128];
+
+		snprintf(want[0], sizeof(want[0]), "%zu", k);
+		snprintf(want[1], sizeof(want[1]), kind == 2 ? "x,%zu" : "x%zu", k % 13);
+		snprintf(want[2], sizeof(want[2]), "%s", kind == 2 ? "l\nm" : "");
+		snprintf(want[3], sizeof(want[3]), "%zu.5", k * 3);
+		if (kind == 4) {
+			want[1][0] = '\0';
+			snprintf(want[3], sizeof(want[3]), " ");
+		}
+		if (kind == 6) {
+			snprintf(big, sizeof(big), "%0100zu", k);
+			snprintf(want[2], sizeof(want[2]), "y");
+		}
+		ck_assert_int_eq(ds_reader_next(r, &rec), 1);
+		ck_assert_msg(rec->line == lines[k], "record %zu: line %zu, want %zu", k, rec->line, lines[k]);
+		ck_assert_uint_eq(rec->nfields, 4);
+		for (f = 0; f < 4; f++) {
+			const char *w = kind == 6 && f == 1 ? big : want[f];
+
+			ck_assert_msg(!strcmp(rec->fields[f], w), "record %zu field %zu: \"%s\", want \"%s\"", k, f,
+				      rec->fields[f], w);
+			len += strlen(rec->fields[f]) + 1;
+			if (rec->textlen)
+				ck_assert_ptr_eq(rec->fields[f], f ? rec->fields[f - 1] + strlen(rec->fields[f - 1]) + 1 :
+							     rec->fields[0]);
+		}
+		ck_assert(rec->textlen == 0 || rec->textlen == len);
+	}
+	ck_assert_int_eq(ds_reader_next(r, &rec), 0);
+	ds_reader_free(r);
+	free(text.buf);
+	free(lines);
 }
 END_TEST
 
@@ -202,6 +291,7 @@ static Suite *dataset_suite(void)
 	tcase_add_checked_fixture(tc, tmpdir_setup, tmpdir_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_dataset_rfc4180_quoting);
+	tcase_add_test(tc, test_dataset_fast_and_general_records_agree);
 	tcase_add_test(tc, test_dataset_tables_of_real_data);
 	tcase_add_test(tc, test_dataset_gzip_by_magic_and_digest);
 	tcase_add_test(tc, test_dataset_refusals);

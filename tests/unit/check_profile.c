@@ -434,7 +434,7 @@ static void tiny_schema(ds_table **t, mlctl_schema **s, mlctl_profile **ref)
 static mlctl_profile *fed(const mlctl_profile *ref, const mlctl_schema *s, double start, double step, size_t n)
 {
 	mlctl_profile *p = NULL;
-	schema_cell c = { NULL, 0, true };
+	schema_cell c = { NULL, 0, true, 0, 0 };
 	size_t i;
 
 	ck_assert_int_eq(profile_new_like(&p, ref), 0);
@@ -535,10 +535,10 @@ START_TEST(test_profile_append_batches_is_one_pass)
 
 		ck_assert_int_eq(profile_new_like(&one, ref), 0);
 		for (k = 0; k < n; k++) {
-			schema_cell c = { NULL, stream_value(k, f == 0), true };
+			schema_cell c = { NULL, stream_value(k, f == 0), true, 0, 0 };
 
 			if (k % 11 == 3)
-				c = (schema_cell){ "NA", 0, false }; /* missing */
+				c = (schema_cell){ "NA", 0, false, 0, 0 }; /* missing */
 			ck_assert_int_eq(profile_add_cells(one, s, &c), 0);
 		}
 		ck_assert(profile_input(one, 0, &a));
@@ -551,10 +551,10 @@ START_TEST(test_profile_append_batches_is_one_pass)
 			/* a batch profile (hashed distinct values), or a plain one */
 			ck_assert_int_eq(z < 3 ? profile_new_batch(&batch, ref) : profile_new_like(&batch, ref), 0);
 			for (k = 0; k < n; k++) {
-				schema_cell c = { NULL, stream_value(k, f == 0), true };
+				schema_cell c = { NULL, stream_value(k, f == 0), true, 0, 0 };
 
 				if (k % 11 == 3)
-					c = (schema_cell){ "NA", 0, false };
+					c = (schema_cell){ "NA", 0, false, 0, 0 };
 				ck_assert_int_eq(profile_add_cells(batch, s, &c), 0);
 				if ((k + 1) % sizes[z] == 0 || k + 1 == n) {
 					ck_assert_int_eq(profile_batch_finish(batch), 0);
@@ -627,10 +627,10 @@ START_TEST(test_profile_add_cells_is_add_record)
 		for (i = 0; i < 2; i++) {
 			for (c = 0; strcmp(ds_reader_colname(r, c), schema_input_name(s, i)); c++)
 				;
-			cells[i] = (schema_cell){ c < rec->nfields ? rec->fields[c] : NULL, 0, false };
+			cells[i] = (schema_cell){ c < rec->nfields ? rec->fields[c] : NULL, 0, false, 0, 0 };
 			/* a number as a number: the category "1" and x = 6 */
 			if (cells[i].text && (!strcmp(cells[i].text, "1") || !strcmp(cells[i].text, "6")))
-				cells[i] = (schema_cell){ NULL, strtod(cells[i].text, NULL), true };
+				cells[i] = (schema_cell){ NULL, strtod(cells[i].text, NULL), true, 0, 0 };
 		}
 		ck_assert_int_eq(profile_add_cells(bycell, s, cells), 0);
 	}
@@ -642,11 +642,11 @@ START_TEST(test_profile_add_cells_is_add_record)
 	ck_assert_msg(strstr(y1, "unseen: 1\n") != NULL, "%s", y1);
 	/* a bad cell is refused and counts nothing */
 	{
-		schema_cell bad[2], inf[2] = { { NULL, INFINITY, true }, { "1", 0, false } };
+		schema_cell bad[2], inf[2] = { { NULL, INFINITY, true, 0, 0 }, { "1", 0, false, 0, 0 } };
 
 		i = schema_input_is_categorical(s, 0) ? 1 : 0; /* the numeric input */
-		bad[i] = (schema_cell){ "x7", 0, false };
-		bad[1 - i] = (schema_cell){ "red", 0, false };
+		bad[i] = (schema_cell){ "x7", 0, false, 0, 0 };
+		bad[1 - i] = (schema_cell){ "red", 0, false, 0, 0 };
 		ck_assert_int_eq(profile_add_cells(bycell, s, bad), MLCTL_EDATA);
 		ck_assert_ptr_nonnull(strstr(mlctl_error_last()->message, "\"x7\" is not a number"));
 		ck_assert_int_eq(profile_add_cells(bycell, s, inf), MLCTL_EDATA);
