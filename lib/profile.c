@@ -34,6 +34,7 @@
 #include "banned.h"
 
 #define NEDGES 9
+_Static_assert(NEDGES < 16, "block_moments searches 16 padded edges");
 #define NPCT 101
 
 typedef struct prof_input {
@@ -336,13 +337,13 @@ static void add_moments(prof_input *pi, double v)
  * The moments, range and bins of v[0..n) into an input that has counted nothing: the same
  * as add_moments() value by value, up to rounding (mean and m2 from two passes, m2 with
  * its rounding error taken out, rather than Welford's updates), in loops without a
- * division or a branch per value, which the compiler vectorises. The bins count the values
- * at or above each edge, which is the value's bin when the edges ascend (they do: deciles).
+ * division or a branch per value. Each value's bin (the number of edges at or below it, as
+ * bin_of() counts) by a branch-free binary search, when the edges ascend (they do: deciles).
  */
 static void block_moments(prof_input *pi, const double *v, size_t n)
 {
-	double sum = 0, mean, m2 = 0, dsum = 0, lo, hi;
-	size_t above[NEDGES], k, e;
+	double sum = 0, mean, m2 = 0, dsum = 0, lo, hi, e16[16];
+	size_t k, e;
 	bool sorted = true;
 
 	if (!n)
@@ -374,16 +375,20 @@ static void block_moments(prof_input *pi, const double *v, size_t n)
 			pi->bins[bin_of(pi, v[k])]++;
 		return;
 	}
-	for (e = 0; e < pi->nedges; e++) {
-		size_t c = 0;
-		double edge = pi->edges[e];
+	/* the edges padded to 16 with +inf, then a search without branches: the number of
+	 * edges at or below v in four steps */
+	for (e = 0; e < 16; e++)
+		e16[e] = e < pi->nedges ? pi->edges[e] : INFINITY;
+	for (k = 0; k < n; k++) {
+		size_t b = 0;
+		double x = v[k];
 
-		for (k = 0; k < n; k++)
-			c += v[k] >= edge;
-		above[e] = c;
+		b += (size_t)(e16[b + 7] <= x) << 3;
+		b += (size_t)(e16[b + 3] <= x) << 2;
+		b += (size_t)(e16[b + 1] <= x) << 1;
+		b += (size_t)(e16[b] <= x);
+		pi->bins[b]++;
 	}
-	for (e = 0; e <= pi->nedges; e++)
-		pi->bins[e] += (e == 0 ? n : above[e - 1]) - (e == pi->nedges ? 0 : above[e]);
 }
 
 /* Count the batch's values that add_value() only stored, in their order: the same

@@ -209,6 +209,63 @@ static bool in_list(const char *const *list, size_t n, const char *name)
 	return false;
 }
 
+/*
+ * A categorical input's vocabulary by hash, for a binding (a reader's many rows): open
+ * addressing over a power-of-two table at most half full, FNV-1a of the trimmed text,
+ * the position in the sorted vocabulary as find_sorted gives it.
+ */
+typedef struct cat_index {
+	size_t mask;
+	int32_t *slot;          /* position + 1; 0 is empty */
+	size_t *len;            /* of each category */
+} cat_index;
+
+static uint64_t view_hash(view v)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t i;
+
+	for (i = 0; i < v.n; i++)
+		h = (h ^ (unsigned char)v.p[i]) * 0x100000001b3ull;
+	return h ^ (h >> 29);
+}
+
+static int cat_index_build(cat_index *ci, const sch_input *in)
+{
+	size_t size = 4, k;
+
+	while (size < 2 * in->ncat + 2)
+		size *= 2;
+	ci->mask = size - 1;
+	ci->slot = mlctl_calloc(size, sizeof(*ci->slot));
+	ci->len = mlctl_calloc(in->ncat + 1, sizeof(*ci->len));
+	if (!ci->slot || !ci->len || in->ncat > INT32_MAX - 1)
+		return MLCTL_ENOMEM;
+	for (k = 0; k < in->ncat; k++) {
+		view v = { in->cats[k], strlen(in->cats[k]) };
+		size_t h = (size_t)view_hash(v) & ci->mask;
+
+		while (ci->slot[h])
+			h = (h + 1) & ci->mask;
+		ci->slot[h] = (int32_t)k + 1;
+		ci->len[k] = v.n;
+	}
+	return 0;
+}
+
+static long cat_index_find(const cat_index *ci, const sch_input *in, view v)
+{
+	size_t h = (size_t)view_hash(v) & ci->mask;
+
+	for (; ci->slot[h]; h = (h + 1) & ci->mask) {
+		size_t k = (size_t)ci->slot[h] - 1;
+
+		if (ci->len[k] == v.n && !memcmp(in->cats[k], v.p, v.n))
+			return (long)k;
+	}
+	return -1;
+}
+
 /* ---- encoding ------------------------------------------------------------------------- */
 
 /* svm-scale's output() with lower = -1, upper = 1: the same operations in the same order,
@@ -265,6 +322,9 @@ static int numeric_value(const sch_input *in, const cellval *c, const rowctx *ct
 		return mlctl_error_set(MLCTL_EDATA, "%s:%zu: column \"%s\": %s is not a finite number",
 				       ctx->path, ctx->line, in->name, buf);
 	}
+	/* most cells are a plain number, and no missing marker parses as a finite one */
+	if (c->text && *c->text > ' ' && mlctl_parse_double(c->text, out) && isfinite(*out))
+		return 0;
 	if (!c->text || ds_is_missing(c->text)) {
 		cnt->missing++;
 		*out = in->impute;
@@ -280,7 +340,7 @@ static int numeric_value(const sch_input *in, const cellval *c, const rowctx *ct
 }
 
 /* The vocabulary position of a categorical cell, -1 for none (counted). */
-static long category_of(const sch_input *in, const cellval *c, counters *cnt)
+static long category_of(const sch_input *in, const cellval *c, counters *cnt, const cat_index *ci)
 {
 	char buf[32];
 	view v;
@@ -298,7 +358,7 @@ static long category_of(const sch_input *in, const cellval *c, counters *cnt)
 	} else {
 		v = trimmed(c->text);
 	}
-	k = find_sorted(in->cats, in->ncat, v);
+	k = ci ? cat_index_find(ci, in, v) : find_sorted(in->cats, in->ncat, v);
 	if (k < 0)
 		cnt->unseen++;
 	return k;
@@ -318,7 +378,8 @@ static void put_node(struct svm_node *out, size_t *n, int index, double v)
  * is only checked (and parsed), *n is 0. With parsed, each
  * present value of a numeric input given as text is also written there as a number. */
 static int encode_row(const mlctl_schema *s, const cellval *cells, const rowctx *ctx,
-		      counters *cnt, struct svm_node *out, size_t *n, cellval *parsed)
+		      counters *cnt, struct svm_node *out, size_t *n, cellval *parsed,
+		      const cat_index *cidx)
 {
 	size_t i, k;
 	int ret;
@@ -341,7 +402,7 @@ static int encode_row(const mlctl_schema *s, const cellval *cells, const rowctx 
 				put_node(out, n, in->first, scale_value(s, in->first, v, false));
 		} else {
 			size_t before = cnt->missing;
-			long hit = category_of(in, &cells[i], cnt);
+			long hit = category_of(in, &cells[i], cnt, cidx ? &cidx[i] : NULL);
 
 			if (parsed) {
 				parsed[i].cat = hit;
@@ -553,7 +614,7 @@ static int fit_indicators(mlctl_schema *s, const sch_input *in, const ds_table *
 		return MLCTL_ENOMEM;
 	for (r = 0; r < n; r++) {
 		cellval c = { ds_cell(t, r, col), 0, false, 0, 0 };
-		long hit = category_of(in, &c, &cnt);
+		long hit = category_of(in, &c, &cnt, NULL);
 
 		if (hit >= 0)
 			hits[hit]++;
@@ -911,7 +972,7 @@ int schema_transform_table(schema_matrix **out, const mlctl_schema *s, const ds_
 			cells[j].text = cols[j] < 0 ? "0" : ds_cell(t, r, cols[j]);
 		}
 		if ((ret = matrix_reserve(m, &cap, used + width)) ||
-		    (ret = encode_row(s, cells, &ctx, &cnt, m->nodes + used, &k, NULL)))
+		    (ret = encode_row(s, cells, &ctx, &cnt, m->nodes + used, &k, NULL, NULL)))
 			goto out_free;
 		start[i] = used;
 		used += k + 1;
@@ -965,6 +1026,7 @@ struct schema_binding {
 	long *id_col;       /* per id column, -1 when absent */
 	cellval *cells;
 	counters cnt;
+	cat_index *cidx;    /* per input; built for the categorical ones */
 };
 
 int schema_bind(schema_binding **out, const mlctl_schema *s, const ds_reader *r)
@@ -1018,6 +1080,13 @@ int schema_bind(schema_binding **out, const mlctl_schema *s, const ds_reader *r)
 			goto out_free;
 		}
 	}
+	if (!(b->cidx = mlctl_calloc(s->ninputs + 1, sizeof(*b->cidx)))) {
+		ret = MLCTL_ENOMEM;
+		goto out_free;
+	}
+	for (i = 0; i < s->ninputs; i++)
+		if (s->inputs[i].categorical && (ret = cat_index_build(&b->cidx[i], &s->inputs[i])))
+			goto out_free;
 	*out = b;
 	return 0;
 out_free:
@@ -1090,7 +1159,7 @@ int schema_transform_record(struct svm_node *out, size_t *n_out, double *label,
 	}
 	if (label)
 		*label = record_label(b, rec);
-	return encode_row(s, b->cells, &ctx, &b->cnt, out, n_out, b->cells);
+	return encode_row(s, b->cells, &ctx, &b->cnt, out, n_out, b->cells, b->cidx);
 }
 
 const schema_cell *schema_binding_cells(const schema_binding *b)
@@ -1103,7 +1172,7 @@ int schema_encode_cells(struct svm_node *out, size_t *n_out, const mlctl_schema 
 {
 	rowctx ctx = { NULL, row };
 	counters c = { 0, 0 };
-	int ret = encode_row(s, cells, &ctx, &c, out, n_out, NULL);
+	int ret = encode_row(s, cells, &ctx, &c, out, n_out, NULL, NULL);
 
 	if (cnt) {
 		cnt->unseen += c.unseen;
@@ -1131,8 +1200,15 @@ const char *schema_binding_id(const schema_binding *b, const ds_record *rec, siz
 
 void schema_binding_free(schema_binding *b)
 {
+	size_t i;
+
 	if (!b)
 		return;
+	for (i = 0; b->cidx && i < b->s->ninputs; i++) {
+		free(b->cidx[i].slot);
+		free(b->cidx[i].len);
+	}
+	free(b->cidx);
 	free(b->path);
 	free(b->src);
 	free(b->id_col);

@@ -215,30 +215,32 @@ static bool parse_double_fast(const char *s, double *out)
 	static const double pow10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
 					1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
 	uint64_t m = 0;
-	int ndig = 0, frac = 0, exp = 0, p;
-	bool neg = false, any = false;
+	int frac = 0, exp = 0, p;
+	bool neg = false;
+	const char *start;
+	size_t ndig;
 	double v;
 
 	if (*s == '-' || *s == '+')
 		neg = *s++ == '-';
-	for (; *s >= '0' && *s <= '9'; s++, any = true) {
-		if (m || *s != '0')
-			ndig++;
+	/* at most 19 digits in all (leading zeros too), so that m cannot wrap: then m < 2^53
+	 * is checked once */
+	for (start = s; (unsigned)(*s - '0') < 10 && s - start < 19; s++)
 		m = m * 10 + (uint64_t)(*s - '0');
-		if (ndig > 15)
-			return false;
-	}
+	ndig = (size_t)(s - start);
+	if ((unsigned)(*s - '0') < 10)
+		return false;
 	if (*s == '.') {
-		for (s++; *s >= '0' && *s <= '9'; s++, any = true) {
-			if (m || *s != '0')
-				ndig++;
+		const char *f0 = ++s;
+
+		for (; (unsigned)(*s - '0') < 10 && ndig + (size_t)(s - f0) < 19; s++)
 			m = m * 10 + (uint64_t)(*s - '0');
-			frac++;
-			if (ndig > 15 || frac > 22)
-				return false;
-		}
+		if ((unsigned)(*s - '0') < 10)
+			return false;
+		frac = (int)(s - f0);
+		ndig += (size_t)frac;
 	}
-	if (!any)
+	if (ndig == 0 || m >= (uint64_t)1 << 53)
 		return false;
 	if (*s == 'e' || *s == 'E') {
 		bool eneg = false;

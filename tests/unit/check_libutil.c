@@ -200,6 +200,40 @@ START_TEST(test_util_parse_double)
 }
 END_TEST
 
+/*
+ * Plain decimals, the fast path's domain and its edges: 1 to 22 digits (past 2^53 and past
+ * 19 digits), leading zeros, a point anywhere, exponents to +-30: the bits strtod gives.
+ */
+START_TEST(test_util_parse_double_decimals_as_strtod)
+{
+	uint64_t state = 11;
+	size_t i;
+
+	for (i = 0; i < 200000; i++) {
+		char buf[64];
+		size_t n = 0, nd = 1 + unit_rand_u64(&state) % 22, point = unit_rand_u64(&state) % (nd + 2), k;
+		uint64_t r = unit_rand_u64(&state);
+		double want, got = 0;
+
+		if (r & 1)
+			buf[n++] = '-';
+		for (k = 0; k < nd; k++) {
+			if (k == point)
+				buf[n++] = '.';
+			/* a few leading zeros, and runs of 9s (carries near 2^53) */
+			buf[n++] = (char)('0' + ((r >> 8 & 3) == 0 && k < 3 ? 0 : (r >> 10 & 3) == 0 ? 9 :
+						 unit_rand_u64(&state) % 10));
+		}
+		if ((r >> 4 & 3) == 0)
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "e%d", (int)(unit_rand_u64(&state) % 61) - 30);
+		buf[n] = '\0';
+		want = strtod(buf, NULL);
+		if (!mlctl_parse_double(buf, &got) || memcmp(&want, &got, sizeof(got)))
+			ck_abort_msg("\"%s\": %.17g, strtod %.17g", buf, got, want);
+	}
+}
+END_TEST
+
 /* The fast path of decimal parsing gives strtod's double to the bit: plain decimals of every
  * length (past 15 digits and 22 powers of ten, where strtod takes over), signs, exponents,
  * leading zeros and the values a CSV holds. */
@@ -326,6 +360,7 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, test_util_alloc_overflow);
 	tcase_add_test(tc, test_util_fmt_double_roundtrip);
 	tcase_add_test(tc, test_util_parse_double);
+	tcase_add_test(tc, test_util_parse_double_decimals_as_strtod);
 	tcase_add_test(tc, test_util_parse_double_fast_path);
 	tcase_add_test(tc, test_util_parse_int64);
 	tcase_add_test(tc, test_util_compare);
