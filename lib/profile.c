@@ -233,6 +233,50 @@ static size_t find_distinct(const prof_input *pi, double v, bool *found)
 	return lo;
 }
 
+/* hash_distinct() of v[0..n) in order, in one loop over the table. */
+static int hash_values(prof_input *pi, const double *v, size_t n)
+{
+	double *keys;
+	size_t *counts, k, nd;
+
+	if (!pi->hkeys) {
+		pi->hkeys = mlctl_calloc(HASH_SLOTS, sizeof(*pi->hkeys));
+		pi->hcounts = mlctl_calloc(HASH_SLOTS, sizeof(*pi->hcounts));
+		if (!pi->hkeys || !pi->hcounts)
+			return MLCTL_ENOMEM;
+	}
+	keys = pi->hkeys;
+	counts = pi->hcounts;
+	nd = pi->ndistinct;
+	for (k = 0; k < n; k++) {
+		double key = v[k] == 0 ? 0.0 : v[k];
+		uint64_t bits;
+		size_t h;
+
+		memcpy(&bits, &key, sizeof(bits));
+		h = (size_t)((bits * 0x9e3779b97f4a7c15ull) >> 53) & (HASH_SLOTS - 1);
+		while (counts[h] && !(keys[h] == key))
+			h = (h + 1) & (HASH_SLOTS - 1);
+		if (counts[h]) {
+			counts[h]++;
+			continue;
+		}
+		if (nd == PROFILE_DISTINCT) {
+			pi->distinct_capped = true;
+			memset(counts, 0, HASH_SLOTS * sizeof(*counts));
+			pi->hdirty = false;
+			pi->ndistinct = 0;
+			return 0;
+		}
+		keys[h] = v[k]; /* as hash_distinct() keeps it: the sign of a first zero too */
+		counts[h] = 1;
+		pi->hdirty = true;
+		nd++;
+	}
+	pi->ndistinct = nd;
+	return 0;
+}
+
 /* Count v in the batch's hash (ndistinct counts the keys), capped as count_distinct is. */
 static int hash_distinct(prof_input *pi, double v)
 {
@@ -404,6 +448,8 @@ static int count_stored(prof_input *pi)
 		for (k = from; k < pi->nsample; k++)
 			add_moments(pi, pi->sample[k]);
 	pi->npending = 0;
+	if (pi->hashed && !pi->distinct_capped)
+		return hash_values(pi, pi->sample + from, pi->nsample - from);
 	for (k = from; k < pi->nsample; k++)
 		if ((ret = count_distinct(pi, pi->sample[k])))
 			return ret;
