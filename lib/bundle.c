@@ -3,6 +3,8 @@
  * from a registry version, from a package or a release directory (read and checked by
  * pkgread.c on the same floor, which knows nothing of bundles), and bundle_resolve().
  */
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,26 +20,67 @@
 #include "mlctl/store.h"
 #include "banned.h"
 
+/* The profile, parsed on a thread of its own while the model is (each takes tens of ms for
+ * a model of thousands of support vectors and a reference of thousands of rows). */
+typedef struct profile_job {
+	mlctl_profile *profile;
+	const char *text;
+	size_t len;
+	char where[512];
+	int ret;
+	mlctl_error err;
+} profile_job;
+
+static void *profile_main(void *arg)
+{
+	profile_job *pj = arg;
+
+	pj->ret = profile_load(&pj->profile, pj->text, pj->len, pj->where);
+	if (pj->ret)
+		pj->err = *mlctl_error_last();
+	return NULL;
+}
+
 int bundle_from_texts(mlctl_bundle **out, const char *model, size_t mlen, const char *pre, size_t plen,
 		      const char *prof, size_t flen, const char *origin)
 {
 	mlctl_bundle *b;
 	char where[512];
+	profile_job pj;
+	pthread_t th;
+	bool threaded = false;
 	int ret;
 
 	*out = NULL;
 	if (!(b = mlctl_calloc(1, sizeof(*b))))
 		return MLCTL_ENOMEM;
-	snprintf(where, sizeof(where), "%s: model/libsvm.model", origin);
-	if ((ret = model_load(&b->model, model, mlen, where)))
-		goto fail;
-	snprintf(where, sizeof(where), "%s: model/preprocess.yaml", origin);
-	if ((ret = schema_load(&b->schema, pre, plen, where)))
-		goto fail;
+	memset(&pj, 0, sizeof(pj));
 	if (prof) {
-		snprintf(where, sizeof(where), "%s: reference/profile.yaml", origin);
-		if ((ret = profile_load(&b->profile, prof, flen, where)))
-			goto fail;
+		pj.text = prof;
+		pj.len = flen;
+		snprintf(pj.where, sizeof(pj.where), "%s: reference/profile.yaml", origin);
+		/* without a thread, the profile is parsed here after the model */
+		threaded = mlctl_thread_start(&th, profile_main, &pj) == 0;
+	}
+	snprintf(where, sizeof(where), "%s: model/libsvm.model", origin);
+	ret = model_load(&b->model, model, mlen, where);
+	if (!ret) {
+		snprintf(where, sizeof(where), "%s: model/preprocess.yaml", origin);
+		ret = schema_load(&b->schema, pre, plen, where);
+	}
+	if (threaded) {
+		pthread_join(th, NULL);
+	} else if (prof && !ret) {
+		profile_main(&pj);
+	}
+	b->profile = pj.profile;
+	/* the model's error first, as when the three were read in turn */
+	if (ret)
+		goto fail;
+	if (prof && pj.ret) {
+		ret = pj.ret;
+		*(mlctl_error *)mlctl_error_last() = pj.err;
+		goto fail;
 	}
 	if (!(b->source = mlctl_strdup(origin))) {
 		ret = MLCTL_ENOMEM;
