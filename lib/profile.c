@@ -99,6 +99,9 @@ struct mlctl_profile {
 	 * profile's, in the same order: then a cell's category position is the profile's */
 	const mlctl_schema *cats_of;
 	bool *cats_same;
+	/* a batch's table of distinct values, lent to each input in turn at its end */
+	double *tkeys;
+	size_t *tcounts;
 };
 
 /* Slots of a batch's hash of distinct values: a power of two above twice
@@ -233,20 +236,22 @@ static size_t find_distinct(const prof_input *pi, double v, bool *found)
 	return lo;
 }
 
-/* hash_distinct() of v[0..n) in order, in one loop over the table. */
-static int hash_values(prof_input *pi, const double *v, size_t n)
+/* hash_distinct() of v[0..n) in order, in one loop over a table: pi's own, or (keys and
+ * counts given) one its profile lends it for the while. */
+static int hash_values(prof_input *pi, double *keys, size_t *counts, const double *v, size_t n)
 {
-	double *keys;
-	size_t *counts, k, nd;
+	size_t k, nd;
 
-	if (!pi->hkeys) {
+	if (!keys && !pi->hkeys) {
 		pi->hkeys = mlctl_calloc(HASH_SLOTS, sizeof(*pi->hkeys));
 		pi->hcounts = mlctl_calloc(HASH_SLOTS, sizeof(*pi->hcounts));
 		if (!pi->hkeys || !pi->hcounts)
 			return MLCTL_ENOMEM;
 	}
-	keys = pi->hkeys;
-	counts = pi->hcounts;
+	if (!keys) {
+		keys = pi->hkeys;
+		counts = pi->hcounts;
+	}
 	nd = pi->ndistinct;
 	for (k = 0; k < n; k++) {
 		double key = v[k] == 0 ? 0.0 : v[k];
@@ -437,7 +442,7 @@ static void block_moments(prof_input *pi, const double *v, size_t n)
 
 /* Count the batch's values that add_value() only stored, in their order: the same
  * statistics as counting each as it came. */
-static int count_stored(prof_input *pi)
+static int count_stored(prof_input *pi, double *keys, size_t *counts)
 {
 	size_t k, from = pi->nsample - pi->npending;
 	int ret;
@@ -449,7 +454,7 @@ static int count_stored(prof_input *pi)
 			add_moments(pi, pi->sample[k]);
 	pi->npending = 0;
 	if (pi->hashed && !pi->distinct_capped)
-		return hash_values(pi, pi->sample + from, pi->nsample - from);
+		return hash_values(pi, keys, counts, pi->sample + from, pi->nsample - from);
 	for (k = from; k < pi->nsample; k++)
 		if ((ret = count_distinct(pi, pi->sample[k])))
 			return ret;
@@ -469,7 +474,7 @@ static inline int add_value(prof_input *pi, double v)
 		pi->npending++;
 		return 0;
 	}
-	if (pi->npending && (ret = count_stored(pi)))
+	if (pi->npending && (ret = count_stored(pi, NULL, NULL)))
 		return ret;
 	add_moments(pi, v);
 	return observe(pi, v);
@@ -1238,7 +1243,7 @@ int profile_merge(mlctl_profile *into, const mlctl_profile *other)
 /* Empty input i again, binned as before, keeping its buffers. */
 static void reset_input(prof_input *pi, size_t i)
 {
-	if (pi->hdirty)
+	if (pi->hdirty && pi->hcounts)
 		memset(pi->hcounts, 0, HASH_SLOTS * sizeof(*pi->hcounts));
 	pi->hdirty = false;
 	pi->count = pi->missing = pi->unseen = 0;
@@ -1279,22 +1284,20 @@ static int dpair_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The hashed distinct values of pi into its sorted list; the hash emptied. */
-static int finish_distinct(prof_input *pi)
+/* The distinct values hashed in keys and counts into pi's sorted list; the table emptied. */
+static int table_to_list(prof_input *pi, const double *keys, size_t *counts)
 {
 	dpair *pairs;
 	size_t h, n = 0, k, cap = pi->ndistinct;
 
-	if (!pi->hashed || !pi->hdirty || pi->distinct_capped)
-		return 0;
 	if (!(pairs = mlctl_calloc(cap + 1, sizeof(*pairs))))
 		return MLCTL_ENOMEM;
 	for (h = 0; h < HASH_SLOTS; h++)
-		if (pi->hcounts[h]) {
-			pairs[n].v = pi->hkeys[h];
-			pairs[n++].c = pi->hcounts[h];
+		if (counts[h]) {
+			pairs[n].v = keys[h];
+			pairs[n++].c = counts[h];
+			counts[h] = 0;
 		}
-	memset(pi->hcounts, 0, HASH_SLOTS * sizeof(*pi->hcounts));
 	pi->hdirty = false;
 	qsort(pairs, n, sizeof(*pairs), dpair_cmp);
 	/* room for n (grow_distinct doubles when the list is full) */
@@ -1312,15 +1315,41 @@ static int finish_distinct(prof_input *pi)
 	return 0;
 }
 
+/* The hashed distinct values of pi into its sorted list; the hash emptied. */
+static int finish_distinct(prof_input *pi)
+{
+	if (!pi->hashed || !pi->hdirty || pi->distinct_capped)
+		return 0;
+	return table_to_list(pi, pi->hkeys, pi->hcounts);
+}
+
+/*
+ * Count what each input only stored. An input whose values all wait here (no value came
+ * past the sample, so nothing was hashed as it came) is hashed in the profile's one table,
+ * then listed and the table emptied before the next input: one table that stays in cache
+ * rather than one per input.
+ */
 int profile_batch_finish(mlctl_profile *p)
 {
 	size_t i;
 	int ret;
 
-	for (i = 0; i < p->ninputs; i++)
-		if ((p->in[i].npending && (ret = count_stored(&p->in[i]))) ||
-		    (ret = finish_distinct(&p->in[i])))
+	for (i = 0; i < p->ninputs; i++) {
+		prof_input *pi = &p->in[i];
+
+		if (pi->npending && pi->hashed && !pi->hdirty && !pi->distinct_capped) {
+			if (!p->tkeys && (!(p->tkeys = mlctl_calloc(HASH_SLOTS, sizeof(*p->tkeys))) ||
+					  !(p->tcounts = mlctl_calloc(HASH_SLOTS, sizeof(*p->tcounts)))))
+				return MLCTL_ENOMEM;
+			if ((ret = count_stored(pi, p->tkeys, p->tcounts)))
+				return ret;
+			if (!pi->distinct_capped && (ret = table_to_list(pi, p->tkeys, p->tcounts)))
+				return ret;
+			continue;
+		}
+		if ((pi->npending && (ret = count_stored(pi, NULL, NULL))) || (ret = finish_distinct(pi)))
 			return ret;
+	}
 	return 0;
 }
 
@@ -1996,6 +2025,8 @@ void profile_free(mlctl_profile *p)
 		free_input(&p->in[i]);
 	free(p->in);
 	free(p->cats_same);
+	free(p->tkeys);
+	free(p->tcounts);
 	free_input(&p->pv);
 	for (i = 0; i < p->nclasses; i++)
 		free(p->class_names[i]);
