@@ -110,7 +110,7 @@ valgrind: $(UNIT_BIN)
 # ThreadSanitizer (a report is an error). The pools of libsvm training are not among them:
 # tune/evaluate threads are covered by check_tune under the plain and ASan builds.
 # check_monitor runs the scoring pipeline with batch profiles and the scored sample.
-TSAN_SUITES := check_embed check_scorer check_predlog check_serve check_monitor
+TSAN_SUITES := check_embed check_scorer check_predlog check_serve check_monitor check_bundle
 tsan:
 	@$(MAKE) --no-print-directory SANITIZE=thread $(TSAN_SUITES:%=build-tsan/tests/%)
 	@fail=0; for t in $(TSAN_SUITES); do \
