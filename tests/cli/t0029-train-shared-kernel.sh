@@ -27,7 +27,8 @@ import json
 d = json.load(open('$TMP/show'))
 print('tune_kernel', d['params'].get('tune_kernel'))
 for k, v in sorted(d['metric_history'].items()):
-    if k.startswith(('cv_', 'grid_', 'tune_')):
+    # tune_seconds is a time, not a result: checked apart
+    if k.startswith(('cv_', 'grid_', 'tune_')) and k != 'tune_seconds':
         for p in v:
             print(k, p['step'], repr(p['value']))
 "
@@ -112,6 +113,14 @@ check "halving: the rounds' rows are 20, 60, 270 (42 + 14 + 5 points)" test \
 	"$(grep '^tune_rows ' "$TMP/h1" | awk '{ print $3 }' | uniq -c | awk '{ printf "%s:%s ", $1, $2 }')" = \
 	"42:20.0 14:60.0 5:270.0 "
 check "halving: 3 rounds recorded" grep -qx 'tune_rounds 0 3.0' "$TMP/h1"
+"$MLCTL" --json runs show "$rh1" >"$TMP/hshow"
+check "every fitted point records its time (tune_seconds, one per cv_accuracy step, all > 0)" \
+	/usr/bin/python3 -c "
+import json, sys
+h = json.load(open('$TMP/hshow'))['metric_history']
+t, cv = h['tune_seconds'], h['cv_accuracy']
+sys.exit(not (len(t) == len(cv) - 1 and all(p['value'] > 0 for p in t)))
+"
 check "halving: 61 points fitted, the best again at step 61" \
 	test "$(grep -c '^cv_accuracy ' "$TMP/h1")" -eq 62
 /usr/bin/python3 - "$TMP/h1" "$TMP/heart.b" >"$TMP/hcheck" <<'PY'
