@@ -107,10 +107,10 @@ valgrind: $(UNIT_BIN)
 	done; echo "valgrind: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
 # The suites whose tests run library calls on several threads at once, under
-# ThreadSanitizer (a report is an error). The pools of libsvm training are not among them:
-# tune/evaluate threads are covered by check_tune under the plain and ASan builds.
-# check_monitor runs the scoring pipeline with batch profiles and the scored sample.
-TSAN_SUITES := check_embed check_scorer check_predlog check_serve check_monitor check_bundle
+# ThreadSanitizer (a report is an error). check_tune runs the tuning pool (libsvm fits on
+# threads, the shared kernel matrix built by them and read by every fit); check_monitor
+# runs the scoring pipeline with batch profiles and the scored sample.
+TSAN_SUITES := check_embed check_scorer check_predlog check_serve check_monitor check_bundle check_tune
 tsan:
 	@$(MAKE) --no-print-directory SANITIZE=thread $(TSAN_SUITES:%=build-tsan/tests/%)
 	@fail=0; for t in $(TSAN_SUITES); do \

@@ -538,11 +538,19 @@ double tune_kernel_bytes(size_t n, int d, size_t nthreads, double cache_mb)
 	       (double)nthreads * (fit < cache ? fit : cache);
 }
 
-/* The dense rows of prob (n x d), and their centred copy with squared norms. */
+/*
+ * The dense rows of prob (n x d), and their centred copy with squared norms, stored in the
+ * order pos gives: row i of prob is row pos[i] here. A classifier's rows are put in class
+ * order (stable), so that the shared kernel's columns of one class lie together: libsvm
+ * fits one problem per pair of classes, and its kernel lookups into a row then read two
+ * runs of it rather than values scattered over all n. The values do not depend on the
+ * order: each row is written as it is, and the means are summed in prob's order.
+ */
 typedef struct dense_rows {
 	size_t n;
 	int d;
 	double *x, *xc, *sq;
+	size_t *pos;
 } dense_rows;
 
 static void dense_free(dense_rows *dr)
@@ -550,12 +558,49 @@ static void dense_free(dense_rows *dr)
 	free(dr->x);
 	free(dr->xc);
 	free(dr->sq);
+	free(dr->pos);
 	memset(dr, 0, sizeof(*dr));
 }
 
-static int dense_build(dense_rows *dr, const struct svm_problem *prob)
+struct class_key {
+	double y;
+	size_t i;
+};
+
+static int cmp_class_key(const void *a, const void *b)
 {
-	size_t i, n = (size_t)prob->l;
+	const struct class_key *p = a, *q = b;
+
+	if (p->y != q->y)
+		return p->y < q->y ? -1 : 1;
+	return p->i < q->i ? -1 : p->i > q->i;
+}
+
+/* pos[i]: where row i goes, in class order for a classifier (stable), else i itself. */
+static int class_positions(size_t *pos, const double *y, size_t n, bool classifier)
+{
+	struct class_key *k;
+	size_t i;
+
+	if (!classifier) {
+		for (i = 0; i < n; i++)
+			pos[i] = i;
+		return 0;
+	}
+	if (!(k = mlctl_calloc(n, sizeof(*k))))
+		return MLCTL_ENOMEM;
+	for (i = 0; i < n; i++)
+		k[i] = (struct class_key){ y[i], i };
+	qsort(k, n, sizeof(*k), cmp_class_key);
+	for (i = 0; i < n; i++)
+		pos[k[i].i] = i;
+	free(k);
+	return 0;
+}
+
+static int dense_build(dense_rows *dr, const struct svm_problem *prob, bool classifier)
+{
+	size_t i, r, n = (size_t)prob->l;
 	int j, d = 0;
 	const struct svm_node *e;
 	double *mean;
@@ -569,33 +614,35 @@ static int dense_build(dense_rows *dr, const struct svm_problem *prob)
 	dr->x = mlctl_calloc(n * (size_t)(d > 0 ? d : 1), sizeof(double));
 	dr->xc = mlctl_calloc(n * (size_t)(d > 0 ? d : 1), sizeof(double));
 	dr->sq = mlctl_calloc(n, sizeof(double));
+	dr->pos = mlctl_calloc(n, sizeof(*dr->pos));
 	mean = mlctl_calloc((size_t)(d > 0 ? d : 1), sizeof(double));
-	if (!dr->x || !dr->xc || !dr->sq || !mean) {
+	if (!dr->x || !dr->xc || !dr->sq || !dr->pos || !mean ||
+	    class_positions(dr->pos, prob->y, n, classifier)) {
 		free(mean);
 		dense_free(dr);
 		return MLCTL_ENOMEM;
 	}
 	for (i = 0; i < n; i++)
-		for (e = prob->x[i]; e->index != -1; e++)
+		for (e = prob->x[i], r = dr->pos[i]; e->index != -1; e++)
 			if (e->index >= 1)
-				dr->x[i * (size_t)d + (size_t)(e->index - 1)] = e->value;
+				dr->x[r * (size_t)d + (size_t)(e->index - 1)] = e->value;
 	/* Distances do not change under translation: centring by the column means keeps
 	 * ||x||^2 + ||y||^2 - 2 x.y from cancelling away the digits of large values. */
 	for (i = 0; i < n; i++)
-		for (j = 0; j < d; j++)
-			mean[j] += dr->x[i * (size_t)d + (size_t)j];
+		for (j = 0, r = dr->pos[i]; j < d; j++)
+			mean[j] += dr->x[r * (size_t)d + (size_t)j];
 	for (j = 0; j < d; j++)
 		mean[j] /= (double)n;
-	for (i = 0; i < n; i++) {
+	for (r = 0; r < n; r++) {
 		double s = 0;
 
 		for (j = 0; j < d; j++) {
-			double v = dr->x[i * (size_t)d + (size_t)j] - mean[j];
+			double v = dr->x[r * (size_t)d + (size_t)j] - mean[j];
 
-			dr->xc[i * (size_t)d + (size_t)j] = v;
+			dr->xc[r * (size_t)d + (size_t)j] = v;
 			s += v * v;
 		}
-		dr->sq[i] = s;
+		dr->sq[r] = s;
 	}
 	free(mean);
 	return 0;
@@ -939,8 +986,8 @@ static int evaluate_points(struct search *s, const struct svm_problem *prob, con
 	size_t *group = NULL, ng, q, r, n = (size_t)prob->l;
 	bool *taken = NULL;
 	dense_rows dr = { 0 };
+	struct svm_node **kx = NULL;     /* the kernel's rows in prob's order */
 	int *fold = NULL, ret;
-	bool share;
 
 	fold = mlctl_calloc(n, sizeof(*fold));
 	group = mlctl_calloc(nidx ? nidx : 1, sizeof(*group));
@@ -951,10 +998,6 @@ static int evaluate_points(struct search *s, const struct svm_problem *prob, con
 	}
 	if ((ret = tune_folds(fold, prob->y, n, o->folds, s->classifier, o->seed)))
 		goto out;
-	/* More than two classes: libsvm trains one small problem per pair of classes, whose
-	 * kernel lookups scatter over rows n wide; measured on letter (26 classes, 16
-	 * features), that is slower than computing each value from the rows. */
-	share = !s->classifier || count_classes(prob->y, n) <= 2;
 	for (q = 0; q < nidx && !ret; q++) {
 		kernel_key key;
 		kmatrix km;
@@ -973,8 +1016,8 @@ static int evaluate_points(struct search *s, const struct svm_problem *prob, con
 			}
 		}
 		memset(&km, 0, sizeof(km));
-		if (o->kernel_bytes > 0 && key.type != PRECOMPUTED && share) {
-			if (!dr.x && (ret = dense_build(&dr, prob)))
+		if (o->kernel_bytes > 0 && key.type != PRECOMPUTED) {
+			if (!dr.x && (ret = dense_build(&dr, prob, s->classifier)))
 				break;
 			need = tune_kernel_bytes(n, dr.d, s->nthreads, p0->cache_size);
 			if (need <= (double)o->kernel_bytes) {
@@ -986,13 +1029,23 @@ static int evaluate_points(struct search *s, const struct svm_problem *prob, con
 					cache = 1;
 			}
 		}
-		ret = pool_run(s, prob, fold, group, ng, km.rows, cache);
+		if (km.rows) {
+			if (!kx && !(kx = mlctl_calloc(n, sizeof(*kx)))) {
+				kernel_free(&km);
+				ret = MLCTL_ENOMEM;
+				break;
+			}
+			for (r = 0; r < n; r++)
+				kx[r] = km.rows[dr.pos[r]];
+		}
+		ret = pool_run(s, prob, fold, group, ng, km.rows ? kx : NULL, cache);
 		if (km.rows)
 			s->res->nprecomputed += ng;
 		kernel_free(&km);
 	}
 out:
 	dense_free(&dr);
+	free(kx);
 	free(fold);
 	free(group);
 	free(taken);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # t0029-train-shared-kernel.sh — tuning from one shared kernel matrix per gamma gives the
 # same answers as fitting every point from the rows (--kernel-memory 0): on heart_scale,
-# mlc_churn and concrete every grid point's CV score is equal or differs by at most one
+# mlc_churn, wine and iris (three classes: the class-ordered layout) and concrete every grid point's CV score is equal or differs by at most one
 # row's worth (1/n of accuracy; for MSE a relative 1e-6, where no row can flip), the
 # differing points are counted, and the chosen point and the stored model (its digest) are
 # the same. A budget too small for the matrix falls back to the rows without failing and
@@ -77,6 +77,11 @@ run_pair() {
 run_pair heart 270 cv_accuracy "$DATA/heart_scale" --tune 'C=2^-3..2^9:x4,gamma=2^1..2^-9:/4'
 run_pair churn 2500 cv_accuracy "$DATA/mlc_churn.csv" --label churn --holdout 0.5 \
 	--tune 'C=1|8,gamma=2^-3|2^-6'
+# Three classes: the matrix laid out in class order, libsvm's pairwise problems read from it.
+run_pair wine 142 cv_accuracy "$DATA/wine.csv" --label cultivar --holdout 0.2 \
+	--tune 'C=2^-1..2^7:x4,gamma=2^-1..2^-7:/4'
+run_pair iris 120 cv_accuracy "$DATA/iris.csv" --label species --holdout 0.2 \
+	--tune 'C=2^-1..2^7:x4,gamma=2^1..2^-5:/4'
 run_pair concrete 824 cv_mse "$DATA/concrete.csv" --label compressive_strength --holdout 0.2 \
 	--tune 'C=1|8,gamma=2^-1|2^-4'
 

@@ -384,6 +384,56 @@ START_TEST(test_tune_shared_kernel_same_scores)
 }
 END_TEST
 
+/*
+ * Three classes, interleaved in the rows (heart's rows relabelled by their first feature's
+ * terciles): the shared matrix, laid out in class order, scores every point as the rows
+ * path does, at 1 and 2 threads, and is used for every point.
+ */
+START_TEST(test_tune_shared_kernel_three_classes)
+{
+	const char *grid = "C=2^-1..2^7:x4,gamma=2^1..2^-7:/4";
+	tune_options o = { .folds = 5, .seed = 3, .threads = 2 };
+	struct svm_problem p3 = heart.prob;
+	struct svm_parameter base;
+	tune_result *a = NULL, *b = NULL, *b1 = NULL;
+	tune_grid *g = NULL;
+	size_t i, n = (size_t)heart.prob.l, cls[3] = { 0 };
+	double *y = calloc(n, sizeof(*y));
+
+	ck_assert_ptr_nonnull(y);
+	for (i = 0; i < n; i++) {
+		const struct svm_node *e = heart.prob.x[i];
+		double v = e->index == 1 ? e->value : 0;
+
+		y[i] = v < -0.3 ? 1 : v < 0.2 ? 2 : 3;
+		cls[(int)y[i] - 1]++;
+	}
+	ck_assert(cls[0] > 30 && cls[1] > 30 && cls[2] > 30);
+	p3.y = y;
+	model_param_defaults(&base);
+	ck_assert_int_eq(tune_grid_parse(&g, grid), 0);
+	o.kernel_bytes = 0;
+	ck_assert_int_eq(tune_run(&a, &p3, &base, heart.nfeatures, g, &o), 0);
+	o.kernel_bytes = (size_t)1 << 30;
+	ck_assert_int_eq(tune_run(&b, &p3, &base, heart.nfeatures, g, &o), 0);
+	o.threads = 1;
+	ck_assert_int_eq(tune_run(&b1, &p3, &base, heart.nfeatures, g, &o), 0);
+	ck_assert_uint_eq(a->nprecomputed, 0);
+	ck_assert_uint_eq(b->nprecomputed, b->npoints);
+	for (i = 0; i < a->npoints; i++) {
+		ck_assert_msg(fabs(a->points[i].score - b->points[i].score) <= 1.0 / (double)n + 1e-12,
+			      "point %zu: %.17g vs %.17g", i, a->points[i].score, b->points[i].score);
+		ck_assert(b->points[i].score == b1->points[i].score);
+	}
+	ck_assert(a->best == b->best && b->best == b1->best);
+	tune_result_free(a);
+	tune_result_free(b);
+	tune_result_free(b1);
+	tune_grid_free(g);
+	free(y);
+}
+END_TEST
+
 /* The shared matrix gives the same bits at 1, 2 and 3 threads; a budget too small for it
  * falls back to the rows and scores exactly as without one. */
 START_TEST(test_tune_shared_kernel_threads_and_fallback)
@@ -499,6 +549,7 @@ static Suite *tune_suite(void)
 	tcase_add_test(tc, test_tune_run_stops_on_request);
 	tcase_add_test(tc, test_tune_default_grid_like_svm_grid);
 	tcase_add_test(tc, test_tune_shared_kernel_same_scores);
+	tcase_add_test(tc, test_tune_shared_kernel_three_classes);
 	tcase_add_test(tc, test_tune_shared_kernel_threads_and_fallback);
 	tcase_add_test(tc, test_tune_halving);
 	suite_add_tcase(s, tc);
