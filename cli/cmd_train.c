@@ -54,6 +54,8 @@ const cli_option cli_train_options[] = {
 	{ "tune", 0, "GRID", "grid search, e.g. 'C=2^-5..2^15:x4,gamma=2^3..2^-15:/4', or 'default'", CLI_STRING(O, tune) },
 	{ "search", 0, "HOW", "grid (every point, default) or halving (successive halving, factor 3)",
 	  CLI_STRING(O, search) },
+	{ "min-rows", 0, "N", "halving: rows of the first round (default: as HalvingGridSearchCV's 'exhaust')",
+	  CLI_INT(O, min_rows, 1, 1 << 30) },
 	{ "refine", 0, NULL, "after the search, a finer grid around the best point (half steps, +-1 step)",
 	  CLI_FLAG(O, refine) },
 	{ "kernel-memory", 0, "MB", "memory for the shared kernel matrix of tuning (default: a quarter of RAM; "

@@ -328,6 +328,7 @@ static int cross_validate(train_state *s, const char *run)
 	else
 		return mlctl_error_set(MLCTL_EUSAGE, "--search \"%s\": expected grid or halving", o->search);
 	to.refine = o->refine;
+	to.min_rows = (size_t)o->min_rows;
 	if ((size_t)to.folds > s->ntrain)
 		return mlctl_error_set(MLCTL_EUSAGE, "--cv %d: only %zu training rows", to.folds, s->ntrain);
 	ret = tune_run(&s->tuned, &s->train_m->prob, &s->param, s->train_m->nfeatures, s->grid, &to);
@@ -798,6 +799,14 @@ int mlctl_train(mlctl_train_result **out, mlctl_registry *reg, const mlctl_train
 		return mlctl_error_set(MLCTL_EUSAGE,
 				       "invalid model name \"%s\": use letters, digits, '.', '_' and '-', starting with a letter or digit",
 				       o->name);
+	/* the options of a search, without one to shape */
+	if (!o->tune && (o->search || o->refine || o->min_rows))
+		return mlctl_error_set(MLCTL_EUSAGE, "--%s shapes the search of --tune GRID, which is not given",
+				       o->min_rows ? "min-rows" : o->refine ? "refine" : "search");
+	if (o->min_rows < 0)
+		return mlctl_error_set(MLCTL_EUSAGE, "--min-rows %d: expected a number of rows", o->min_rows);
+	if (o->min_rows && (!o->search || strcmp(o->search, "halving") != 0))
+		return mlctl_error_set(MLCTL_EUSAGE, "--min-rows is the first round of --search halving, which is not given");
 	s.o = o;
 	s.reg = reg;
 	if (!(s.res = mlctl_calloc(1, sizeof(*s.res))) || !(s.res->name = mlctl_strdup(o->name))) {

@@ -1175,8 +1175,11 @@ static size_t count_classes(const double *y, size_t n)
  * rounds are needed; the first uses max(2 k (classes), n // 3^(rounds - 1)) rows, each next
  * one three times as many, the last all n rows (scikit-learn stops at min_rows 3^r, which
  * with 'exhaust' is within a factor of 3 below n); after each round the best ceil(c / 3)
- * points go on (ties broken as ranks_before says). Rows of a round are a seeded stratified sample: the class order of rng.h
- * (classes in label order, each shuffled) taken at even strides.
+ * points go on (ties broken as ranks_before says). opts->min_rows, when set, is the first
+ * round's rows instead (min_resources=N): then 1 + floor(log3(n / N)) rounds are possible,
+ * and the search has the fewer of the needed and the possible. Rows of a round are a seeded
+ * stratified sample: the class order of rng.h (classes in label order, each shuffled) taken
+ * at even strides.
  */
 static int halving_search(struct search *s, const struct svm_problem *prob,
 			  const struct svm_parameter *base, const tune_grid *g)
@@ -1203,10 +1206,28 @@ static int halving_search(struct search *s, const struct svm_problem *prob,
 	for (nreq = 1, pw = 3; pw <= np; pw *= 3)
 		nreq++;
 	min_rows = 2 * k * (s->classifier ? count_classes(prob->y, n) : 1);
-	for (pw = 1, i = 1; i < nreq; i++)
-		pw *= 3;
-	if (n / pw > min_rows)
-		min_rows = n / pw;
+	if (s->opts->min_rows) {
+		if (s->opts->min_rows > n) {
+			ret = mlctl_error_set(MLCTL_EUSAGE, "--min-rows %zu: there are only %zu training rows",
+					      s->opts->min_rows, n);
+			goto out;
+		}
+		if (s->opts->min_rows < min_rows) {
+			ret = s->classifier ?
+			      mlctl_error_set(MLCTL_EUSAGE, "--min-rows %zu: the first round needs at least %zu rows "
+					      "(2 x %zu folds x %zu classes)", s->opts->min_rows, min_rows, k,
+					      min_rows / (2 * k)) :
+			      mlctl_error_set(MLCTL_EUSAGE, "--min-rows %zu: the first round needs at least %zu rows "
+					      "(2 x %zu folds)", s->opts->min_rows, min_rows, k);
+			goto out;
+		}
+		min_rows = s->opts->min_rows;
+	} else {
+		for (pw = 1, i = 1; i < nreq; i++)
+			pw *= 3;
+		if (n / pw > min_rows)
+			min_rows = n / pw;
+	}
 	if (min_rows > n)
 		min_rows = n;
 	for (nposs = 1, pw = 3; min_rows * pw <= n; pw *= 3)

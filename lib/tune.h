@@ -111,6 +111,9 @@ typedef struct tune_options {
 	tune_search search;
 	bool refine;                  /* a finer grid around the best point, merged */
 	tune_progress_fn progress_best; /* when set, called instead of progress */
+	/* Halving: the rows of the first round, scikit-learn's min_resources as a number (at
+	 * least 2 k per class, at most n); 0: 'exhaust'. */
+	size_t min_rows;
 } tune_options;
 
 /* Evaluate every grid point by k-fold CV on the same folds, on opts->threads workers (or

@@ -1,12 +1,13 @@
 #!/bin/sh
 # t0029-train-shared-kernel.sh — tuning from one shared kernel matrix per gamma gives the
 # same answers as fitting every point from the rows (--kernel-memory 0): on heart_scale,
-# mlc_churn, wine and iris (three classes: the class-ordered layout) and concrete every grid point's CV score is equal or differs by at most one
-# row's worth (1/n of accuracy; for MSE a relative 1e-6, where no row can flip), the
+# mlc_churn, wine and iris (three classes: the class-ordered layout) and concrete every
+# grid point's CV score is equal or differs by at most one row's worth (1/n of accuracy; for MSE a relative 1e-6, where no row can flip), the
 # differing points are counted, and the chosen point and the stored model (its digest) are
 # the same. A budget too small for the matrix falls back to the rows without failing and
 # gives the same scores exactly; --threads 1 and 2 give identical CV scores from the shared
-# matrix; --search halving and --refine record every fitted point with its round and rows.
+# matrix; --search halving and --refine record every fitted point with its round and rows;
+# --min-rows sets halving's first round, and is refused out of range or without halving.
 . "$(dirname "$0")/lib.sh"
 
 "$MLCTL" init >/dev/null
@@ -157,3 +158,28 @@ assert f[-1] >= max(g[:-1]) and f[-1] == max(f[:-1])
 run train "$DATA/heart_scale" --name x --tune default --search other
 expect_rc "--search other is refused" 64
 expect_err "--search other: the error names it" 'search "other"'
+
+# --min-rows N (HalvingGridSearchCV's min_resources=N): 60 rows first, so 1 + floor(log3(270 /
+# 60)) = 2 rounds of the 4 that 42 points need: 42 points on 60 rows, 14 on all 270.
+m=$(tuned hm 2000 "$DATA/heart_scale" --tune 'C=2^-3..2^9:x4,gamma=2^1..2^-9:/4' --search halving --min-rows 60)
+rm_=${m##* }
+check "halving --min-rows 60 succeeds ($m)" test "${m#failed}" = "$m"
+history "$rm_" >"$TMP/hm"
+check "halving --min-rows 60: the rounds' rows are 60 and 270 (42 + 14 points)" test \
+	"$(grep '^tune_rows ' "$TMP/hm" | awk '{ print $3 }' | uniq -c | awk '{ printf "%s:%s ", $1, $2 }')" = \
+	"42:60.0 14:270.0 "
+check "halving --min-rows 60: 2 rounds recorded" grep -qx 'tune_rounds 0 2.0' "$TMP/hm"
+run train "$DATA/heart_scale" --name x --tune default --search halving --min-rows 19
+expect_rc "--min-rows below 2 x folds x classes is refused" 64
+expect_err "--min-rows 19: the error names the bound" 'needs at least 20 rows \(2 x 5 folds x 2 classes\)'
+run train "$DATA/heart_scale" --name x --tune default --search halving --min-rows 271
+expect_rc "--min-rows above the training rows is refused" 64
+expect_err "--min-rows 271: the error names the rows" 'there are only 270 training rows'
+run train "$DATA/heart_scale" --name x --tune default --min-rows 60
+expect_rc "--min-rows without --search halving is refused" 64
+expect_err "--min-rows without halving: the error says so" 'first round of --search halving'
+run train "$DATA/heart_scale" --name x --search halving
+expect_rc "--search without --tune is refused" 64
+expect_err "--search without --tune: the error says so" '--search shapes the search of --tune GRID'
+run train "$DATA/heart_scale" --name x --refine
+expect_rc "--refine without --tune is refused" 64

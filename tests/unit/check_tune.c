@@ -534,6 +534,49 @@ START_TEST(test_tune_halving)
 }
 END_TEST
 
+/*
+ * min_rows (scikit-learn's min_resources=N): 60 rows first on heart's 270 rows, so
+ * 1 + floor(log3(270 / 60)) = 2 rounds are possible of the 4 that 42 points need: 42
+ * points on 60 rows, then 14 on all 270. Below 2 x 5 folds x 2 classes, or above the rows,
+ * is a usage error naming the bound.
+ */
+START_TEST(test_tune_halving_min_rows)
+{
+	tune_options o = { .folds = 5, .seed = 3, .threads = 2, .kernel_bytes = (size_t)1 << 30,
+			   .search = TUNE_SEARCH_HALVING, .min_rows = 60 };
+	struct svm_parameter base;
+	tune_result *r = NULL;
+	tune_grid *g = NULL;
+	size_t i, counts[2] = { 0 };
+
+	model_param_defaults(&base);
+	ck_assert_int_eq(tune_grid_parse(&g, "C=2^-3..2^9:x4,gamma=2^1..2^-9:/4"), 0);
+	ck_assert_int_eq(tune_run(&r, &heart.prob, &base, heart.nfeatures, g, &o), 0);
+	ck_assert_int_eq(r->rounds, 2);
+	for (i = 0; i < r->npoints; i++) {
+		int rd = r->points[i].round;
+
+		ck_assert(rd == 0 || rd == 1);
+		ck_assert_uint_eq(r->points[i].rows, rd == 0 ? 60 : 270);
+		counts[rd]++;
+	}
+	ck_assert(counts[0] == 42 && counts[1] == 14);
+	ck_assert_int_eq(r->points[r->best].round, 1);
+	tune_result_free(r);
+	r = NULL;
+	o.min_rows = 19;
+	ck_assert_int_eq(tune_run(&r, &heart.prob, &base, heart.nfeatures, g, &o), MLCTL_EUSAGE);
+	ck_assert_ptr_null(r);
+	ck_assert_str_eq(mlctl_error_last()->message,
+			 "--min-rows 19: the first round needs at least 20 rows (2 x 5 folds x 2 classes)");
+	o.min_rows = 271;
+	ck_assert_int_eq(tune_run(&r, &heart.prob, &base, heart.nfeatures, g, &o), MLCTL_EUSAGE);
+	ck_assert_ptr_null(r);
+	ck_assert_str_eq(mlctl_error_last()->message, "--min-rows 271: there are only 270 training rows");
+	tune_grid_free(g);
+}
+END_TEST
+
 static Suite *tune_suite(void)
 {
 	Suite *s = suite_create("tune");
@@ -552,6 +595,7 @@ static Suite *tune_suite(void)
 	tcase_add_test(tc, test_tune_shared_kernel_three_classes);
 	tcase_add_test(tc, test_tune_shared_kernel_threads_and_fallback);
 	tcase_add_test(tc, test_tune_halving);
+	tcase_add_test(tc, test_tune_halving_min_rows);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -60,13 +60,15 @@ typedef struct mlctl_train_options {
 	bool (*tune_progress)(uint64_t done, uint64_t total, double best, void *payload);
 	bool store_data;                  /* also store the data (and test_data) files
 					     themselves, compressed (mlctl_data_store()) */
+	int min_rows;                     /* halving: rows of the first round
+					     (min_resources); 0: as 'exhaust' */
 } mlctl_train_options;
 /* Everything 0 or NULL but the seed, 1 (the 23rd field), and kernel_memory, -1 (the 32nd).
  * Positional, every field named, as the other initialisers, so C++ and
  * -Wmissing-field-initializers take it too. */
 #define MLCTL_TRAIN_OPTIONS_INIT { NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, \
 	NULL, 0, NULL, 0, false, 0, NULL, NULL, 0, 1, 0, NULL, NULL, 0, 0, NULL, NULL, NULL, -1, NULL, \
-	false, NULL, false }
+	false, NULL, false, 0 }
 
 typedef struct mlctl_train_result {
 	char run[MLCTL_RUN_ID_SIZE];
